@@ -1,0 +1,106 @@
+#include "base/escape.hpp"
+
+#include <cstdint>
+
+namespace corostack {
+namespace {
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 if invalid.
+size_t utf8_sequence_length(std::string_view s, size_t i) {
+  auto b = static_cast<uint8_t>(s[i]);
+  size_t len;
+  uint32_t cp;
+  if (b < 0x80) return 1;
+  if ((b & 0xE0) == 0xC0) {
+    len = 2;
+    cp = b & 0x1F;
+  } else if ((b & 0xF0) == 0xE0) {
+    len = 3;
+    cp = b & 0x0F;
+  } else if ((b & 0xF8) == 0xF0) {
+    len = 4;
+    cp = b & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  for (size_t k = 1; k < len; ++k) {
+    auto c = static_cast<uint8_t>(s[i + k]);
+    if ((c & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (c & 0x3F);
+  }
+  // Reject overlong encodings, surrogates and out-of-range code points.
+  if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) return 0;
+  if (cp >= 0xD800 && cp <= 0xDFFF) return 0;
+  if (cp > 0x10FFFF) return 0;
+  // C1 controls (U+0080..U+009F) are treated as invalid for terminal output by the caller.
+  return len;
+}
+
+bool is_c1_control(std::string_view s, size_t i, size_t len) {
+  return len == 2 && static_cast<uint8_t>(s[i]) == 0xC2 && static_cast<uint8_t>(s[i + 1]) < 0xA0;
+}
+
+void append_hex_escape(std::string& out, uint8_t b) {
+  static const char* kHex = "0123456789abcdef";
+  out += "\\x";
+  out += kHex[b >> 4];
+  out += kHex[b & 0xF];
+}
+
+}  // namespace
+
+std::string escape_for_terminal(std::string_view s, size_t max_bytes) {
+  std::string out;
+  out.reserve(std::min(s.size(), max_bytes) + 8);
+  size_t i = 0;
+  while (i < s.size()) {
+    if (out.size() >= max_bytes) {
+      out += "…";
+      break;
+    }
+    auto b = static_cast<uint8_t>(s[i]);
+    if (b == '\\') {
+      out += "\\\\";
+      ++i;
+      continue;
+    }
+    if (b < 0x20 || b == 0x7F) {
+      append_hex_escape(out, b);
+      ++i;
+      continue;
+    }
+    size_t len = utf8_sequence_length(s, i);
+    if (len == 0 || is_c1_control(s, i, len)) {
+      append_hex_escape(out, b);
+      ++i;
+      continue;
+    }
+    out.append(s.substr(i, len));
+    i += len;
+  }
+  return out;
+}
+
+std::string sanitize_utf8(std::string_view s, size_t max_bytes) {
+  std::string out;
+  out.reserve(std::min(s.size(), max_bytes));
+  size_t i = 0;
+  while (i < s.size()) {
+    if (out.size() >= max_bytes) {
+      out += "…";
+      break;
+    }
+    size_t len = utf8_sequence_length(s, i);
+    if (len == 0) {
+      append_hex_escape(out, static_cast<uint8_t>(s[i]));
+      ++i;
+      continue;
+    }
+    out.append(s.substr(i, len));
+    i += len;
+  }
+  return out;
+}
+
+}  // namespace corostack

@@ -1,0 +1,20 @@
+#pragma once
+// Strings read from a target are data, never instructions: before they reach a
+// terminal they are escaped so control characters, ANSI sequences and invalid
+// UTF-8 are shown visibly instead of being interpreted.
+#include <string>
+#include <string_view>
+
+namespace corostack {
+
+// Valid UTF-8 printable text passes through; C0/C1 controls, DEL, and invalid
+// bytes become \xNN; backslash becomes "\\". Output is capped at max_bytes
+// (appending "…" when cut).
+std::string escape_for_terminal(std::string_view s, size_t max_bytes = 4096);
+
+// Makes a string valid UTF-8 for JSON: invalid bytes become \xNN escapes as
+// text (so nothing is silently lost). Control characters are left to the
+// JSON encoder, which escapes them.
+std::string sanitize_utf8(std::string_view s, size_t max_bytes = 1 << 20);
+
+}  // namespace corostack

@@ -1,0 +1,242 @@
+#include "target/live_process.hpp"
+
+#include <fcntl.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "base/checked.hpp"
+#include "target/pause_guard.hpp"
+#include "target/proc_fs.hpp"
+
+namespace corostack {
+namespace {
+
+constexpr uint64_t kPage = 4096;
+// Reads larger than this go straight to the process, not through the cache.
+constexpr size_t kMaxCachedRead = 64 * 1024;
+// The x86-64 ABI lets leaf functions use 128 bytes below the stack pointer.
+constexpr uint64_t kRedZone = 128;
+
+std::string proc_path(pid_t pid, const char* leaf) { return "/proc/" + std::to_string(pid) + "/" + leaf; }
+
+int tracer_of(pid_t pid) {
+  auto status = read_text_file(proc_path(pid, "status"), 1 << 16);
+  if (!status) return 0;
+  size_t p = status->find("TracerPid:");
+  if (p == std::string::npos) return 0;
+  return std::atoi(status->c_str() + p + 10);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LiveProcess>> LiveProcess::open(pid_t pid) {
+  if (pid <= 0) return make_error(ErrorKind::kUsage, "invalid pid " + std::to_string(pid));
+  if (pid == ::getpid()) return make_error(ErrorKind::kUsage, "corostack cannot inspect itself");
+  auto stat = read_proc_stat(pid);
+  if (!stat) {
+    if (stat.error().kind == ErrorKind::kNotFound)
+      return make_error(ErrorKind::kNotFound, "no such process: " + std::to_string(pid));
+    return stat.error();
+  }
+  if (stat->state == 'Z' || stat->state == 'X')
+    return make_error(ErrorKind::kGone, "process " + std::to_string(pid) +
+                                            " is a zombie (it has exited; its parent has not reaped it)");
+  if (is_kernel_thread(*stat))
+    return make_error(ErrorKind::kUnsupported,
+                      "pid " + std::to_string(pid) + " is a kernel thread; it has no user space to inspect");
+  if (int tracer = tracer_of(pid); tracer != 0)
+    return make_error(ErrorKind::kPermission, "process " + std::to_string(pid) +
+                                                  " is already being traced by pid " + std::to_string(tracer) +
+                                                  " (a debugger or strace?); detach it first");
+
+  std::unique_ptr<LiveProcess> p(new LiveProcess(pid));
+  p->comm_ = stat->comm;
+  auto maps_text = read_text_file(proc_path(pid, "maps"));
+  if (!maps_text) {
+    if (maps_text.error().kind == ErrorKind::kPermission)
+      return make_error(ErrorKind::kPermission, ptrace_permission_help(pid));
+    return maps_text.error();
+  }
+  p->maps_ = parse_proc_maps(*maps_text);
+  if (auto cmd = read_text_file(proc_path(pid, "cmdline"), 1 << 16)) {
+    std::string c = *cmd;
+    while (!c.empty() && c.back() == '\0') c.pop_back();
+    std::replace(c.begin(), c.end(), '\0', ' ');
+    p->cmdline_ = c;
+  }
+  char buf[4096];
+  ssize_t n = ::readlink(proc_path(pid, "exe").c_str(), buf, sizeof buf - 1);
+  if (n > 0) {
+    p->exe_.assign(buf, static_cast<size_t>(n));
+    // A replaced or deleted executable still runs; its path gets this suffix.
+    if (p->exe_.ends_with(" (deleted)")) p->exe_.resize(p->exe_.size() - 10);
+  }
+  return p;
+}
+
+LiveProcess::~LiveProcess() {
+  if (mem_fd_ >= 0) ::close(mem_fd_);
+}
+
+std::string LiveProcess::host_path(const std::string& path) const {
+  // Through the target's root so that processes in containers resolve their own files.
+  return "/proc/" + std::to_string(pid_) + "/root" + path;
+}
+
+std::vector<AuxvEntry> LiveProcess::auxv() const {
+  std::vector<AuxvEntry> out;
+  auto text = read_text_file(proc_path(pid_, "auxv"), 1 << 16);
+  if (!text) return out;
+  for (size_t off = 0; off + 16 <= text->size(); off += 16) {
+    AuxvEntry e;
+    std::memcpy(&e.type, text->data() + off, 8);
+    std::memcpy(&e.value, text->data() + off + 8, 8);
+    if (e.type == 0) break;
+    out.push_back(e);
+  }
+  return out;
+}
+
+ReadResult LiveProcess::read_proc_mem(RemoteAddr addr, std::span<std::byte> out) const {
+  if (mem_fd_ < 0) {
+    mem_fd_ = ::open(proc_path(pid_, "mem").c_str(), O_RDONLY | O_CLOEXEC);
+    if (mem_fd_ < 0) return {0, errno_kind(errno)};
+  }
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = ::pread(mem_fd_, out.data() + done, out.size() - done,
+                        static_cast<off_t>(addr.value() + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return {done, n < 0 ? errno_kind(errno) : ErrorKind::kUnreadable};
+    done += static_cast<size_t>(n);
+  }
+  return {done, ErrorKind::kUnreadable};
+}
+
+ReadResult LiveProcess::read_uncached(RemoteAddr addr, std::span<std::byte> out) const {
+  if (out.empty()) return {0, ErrorKind::kUnreadable};
+  if (!checked_add(addr.value(), out.size())) return {0, ErrorKind::kUnreadable};
+  if (vm_readv_works_) {
+    size_t done = 0;
+    while (done < out.size()) {
+      iovec local{out.data() + done, out.size() - done};
+      iovec remote{reinterpret_cast<void*>(addr.value() + done), out.size() - done};
+      ssize_t n = ::process_vm_readv(pid_, &local, 1, &remote, 1, 0);
+      if (n > 0) {
+        done += static_cast<size_t>(n);
+        continue;
+      }
+      int e = n < 0 ? errno : EFAULT;
+      if (e == EINTR) continue;
+      if (e == ENOSYS || (e == EPERM && done == 0)) {
+        // Kernels without the call, or seccomp/LSM policies that forbid it
+        // but allow /proc/PID/mem.
+        vm_readv_works_ = false;
+        break;
+      }
+      return {done, e == ESRCH ? ErrorKind::kGone : errno_kind(e)};
+    }
+    if (vm_readv_works_) return {done, ErrorKind::kUnreadable};
+  }
+  return read_proc_mem(addr, out);
+}
+
+ReadResult LiveProcess::read(RemoteAddr addr, std::span<std::byte> out) const {
+  if (out.size() > kMaxCachedRead) return read_uncached(addr, out);
+  size_t done = 0;
+  while (done < out.size()) {
+    auto a = checked_add(addr.value(), done);
+    if (!a) return {done, ErrorKind::kUnreadable};
+    uint64_t page = align_down(*a, kPage);
+    auto& slot = cache_[page];
+    if (!slot) {
+      auto buf = std::make_shared<std::vector<std::byte>>(kPage);
+      auto r = read_uncached(RemoteAddr(page), *buf);
+      if (r.bytes != kPage) {
+        cache_.erase(page);
+        // Part of the page may still be readable (a mapping ending mid-page is
+        // impossible, but a page may vanish); read the rest directly.
+        auto rest = read_uncached(RemoteAddr(*a), out.subspan(done));
+        return {done + rest.bytes, rest.error};
+      }
+      slot = std::move(buf);
+    }
+    size_t in_page = static_cast<size_t>(*a - page);
+    size_t n = std::min<size_t>(kPage - in_page, out.size() - done);
+    std::memcpy(out.data() + done, slot->data() + in_page, n);
+    done += n;
+  }
+  return {done, ErrorKind::kUnreadable};
+}
+
+Result<Capture> LiveProcess::capture(const CaptureOptions& options) {
+  clear_cache();
+  Capture cap;
+  // Names and scheduler states are read before the pause: the state that
+  // matters is the one the thread was in, not "traced".
+  auto tids = list_tasks(pid_);
+  if (!tids) return make_error(ErrorKind::kGone, "process " + std::to_string(pid_) + " went away");
+  std::unordered_map<pid_t, ProcStat> before;
+  for (pid_t tid : *tids) {
+    if (auto st = read_proc_stat(pid_, tid)) before[tid] = *st;
+  }
+
+  auto guard = PauseGuard::pause(pid_, stop_deadline_);
+  if (!guard) return guard.error();
+
+  // Inside the pause: registers, then every stack top in one batch.
+  for (const PausedThread& pt : (*guard)->threads()) {
+    ThreadState ts;
+    ts.tid = pt.tid;
+    if (pt.stopped) {
+      if (::ptrace(PTRACE_GETREGS, pt.tid, nullptr, &ts.regs) == 0) {
+        ts.regs_valid = true;
+      } else {
+        ts.error = std::string("PTRACE_GETREGS: ") + std::strerror(errno);
+      }
+    } else {
+      ts.error = pt.error;
+    }
+    cap.threads.push_back(std::move(ts));
+  }
+  for (const ThreadState& ts : cap.threads) {
+    if (!ts.regs_valid) continue;
+    const MemoryMap* m = find_map(maps_, RemoteAddr(ts.regs.rsp));
+    if (!m) continue;
+    uint64_t lo = std::max(m->start.value(), ts.regs.rsp > kRedZone ? ts.regs.rsp - kRedZone : 0);
+    uint64_t hi = std::min(m->end.value(), ts.regs.rsp + options.max_stack_bytes);
+    if (hi <= lo) continue;
+    CapturedRegion region;
+    region.start = RemoteAddr(lo);
+    region.bytes.resize(hi - lo);
+    auto r = read_uncached(region.start, region.bytes);
+    region.bytes.resize(r.bytes);
+    if (!region.bytes.empty()) cap.regions.push_back(std::move(region));
+  }
+  (*guard)->resume();
+  cap.pause_ns = (*guard)->paused_ns();
+
+  for (ThreadState& ts : cap.threads) {
+    auto it = before.find(ts.tid);
+    if (it != before.end()) {
+      ts.name = it->second.comm;
+      ts.state = it->second.state;
+    } else if (auto st = read_proc_stat(pid_, ts.tid)) {
+      ts.name = st->comm;
+      ts.state = st->state;
+    }
+  }
+  std::sort(cap.threads.begin(), cap.threads.end(), [this](const ThreadState& a, const ThreadState& b) {
+    if ((a.tid == pid_) != (b.tid == pid_)) return a.tid == pid_;
+    return a.tid < b.tid;
+  });
+  clear_cache();
+  return cap;
+}
+
+}  // namespace corostack

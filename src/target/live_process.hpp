@@ -1,0 +1,54 @@
+#pragma once
+// A running process, read with process_vm_readv (falling back to
+// /proc/PID/mem) and paused only inside capture().
+#include <sys/types.h>
+
+#include <chrono>
+#include <memory>
+#include <unordered_map>
+
+#include "target/target.hpp"
+
+namespace corostack {
+
+class LiveProcess final : public Target {
+ public:
+  // Validates the pid (exists, not a zombie or kernel thread, not ourselves,
+  // not already traced) and reads its maps. Does not stop anything.
+  static Result<std::unique_ptr<LiveProcess>> open(pid_t pid);
+
+  TargetKind kind() const override { return TargetKind::kLive; }
+  pid_t pid() const override { return pid_; }
+  std::string command_name() const override { return comm_; }
+  std::string command_line() const override { return cmdline_; }
+  std::string exe_path() const override { return exe_; }
+  const std::vector<MemoryMap>& maps() const override { return maps_; }
+  std::vector<AuxvEntry> auxv() const override;
+  std::string host_path(const std::string& path) const override;
+  Result<Capture> capture(const CaptureOptions& options) override;
+
+  ReadResult read(RemoteAddr addr, std::span<std::byte> out) const override;
+
+  // Reads bypass the page cache entirely after this; the cache lives for one capture.
+  void clear_cache() const { cache_.clear(); }
+  // How long capture() waits for every thread to stop.
+  void set_stop_deadline(std::chrono::microseconds d) { stop_deadline_ = d; }
+
+ private:
+  explicit LiveProcess(pid_t pid) : pid_(pid) {}
+  ReadResult read_uncached(RemoteAddr addr, std::span<std::byte> out) const;
+  ReadResult read_proc_mem(RemoteAddr addr, std::span<std::byte> out) const;
+
+  pid_t pid_;
+  std::string comm_, cmdline_, exe_;
+  std::vector<MemoryMap> maps_;
+  std::chrono::microseconds stop_deadline_{std::chrono::milliseconds(200)};
+  mutable int mem_fd_ = -1;
+  mutable bool vm_readv_works_ = true;
+  mutable std::unordered_map<uint64_t, std::shared_ptr<std::vector<std::byte>>> cache_;
+
+ public:
+  ~LiveProcess() override;
+};
+
+}  // namespace corostack

@@ -1,0 +1,72 @@
+#pragma once
+// "A process I can read": a live process, a core file, or an in-memory fake.
+// Everything above this layer sees only this interface.
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "target/memory_map.hpp"
+#include "target/memory_reader.hpp"
+#include "target/registers.hpp"
+
+namespace corostack {
+
+enum class TargetKind { kLive, kCore, kFake };
+
+// One thread as captured: identity, scheduler state and registers.
+struct ThreadState {
+  pid_t tid = 0;
+  std::string name;          // comm; may be empty (kernel cores do not record it per thread)
+  char state = '?';          // /proc state letter before the pause: R, S, D, T, t, Z, ...
+  bool regs_valid = false;   // false when the thread could not be stopped or read
+  X86_64Regs regs{};
+  std::string error;         // why registers are missing, when they are
+};
+
+struct AuxvEntry {
+  uint64_t type = 0;
+  uint64_t value = 0;
+};
+
+// Memory bytes copied during a capture (e.g. the top of each stack), served in
+// preference to the target after the target has been resumed.
+struct CapturedRegion {
+  RemoteAddr start;
+  std::vector<std::byte> bytes;
+};
+
+struct CaptureOptions {
+  size_t max_stack_bytes = 512 * 1024;  // per thread, copied from the stack pointer upward
+};
+
+struct Capture {
+  std::vector<ThreadState> threads;       // sorted by tid, main thread first when known
+  std::vector<CapturedRegion> regions;    // stack copies
+  uint64_t pause_ns = 0;                  // how long the target was stopped (live only)
+  std::vector<std::string> warnings;
+};
+
+class Target : public MemoryReader {
+ public:
+  virtual TargetKind kind() const = 0;
+  virtual pid_t pid() const = 0;
+  // Command name (comm / prpsinfo fname) and the full command line when known.
+  virtual std::string command_name() const = 0;
+  virtual std::string command_line() const { return {}; }
+  // Path of the main executable as the target sees it.
+  virtual std::string exe_path() const = 0;
+  virtual const std::vector<MemoryMap>& maps() const = 0;
+  virtual std::vector<AuxvEntry> auxv() const { return {}; }
+  // A path on our filesystem through which the target's file `path` can be
+  // opened (live: via /proc/PID/root; core: as is, or --exe for the executable).
+  virtual std::string host_path(const std::string& path) const { return path; }
+  // Threads with registers, stopping a live target as briefly as possible.
+  virtual Result<Capture> capture(const CaptureOptions& options) = 0;
+};
+
+}  // namespace corostack
