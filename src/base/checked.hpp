@@ -23,7 +23,11 @@ inline bool range_within(uint64_t off, uint64_t len, uint64_t size) {
   return off <= size && len <= size - off;
 }
 
-inline uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
-inline uint64_t align_down(uint64_t v, uint64_t a) { return v & ~(a - 1); }
+inline uint64_t align_up(uint64_t v, uint64_t a) {
+  return (v + a - 1) & ~(a - 1);
+}
+inline uint64_t align_down(uint64_t v, uint64_t a) {
+  return v & ~(a - 1);
+}
 
 }  // namespace corostack

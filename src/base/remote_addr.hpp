@@ -26,5 +26,7 @@ class RemoteAddr {
 
 template <>
 struct std::hash<corostack::RemoteAddr> {
-  size_t operator()(corostack::RemoteAddr a) const noexcept { return std::hash<uint64_t>()(a.value()); }
+  size_t operator()(corostack::RemoteAddr a) const noexcept {
+    return std::hash<uint64_t>()(a.value());
+  }
 };

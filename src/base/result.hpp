@@ -9,14 +9,14 @@
 namespace corostack {
 
 enum class ErrorKind {
-  kNotFound,          // no such pid / file / symbol
-  kPermission,        // EPERM/EACCES from ptrace, process_vm_readv, open
-  kUnreadable,        // an address that is not mapped or not in the core
-  kCorrupt,           // data that fails validation (bad ELF, bad note, cycle)
-  kUnsupported,       // another architecture, 32-bit core, unknown format
-  kGone,              // the process or thread exited under us
-  kIo,                // any other OS error
-  kUsage,             // the caller asked for something that does not make sense
+  kNotFound,     // no such pid / file / symbol
+  kPermission,   // EPERM/EACCES from ptrace, process_vm_readv, open
+  kUnreadable,   // an address that is not mapped or not in the core
+  kCorrupt,      // data that fails validation (bad ELF, bad note, cycle)
+  kUnsupported,  // another architecture, 32-bit core, unknown format
+  kGone,         // the process or thread exited under us
+  kIo,           // any other OS error
+  kUsage,        // the caller asked for something that does not make sense
 };
 
 struct Error {
@@ -31,7 +31,7 @@ inline Error make_error(ErrorKind kind, std::string message) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
   Result(Error error) : v_(std::move(error)) {}  // NOLINT
 
   bool ok() const { return std::holds_alternative<T>(v_); }
@@ -66,6 +66,8 @@ class [[nodiscard]] Result {
 // Result<void> equivalent.
 struct Ok {};
 using Status = Result<Ok>;
-inline Status ok_status() { return Ok{}; }
+inline Status ok_status() {
+  return Ok{};
+}
 
 }  // namespace corostack

@@ -1,1 +1,36 @@
-int main() { return 0; }
+// corostack: see what every thread of a live process or a core is doing.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/command.hpp"
+#include "cli/exit_codes.hpp"
+
+int main(int argc, char** argv) {
+  using namespace corostack;
+  CLI::App app{"corostack: what every thread of a running process or a core file is doing"};
+  app.set_version_flag("--version", std::string("corostack ") + COROSTACK_VERSION);
+  app.require_subcommand(1);
+  app.footer(kExitCodesHelp);
+  std::vector<std::pair<CLI::App*, std::unique_ptr<Command>>> commands;
+  auto add = [&](std::unique_ptr<Command> (*make)(CLI::App&)) {
+    size_t before = app.get_subcommands({}).size();
+    auto c = make(app);
+    commands.emplace_back(app.get_subcommands({})[before], std::move(c));
+  };
+  add(make_dump_command);
+  add(make_gcore_command);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);  // prints help/version/usage error
+    return rc == 0 ? kExitComplete : kExitUsage;
+  }
+  try {
+    for (auto& [sub, cmd] : commands)
+      if (sub->parsed()) return cmd->run();
+  } catch (const std::exception& e) {
+    std::cerr << "corostack: internal error: " << e.what() << '\n';
+    return kExitFatal;
+  }
+  return kExitUsage;
+}

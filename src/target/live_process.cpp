@@ -22,7 +22,9 @@ constexpr size_t kMaxCachedRead = 64 * 1024;
 // The x86-64 ABI lets leaf functions use 128 bytes below the stack pointer.
 constexpr uint64_t kRedZone = 128;
 
-std::string proc_path(pid_t pid, const char* leaf) { return "/proc/" + std::to_string(pid) + "/" + leaf; }
+std::string proc_path(pid_t pid, const char* leaf) {
+  return "/proc/" + std::to_string(pid) + "/" + leaf;
+}
 
 int tracer_of(pid_t pid) {
   auto status = read_text_file(proc_path(pid, "status"), 1 << 16);
@@ -44,15 +46,17 @@ Result<std::unique_ptr<LiveProcess>> LiveProcess::open(pid_t pid) {
     return stat.error();
   }
   if (stat->state == 'Z' || stat->state == 'X')
-    return make_error(ErrorKind::kGone, "process " + std::to_string(pid) +
-                                            " is a zombie (it has exited; its parent has not reaped it)");
+    return make_error(ErrorKind::kGone,
+                      "process " + std::to_string(pid) +
+                          " is a zombie (it has exited; its parent has not reaped it)");
   if (is_kernel_thread(*stat))
-    return make_error(ErrorKind::kUnsupported,
-                      "pid " + std::to_string(pid) + " is a kernel thread; it has no user space to inspect");
+    return make_error(
+        ErrorKind::kUnsupported,
+        "pid " + std::to_string(pid) + " is a kernel thread; it has no user space to inspect");
   if (int tracer = tracer_of(pid); tracer != 0)
-    return make_error(ErrorKind::kPermission, "process " + std::to_string(pid) +
-                                                  " is already being traced by pid " + std::to_string(tracer) +
-                                                  " (a debugger or strace?); detach it first");
+    return make_error(ErrorKind::kPermission,
+                      "process " + std::to_string(pid) + " is already being traced by pid " +
+                          std::to_string(tracer) + " (a debugger or strace?); detach it first");
 
   std::unique_ptr<LiveProcess> p(new LiveProcess(pid));
   p->comm_ = stat->comm;
@@ -231,10 +235,11 @@ Result<Capture> LiveProcess::capture(const CaptureOptions& options) {
       ts.state = st->state;
     }
   }
-  std::sort(cap.threads.begin(), cap.threads.end(), [this](const ThreadState& a, const ThreadState& b) {
-    if ((a.tid == pid_) != (b.tid == pid_)) return a.tid == pid_;
-    return a.tid < b.tid;
-  });
+  std::sort(cap.threads.begin(), cap.threads.end(),
+            [this](const ThreadState& a, const ThreadState& b) {
+              if ((a.tid == pid_) != (b.tid == pid_)) return a.tid == pid_;
+              return a.tid < b.tid;
+            });
   clear_cache();
   return cap;
 }

@@ -14,14 +14,14 @@ namespace corostack {
 
 struct MemoryMap {
   RemoteAddr start;
-  RemoteAddr end;       // exclusive
+  RemoteAddr end;  // exclusive
   bool readable = false;
   bool writable = false;
   bool executable = false;
   bool shared = false;
   uint64_t file_offset = 0;  // offset into the backing file, bytes
   uint64_t inode = 0;
-  std::string path;          // "" for anonymous, "[stack]", "[vdso]", or an absolute path
+  std::string path;  // "" for anonymous, "[stack]", "[vdso]", or an absolute path
 
   uint64_t size() const { return end - start; }
   bool contains(RemoteAddr a) const { return a >= start && a < end; }

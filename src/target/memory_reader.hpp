@@ -12,7 +12,7 @@
 namespace corostack {
 
 struct ReadResult {
-  size_t bytes = 0;                       // bytes copied into the buffer, from its start
+  size_t bytes = 0;                          // bytes copied into the buffer, from its start
   ErrorKind error = ErrorKind::kUnreadable;  // why it stopped short; meaningful when bytes < size
   bool complete(size_t wanted) const { return bytes == wanted; }
 };

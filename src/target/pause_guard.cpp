@@ -33,7 +33,8 @@ std::string ptrace_permission_help(pid_t pid) {
          "(0 or 1 with a same-user target); in a container, start it with --cap-add SYS_PTRACE";
 }
 
-Result<std::unique_ptr<PauseGuard>> PauseGuard::pause(pid_t pid, std::chrono::microseconds deadline) {
+Result<std::unique_ptr<PauseGuard>> PauseGuard::pause(pid_t pid,
+                                                      std::chrono::microseconds deadline) {
   std::unique_ptr<PauseGuard> guard(new PauseGuard(pid));
   auto until = Clock::now() + deadline;
   for (int round = 0; round < kMaxListingRounds; ++round) {
@@ -64,7 +65,8 @@ Status PauseGuard::seize_new_threads(std::vector<size_t>& fresh) {
       if (e == EPERM || e == EACCES) {
         return make_error(ErrorKind::kPermission, ptrace_permission_help(pid_));
       }
-      return make_error(errno_kind(e), "PTRACE_SEIZE " + std::to_string(tid) + ": " + std::strerror(e));
+      return make_error(errno_kind(e),
+                        "PTRACE_SEIZE " + std::to_string(tid) + ": " + std::strerror(e));
     }
     PausedThread t;
     t.tid = tid;
@@ -92,7 +94,8 @@ void PauseGuard::wait_for_stops(const std::vector<size_t>& which, Clock::time_po
           t.stopped = true;
           // A signal-delivery stop (no ptrace event) swallowed a signal meant
           // for the target: hand it back on detach.
-          if ((status >> 16) == 0 && WSTOPSIG(status) != SIGTRAP) t.pending_signal = WSTOPSIG(status);
+          if ((status >> 16) == 0 && WSTOPSIG(status) != SIGTRAP)
+            t.pending_signal = WSTOPSIG(status);
           done = true;
         } else if (WIFEXITED(status) || WIFSIGNALED(status)) {
           t.error = "exited during the pause";
@@ -129,7 +132,8 @@ void PauseGuard::resume() {
   resumed_at_ = Clock::now();
   for (PausedThread& t : threads_) {
     if (!t.stopped) continue;
-    ::ptrace(PTRACE_DETACH, t.tid, nullptr, reinterpret_cast<void*>(static_cast<intptr_t>(t.pending_signal)));
+    ::ptrace(PTRACE_DETACH, t.tid, nullptr,
+             reinterpret_cast<void*>(static_cast<intptr_t>(t.pending_signal)));
   }
   // A seized thread that never reached a stop still has our interrupt
   // pending; PTRACE_DETACH only works once it stops, so wait a little more.
@@ -141,7 +145,8 @@ void PauseGuard::resume() {
       pid_t r = ::waitpid(t.tid, &status, __WALL | WNOHANG);
       if (r == t.tid && WIFSTOPPED(status)) {
         int sig = (status >> 16) == 0 && WSTOPSIG(status) != SIGTRAP ? WSTOPSIG(status) : 0;
-        ::ptrace(PTRACE_DETACH, t.tid, nullptr, reinterpret_cast<void*>(static_cast<intptr_t>(sig)));
+        ::ptrace(PTRACE_DETACH, t.tid, nullptr,
+                 reinterpret_cast<void*>(static_cast<intptr_t>(sig)));
         break;
       }
       if (r != 0) break;  // exited or not ours any more
@@ -152,7 +157,9 @@ void PauseGuard::resume() {
   }
 }
 
-PauseGuard::~PauseGuard() { resume(); }
+PauseGuard::~PauseGuard() {
+  resume();
+}
 
 uint64_t PauseGuard::paused_ns() const {
   if (first_interrupt_ == Clock::time_point{}) return 0;

@@ -17,9 +17,9 @@ namespace corostack {
 
 struct PausedThread {
   pid_t tid = 0;
-  bool stopped = false;     // in a ptrace stop we can read registers from
-  int pending_signal = 0;   // signal we intercepted; re-delivered on detach
-  std::string error;        // why it is not stopped, when it is not
+  bool stopped = false;    // in a ptrace stop we can read registers from
+  int pending_signal = 0;  // signal we intercepted; re-delivered on detach
+  std::string error;       // why it is not stopped, when it is not
 };
 
 class PauseGuard {
@@ -44,7 +44,8 @@ class PauseGuard {
  private:
   explicit PauseGuard(pid_t pid) : pid_(pid) {}
   Status seize_new_threads(std::vector<size_t>& fresh);
-  void wait_for_stops(const std::vector<size_t>& which, std::chrono::steady_clock::time_point until);
+  void wait_for_stops(const std::vector<size_t>& which,
+                      std::chrono::steady_clock::time_point until);
 
   pid_t pid_;
   std::vector<PausedThread> threads_;

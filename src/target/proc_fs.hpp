@@ -27,7 +27,9 @@ Result<ProcStat> parse_proc_stat(const std::string& text);
 Result<ProcStat> read_proc_stat(pid_t pid, pid_t tid = 0);
 
 // True for kernel threads (PF_KTHREAD in the stat flags).
-inline bool is_kernel_thread(const ProcStat& st) { return (st.flags & 0x00200000) != 0; }
+inline bool is_kernel_thread(const ProcStat& st) {
+  return (st.flags & 0x00200000) != 0;
+}
 
 // Maps errno from open/read/ptrace to an ErrorKind.
 ErrorKind errno_kind(int err);

@@ -21,11 +21,11 @@ enum class TargetKind { kLive, kCore, kFake };
 // One thread as captured: identity, scheduler state and registers.
 struct ThreadState {
   pid_t tid = 0;
-  std::string name;          // comm; may be empty (kernel cores do not record it per thread)
-  char state = '?';          // /proc state letter before the pause: R, S, D, T, t, Z, ...
-  bool regs_valid = false;   // false when the thread could not be stopped or read
+  std::string name;         // comm; may be empty (kernel cores do not record it per thread)
+  char state = '?';         // /proc state letter before the pause: R, S, D, T, t, Z, ...
+  bool regs_valid = false;  // false when the thread could not be stopped or read
   X86_64Regs regs{};
-  std::string error;         // why registers are missing, when they are
+  std::string error;  // why registers are missing, when they are
 };
 
 struct AuxvEntry {
@@ -45,9 +45,9 @@ struct CaptureOptions {
 };
 
 struct Capture {
-  std::vector<ThreadState> threads;       // sorted by tid, main thread first when known
-  std::vector<CapturedRegion> regions;    // stack copies
-  uint64_t pause_ns = 0;                  // how long the target was stopped (live only)
+  std::vector<ThreadState> threads;     // sorted by tid, main thread first when known
+  std::vector<CapturedRegion> regions;  // stack copies
+  uint64_t pause_ns = 0;                // how long the target was stopped (live only)
   std::vector<std::string> warnings;
 };
 

@@ -1,0 +1,80 @@
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "base/escape.hpp"
+#include "cli/command.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/target_options.hpp"
+#include "render/json_renderer.hpp"
+#include "render/text_renderer.hpp"
+#include "snapshot/native_snapshot.hpp"
+
+namespace corostack {
+namespace {
+
+class DumpCommand final : public Command {
+ public:
+  explicit DumpCommand(CLI::App& app) {
+    cmd_ = app.add_subcommand("dump", "Print every thread's stack (live process or core)");
+    cmd_->footer(
+        std::string(
+            "A live process is stopped with PTRACE_SEIZE + PTRACE_INTERRUPT for as long as it "
+            "takes to "
+            "copy registers and stack tops (typically well under a millisecond), then resumed; "
+            "unwinding and symbolisation happen after it runs again. It is never left stopped or "
+            "traced, even if corostack is killed.\n") +
+        kExitCodesHelp);
+    add_target_options(*cmd_, target_);
+    cmd_->add_flag("--json", json_, "Print JSON (schema: docs/json-schema.md)");
+    cmd_->add_option("--max-frames", max_frames_, "Stop unwinding a thread after this many frames")
+        ->check(CLI::Range(1, 100000));
+  }
+
+  bool selected() const { return cmd_->parsed(); }
+
+  int run() override {
+    auto target = open_target(target_);
+    if (!target) return report_error(target.error());
+    NativeSnapshotOptions opts;
+    opts.max_frames = static_cast<size_t>(max_frames_);
+    auto snap = take_native_snapshot(**target, opts);
+    if (!snap) return report_error(snap.error());
+    snap->core_path = target_.core;
+
+    if (json_) {
+      render_json(*snap, std::cout);
+    } else {
+      TextOptions to;
+      to.color = ::isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR");
+      render_text(*snap, to, std::cout);
+    }
+    std::cout.flush();
+    for (const std::string& w : snap->warnings)
+      std::cerr << "corostack: warning: " << escape_for_terminal(w) << '\n';
+    bool partial = false;
+    for (const ThreadSnapshot& t : snap->threads) {
+      for (const std::string& e : t.errors) {
+        std::cerr << "corostack: thread " << t.tid << ": " << escape_for_terminal(e) << '\n';
+        partial = true;
+      }
+    }
+    if (snap->threads.empty()) return kExitFatal;
+    return partial ? kExitPartial : kExitComplete;
+  }
+
+ private:
+  CLI::App* cmd_;
+  TargetOptions target_;
+  bool json_ = false;
+  int max_frames_ = 256;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_dump_command(CLI::App& app) {
+  return std::make_unique<DumpCommand>(app);
+}
+
+}  // namespace corostack

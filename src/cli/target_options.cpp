@@ -1,0 +1,52 @@
+#include "cli/target_options.hpp"
+
+#include <iostream>
+
+#include "base/escape.hpp"
+#include "cli/exit_codes.hpp"
+#if __has_include("target/core_file.hpp")
+#include "target/core_file.hpp"
+#define HAVE_CORE 1
+#endif
+#include "target/live_process.hpp"
+
+namespace corostack {
+
+void add_target_options(CLI::App& cmd, TargetOptions& opts, bool allow_core) {
+  auto* pid = cmd.add_option("-p,--pid", opts.pid, "Process id of a live process");
+  if (!allow_core) {
+    pid->required();
+    return;
+  }
+  auto* core = cmd.add_option("--core", opts.core, "A core file to read instead of a live process");
+  cmd.add_option("--exe", opts.exe,
+                 "With --core: the executable that produced it, when not at its original path")
+      ->needs(core);
+  pid->excludes(core);
+  cmd.callback([&cmd, &opts] {
+    if (opts.pid == 0 && opts.core.empty())
+      throw CLI::RequiredError(cmd.get_name() + ": one of -p PID or --core FILE");
+  });
+}
+
+Result<std::unique_ptr<Target>> open_target(const TargetOptions& opts) {
+  if (!opts.core.empty()) {
+#ifndef HAVE_CORE
+    return make_error(ErrorKind::kUnsupported, "no core support yet");
+#else
+    auto core = CoreFile::open(opts.core, opts.exe);
+    if (!core) return core.error();
+    return std::unique_ptr<Target>(std::move(*core));
+#endif
+  }
+  auto live = LiveProcess::open(opts.pid);
+  if (!live) return live.error();
+  return std::unique_ptr<Target>(std::move(*live));
+}
+
+int report_error(const Error& e) {
+  std::cerr << "corostack: " << escape_for_terminal(e.message) << '\n';
+  return e.kind == ErrorKind::kUsage ? kExitUsage : kExitFatal;
+}
+
+}  // namespace corostack

@@ -1,0 +1,27 @@
+#pragma once
+// The "which process" options shared by commands: -p PID | --core FILE [--exe PATH].
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+
+#include "base/result.hpp"
+#include "target/target.hpp"
+
+namespace corostack {
+
+struct TargetOptions {
+  int pid = 0;
+  std::string core;
+  std::string exe;
+};
+
+// Adds -p/--pid, --core and --exe to `cmd`, exactly one of -p and --core required.
+void add_target_options(CLI::App& cmd, TargetOptions& opts, bool allow_core = true);
+
+// Opens the live process or core the options name.
+Result<std::unique_ptr<Target>> open_target(const TargetOptions& opts);
+
+// Prints "corostack: <message>" to stderr and returns the exit code for the error.
+int report_error(const Error& e);
+
+}  // namespace corostack

@@ -1,0 +1,69 @@
+#include "native/dwfl_session.hpp"
+
+#include <unistd.h>
+
+#include <map>
+
+namespace corostack {
+namespace {
+
+char* g_debuginfo_path = nullptr;  // NULL: libdwfl's default (.debug, /usr/lib/debug, build-id)
+
+const Dwfl_Callbacks kCallbacks = {
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+    .debuginfo_path = &g_debuginfo_path,
+};
+
+}  // namespace
+
+std::vector<ModuleLoad> module_loads(const std::vector<MemoryMap>& maps) {
+  std::map<std::string, ModuleLoad> by_path;
+  std::vector<std::string> order;
+  for (const MemoryMap& m : maps) {
+    if (!m.is_file_backed()) continue;
+    auto it = by_path.find(m.path);
+    if (it == by_path.end()) {
+      // Only an offset-0 mapping tells us where the ELF image starts.
+      if (m.file_offset != 0) continue;
+      by_path.emplace(m.path, ModuleLoad{m.path, m.start, m.end});
+      order.push_back(m.path);
+    } else if (m.start >= it->second.load_base) {
+      it->second.end = std::max(it->second.end, m.end);
+    }
+  }
+  std::vector<ModuleLoad> out;
+  for (const auto& p : order) out.push_back(by_path[p]);
+  return out;
+}
+
+Result<std::unique_ptr<DwflSession>> DwflSession::create(const Target& target) {
+  std::unique_ptr<DwflSession> s(new DwflSession());
+  s->dwfl_ = dwfl_begin(&kCallbacks);
+  if (!s->dwfl_) return make_error(ErrorKind::kIo, std::string("dwfl_begin: ") + dwfl_errmsg(-1));
+  dwfl_report_begin(s->dwfl_);
+  for (const ModuleLoad& mod : module_loads(target.maps())) {
+    std::string host = target.host_path(mod.path);
+    if (::access(host.c_str(), R_OK) != 0) {
+      s->warnings_.push_back(mod.path + ": cannot open; frames in it will lack symbols");
+      continue;
+    }
+    // add_p_vaddr=false: `base` is where the first PT_LOAD landed, so libdwfl
+    // derives the load bias for both ET_DYN and ET_EXEC images.
+    Dwfl_Module* m =
+        dwfl_report_elf(s->dwfl_, mod.path.c_str(), host.c_str(), -1, mod.load_base.value(), false);
+    if (!m) {
+      s->warnings_.push_back(mod.path + ": " + dwfl_errmsg(-1));
+    }
+  }
+  if (dwfl_report_end(s->dwfl_, nullptr, nullptr) != 0)
+    return make_error(ErrorKind::kIo, std::string("dwfl_report_end: ") + dwfl_errmsg(-1));
+  return s;
+}
+
+DwflSession::~DwflSession() {
+  if (dwfl_) dwfl_end(dwfl_);
+}
+
+}  // namespace corostack

@@ -1,0 +1,42 @@
+#pragma once
+// A libdwfl session over any Target: modules reported from the target's own
+// map list (so live processes, cores and fakes share one code path), and
+// thread state served from a Capture through custom thread callbacks.
+#include <elfutils/libdwfl.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "target/target.hpp"
+
+namespace corostack {
+
+class DwflSession {
+ public:
+  // Reports one module per mapped ELF file. Files that cannot be opened are
+  // skipped with a warning; their frames will have addresses but no names.
+  static Result<std::unique_ptr<DwflSession>> create(const Target& target);
+  ~DwflSession();
+  DwflSession(const DwflSession&) = delete;
+  DwflSession& operator=(const DwflSession&) = delete;
+
+  Dwfl* dwfl() const { return dwfl_; }
+  const std::vector<std::string>& warnings() const { return warnings_; }
+
+ private:
+  DwflSession() = default;
+  Dwfl* dwfl_ = nullptr;
+  std::vector<std::string> warnings_;
+};
+
+// Start address of the first mapping of each ELF file, with the file's path.
+struct ModuleLoad {
+  std::string path;      // as the target names it
+  RemoteAddr load_base;  // start of the mapping at file offset 0
+  RemoteAddr end;        // end of the last mapping of the same file
+};
+std::vector<ModuleLoad> module_loads(const std::vector<MemoryMap>& maps);
+
+}  // namespace corostack

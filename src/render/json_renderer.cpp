@@ -1,0 +1,84 @@
+#include "render/json_renderer.hpp"
+
+#include <fmt/format.h>
+
+#include "base/escape.hpp"
+
+namespace corostack {
+namespace {
+
+using nlohmann::json;
+
+std::string hex(uint64_t v) {
+  return fmt::format("{:#x}", v);
+}
+
+json optional_string(const std::string& s) {
+  return s.empty() ? json(nullptr) : json(sanitize_utf8(s));
+}
+
+json frame_json(const Frame& f) {
+  json j;
+  j["kind"] = "native";
+  j["pc"] = hex(f.pc);
+  j["function"] = f.function ? json(sanitize_utf8(*f.function)) : json(nullptr);
+  j["offset"] = f.offset ? json(*f.offset) : json(nullptr);
+  j["module"] = optional_string(f.module);
+  j["file"] = optional_string(f.file);
+  j["line"] = f.file.empty() ? json(nullptr) : json(f.line);
+  j["inlined"] = f.inlined;
+  return j;
+}
+
+json thread_json(const ThreadSnapshot& t) {
+  json j;
+  j["tid"] = t.tid;
+  j["name"] = sanitize_utf8(t.name);
+  j["state"] = std::string(1, t.state);
+  j["state_name"] = state_name(t.state);
+  j["is_main"] = t.is_main;
+  if (t.syscall) {
+    json args = json::array();
+    for (uint64_t a : t.syscall->args) args.push_back(hex(a));
+    j["syscall"] = {{"nr", t.syscall->nr}, {"name", t.syscall->name}, {"args", args}};
+  } else {
+    j["syscall"] = nullptr;
+  }
+  j["frames"] = json::array();
+  for (const Frame& f : t.frames) j["frames"].push_back(frame_json(f));
+  j["errors"] = json::array();
+  for (const std::string& e : t.errors) j["errors"].push_back(sanitize_utf8(e));
+  return j;
+}
+
+}  // namespace
+
+json snapshot_to_json(const ProcessSnapshot& snap) {
+  json j;
+  j["schema"] = 1;
+  j["corostack_version"] = COROSTACK_VERSION;
+  json source = {{"kind", snap.source == TargetKind::kCore   ? "core"
+                          : snap.source == TargetKind::kLive ? "live"
+                                                             : "fake"},
+                 {"pid", snap.pid}};
+  if (snap.source == TargetKind::kCore) source["core_path"] = sanitize_utf8(snap.core_path);
+  j["source"] = source;
+  j["process"] = {{"pid", snap.pid},
+                  {"command", sanitize_utf8(snap.command)},
+                  {"command_line", sanitize_utf8(snap.command_line)},
+                  {"exe", sanitize_utf8(snap.exe)}};
+  j["pause_ns"] = snap.pause_ns;
+  j["complete"] = snap.complete();
+  j["threads"] = json::array();
+  for (const ThreadSnapshot& t : snap.threads) j["threads"].push_back(thread_json(t));
+  j["warnings"] = json::array();
+  for (const std::string& w : snap.warnings) j["warnings"].push_back(sanitize_utf8(w));
+  return j;
+}
+
+void render_json(const ProcessSnapshot& snap, std::ostream& out) {
+  // replace: belt and braces; sanitize_utf8 already made every string valid.
+  out << snapshot_to_json(snap).dump(2, ' ', false, json::error_handler_t::replace) << '\n';
+}
+
+}  // namespace corostack

@@ -1,0 +1,87 @@
+#include "render/text_renderer.hpp"
+
+#include <fmt/format.h>
+
+#include "base/escape.hpp"
+
+namespace corostack {
+namespace {
+
+struct Style {
+  bool on;
+  const char* bold() const { return on ? "\x1b[1m" : ""; }
+  const char* func() const { return on ? "\x1b[33m" : ""; }
+  const char* dim() const { return on ? "\x1b[2m" : ""; }
+  const char* warn() const { return on ? "\x1b[31m" : ""; }
+  const char* reset() const { return on ? "\x1b[0m" : ""; }
+};
+
+std::string basename_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string source_kind(const ProcessSnapshot& s) {
+  switch (s.source) {
+    case TargetKind::kLive:
+      return "live";
+    case TargetKind::kCore:
+      return "core " + escape_for_terminal(s.core_path);
+    case TargetKind::kFake:
+      return "fake";
+  }
+  return "?";
+}
+
+std::string syscall_text(const SyscallInfo& sc) {
+  std::string s = escape_for_terminal(sc.name) + "(";
+  for (size_t i = 0; i < sc.args.size(); ++i) {
+    if (i) s += ", ";
+    s += fmt::format("{:#x}", sc.args[i]);
+  }
+  return s + ")";
+}
+
+void render_frame(const Frame& f, size_t index, const Style& st, std::ostream& out) {
+  std::string where =
+      f.inlined ? fmt::format("{:<18}", "[inlined]") : fmt::format("0x{:016x}", f.pc);
+  std::string func = f.function ? escape_for_terminal(*f.function) : "??";
+  std::string line =
+      fmt::format("    #{:<3} {} in {}{}{}", index, where, st.func(), func, st.reset());
+  if (f.offset && f.file.empty()) line += fmt::format(" + {}", *f.offset);
+  if (!f.file.empty()) line += fmt::format(" at {}:{}", escape_for_terminal(f.file), f.line);
+  if (!f.module.empty())
+    line +=
+        fmt::format(" {}({}){}", st.dim(), escape_for_terminal(basename_of(f.module)), st.reset());
+  out << line << '\n';
+}
+
+}  // namespace
+
+void render_text(const ProcessSnapshot& snap, const TextOptions& options, std::ostream& out) {
+  Style st{options.color};
+  out << st.bold()
+      << fmt::format("Process {}: {} ({}, {} thread{}", snap.pid, escape_for_terminal(snap.command),
+                     source_kind(snap), snap.threads.size(), snap.threads.size() == 1 ? "" : "s");
+  if (snap.source == TargetKind::kLive)
+    out << fmt::format(", paused {:.2f} ms", snap.pause_ns / 1e6);
+  out << ")" << st.reset() << '\n';
+  if (!snap.command_line.empty())
+    out << "Command: " << escape_for_terminal(snap.command_line) << '\n';
+
+  for (const ThreadSnapshot& t : snap.threads) {
+    out << '\n' << st.bold() << "Thread " << t.tid;
+    if (!t.name.empty()) out << " \"" << escape_for_terminal(t.name) << '"';
+    out << st.reset() << " (";
+    if (t.is_main) out << "main, ";
+    out << state_name(t.state);
+    if (t.syscall) out << ", in " << syscall_text(*t.syscall);
+    out << ")\n";
+    size_t index = 0;
+    for (const Frame& f : t.frames) render_frame(f, index++, st, out);
+    for (const std::string& e : t.errors)
+      out << "    " << st.warn() << "!! " << escape_for_terminal(e) << st.reset() << '\n';
+  }
+}
+
+}  // namespace corostack
