@@ -1,0 +1,17 @@
+# End-to-end tests: spawn a target, run the real corostack binary (and gdb as
+# an oracle), compare with the truth the target wrote. Paths are relative to
+# tests/ because tests/CMakeLists.txt include()s this file.
+file(GLOB E2E_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/e2e/*.cpp)
+add_executable(corostack_e2e_tests ${E2E_SOURCES})
+target_link_libraries(corostack_e2e_tests PRIVATE
+  GTest::gtest GTest::gtest_main nlohmann_json::nlohmann_json)
+# The binaries under test, by absolute path (tests/e2e/paths.hpp).
+target_compile_definitions(corostack_e2e_tests PRIVATE
+  COROSTACK_BIN="$<TARGET_FILE:corostack>"
+  NATIVE_THREADS_O0="$<TARGET_FILE:native_threads_O0>"
+  NATIVE_THREADS_O2="$<TARGET_FILE:native_threads_O2>"
+  MANY_THREADS="$<TARGET_FILE:many_threads>")
+# Building the tests builds what they run.
+add_dependencies(corostack_e2e_tests corostack native_threads_O0 native_threads_O2 many_threads)
+gtest_discover_tests(corostack_e2e_tests DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES
+  PROPERTIES LABELS e2e TIMEOUT 300)

@@ -1,0 +1,10 @@
+#pragma once
+// Binaries under test, as built by CMake (compile definitions from e2e.cmake).
+namespace e2e::paths {
+
+inline constexpr const char* kCorostack = COROSTACK_BIN;
+inline constexpr const char* kNativeThreadsO0 = NATIVE_THREADS_O0;
+inline constexpr const char* kNativeThreadsO2 = NATIVE_THREADS_O2;
+inline constexpr const char* kManyThreads = MANY_THREADS;
+
+}  // namespace e2e::paths

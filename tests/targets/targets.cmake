@@ -1,0 +1,21 @@
+# Test targets: programs that reach a known state, write the truth about
+# themselves and block (see target_common.hpp for the protocol). Paths are
+# relative to tests/ because tests/CMakeLists.txt include()s this file.
+set(TARGETS_DIR ${CMAKE_CURRENT_SOURCE_DIR}/targets)
+find_package(Threads REQUIRED)
+
+# One target program built with its own optimisation level, whatever the
+# project's build type: the e2e tests depend on the exact flags. Target
+# options come after CMAKE_CXX_FLAGS_<CONFIG> on the command line, so they win.
+function(corostack_test_target name opt)
+  add_executable(${name} ${ARGN} ${TARGETS_DIR}/target_common.cpp)
+  target_include_directories(${name} PRIVATE ${TARGETS_DIR})
+  # -fno-omit-frame-pointer is left at each level's default on purpose:
+  # -O2 omits it, so the unwinder must use CFI.
+  target_compile_options(${name} PRIVATE ${opt} -g)
+  target_link_libraries(${name} PRIVATE Threads::Threads)
+endfunction()
+
+corostack_test_target(native_threads_O0 -O0 ${TARGETS_DIR}/native_threads.cpp)
+corostack_test_target(native_threads_O2 -O2 ${TARGETS_DIR}/native_threads.cpp)
+corostack_test_target(many_threads -O2 ${TARGETS_DIR}/many_threads.cpp)
