@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "base/checked.hpp"
@@ -32,6 +33,16 @@ int tracer_of(pid_t pid) {
   size_t p = status->find("TracerPid:");
   if (p == std::string::npos) return 0;
   return std::atoi(status->c_str() + p + 10);
+}
+
+// Fault injection for the safety tests: COROSTACK_TEST_HOLD_PAUSE_US keeps the
+// target stopped that long, so a test can kill corostack inside the pause.
+void hold_pause_for_tests() {
+  static const long us = [] {
+    const char* v = std::getenv("COROSTACK_TEST_HOLD_PAUSE_US");
+    return v ? std::strtol(v, nullptr, 10) : 0L;
+  }();
+  if (us > 0) ::usleep(static_cast<useconds_t>(std::min(us, 10'000'000L)));
 }
 
 }  // namespace
@@ -222,6 +233,7 @@ Result<Capture> LiveProcess::capture(const CaptureOptions& options) {
     region.bytes.resize(r.bytes);
     if (!region.bytes.empty()) cap.regions.push_back(std::move(region));
   }
+  hold_pause_for_tests();
   (*guard)->resume();
   cap.pause_ns = (*guard)->paused_ns();
 
