@@ -4,10 +4,7 @@
 
 #include "base/escape.hpp"
 #include "cli/exit_codes.hpp"
-#if __has_include("target/core_file.hpp")
 #include "target/core_file.hpp"
-#define HAVE_CORE 1
-#endif
 #include "target/live_process.hpp"
 
 namespace corostack {
@@ -31,13 +28,9 @@ void add_target_options(CLI::App& cmd, TargetOptions& opts, bool allow_core) {
 
 Result<std::unique_ptr<Target>> open_target(const TargetOptions& opts) {
   if (!opts.core.empty()) {
-#ifndef HAVE_CORE
-    return make_error(ErrorKind::kUnsupported, "no core support yet");
-#else
     auto core = CoreFile::open(opts.core, opts.exe);
     if (!core) return core.error();
     return std::unique_ptr<Target>(std::move(*core));
-#endif
   }
   auto live = LiveProcess::open(opts.pid);
   if (!live) return live.error();
