@@ -104,7 +104,7 @@ def main():
     ap.add_argument("--depth", type=int, default=20)
     args = ap.parse_args()
     corostack = os.path.join(args.build, "src", "corostack")
-    exe = os.path.join(args.build, "tests", "targets", "native_threads_O2")
+    exe = os.path.join(args.build, "tests", "native_threads_O2")
     # native_threads has 6 fixed threads (main + 5 named); the rest are deep-K threads.
     target = Target(exe, max(0, args.threads - 6), args.depth)
     rows = []

@@ -55,6 +55,7 @@ const std::unordered_map<std::string_view, int>& arg_counts() {
       {"ioctl", 3},
       {"openat", 4},
       {"sched_yield", 0},
+      {"restart_syscall", 0},
       {"getrandom", 3},
       {"close", 1},
       {"fsync", 1},
