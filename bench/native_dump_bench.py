@@ -114,7 +114,10 @@ def main():
         pid = str(target.pid)
         pause_json = lambda out, err: json.loads(out)["pause_ns"] / 1e6
         bench("corostack dump -p (live)", [corostack, "dump", "-p", pid, "--json"], args.runs, rows, pause_from=pause_json)
-        bench("eu-stack -p (live)", ["eu-stack", "-p", pid], args.runs, rows)
+        bench("corostack dump --no-lines -p (live)", [corostack, "dump", "--no-lines", "-p", pid, "--json"], args.runs,
+              rows, pause_from=pause_json)
+        bench("eu-stack -s -i -p (live, lines + inlines)", ["eu-stack", "-s", "-i", "-p", pid], args.runs, rows)
+        bench("eu-stack -p (live, symbols only)", ["eu-stack", "-p", pid], args.runs, rows)
         bench("gdb -batch thread apply all bt (live)",
               ["gdb", "-batch", "-nx", "-p", pid, "-ex", "thread apply all bt"], args.gdb_runs, rows)
 
@@ -128,10 +131,13 @@ def main():
         bench("gdb gcore", ["gdb", "-batch", "-nx", "-p", pid, "-ex", f"gcore {theirs}"], args.gdb_runs, rows)
 
         bench("corostack dump --core", [corostack, "dump", "--core", ours], args.runs, rows)
+        bench("corostack dump --no-lines --core", [corostack, "dump", "--no-lines", "--core", ours], args.runs, rows)
+        bench("eu-stack -s -i --core", ["eu-stack", "-s", "-i", f"--core={ours}", f"--executable={exe}"], args.runs, rows)
         bench("eu-stack --core", ["eu-stack", f"--core={ours}", f"--executable={exe}"], args.runs, rows)
         bench("gdb thread apply all bt (core)",
               ["gdb", "-batch", "-nx", exe, ours, "-ex", "thread apply all bt"], args.gdb_runs, rows)
-        sizes = {p: os.path.getsize(p) for p in (ours, theirs) if os.path.exists(p)}
+        # Apparent size and blocks actually written (our cores leave untouched pages as holes).
+        sizes = {p: (os.path.getsize(p), os.stat(p).st_blocks * 512) for p in (ours, theirs) if os.path.exists(p)}
     finally:
         target.close()
 
@@ -142,8 +148,9 @@ def main():
     for r in rows:
         pause = f"{r['pause_ms']:.3f}" if r["pause_ms"] is not None else "—"
         print(f"| {r['what']} | {r['wall_ms']:.1f} | {r['rss_mib']:.1f} | {pause} |")
-    for p, s in sizes.items():
-        print(f"\nCore size {os.path.basename(p)}: {s / 2**20:.1f} MiB")
+    print()
+    for p, (apparent, on_disk) in sizes.items():
+        print(f"- core {os.path.basename(p)}: {apparent / 2**20:.1f} MiB apparent, {on_disk / 2**20:.1f} MiB on disk")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,9 @@ class DumpCommand final : public Command {
         kExitCodesHelp);
     add_target_options(*cmd_, target_);
     cmd_->add_flag("--json", json_, "Print JSON (schema: docs/json-schema.md)");
+    cmd_->add_flag(
+        "--no-lines", no_lines_,
+        "Names from ELF symbol tables only: no file:line, no inlined frames, no DWARF loading");
     cmd_->add_option("--max-frames", max_frames_, "Stop unwinding a thread after this many frames")
         ->check(CLI::Range(1, 100000));
   }
@@ -39,6 +42,7 @@ class DumpCommand final : public Command {
     if (!target) return report_error(target.error());
     NativeSnapshotOptions opts;
     opts.max_frames = static_cast<size_t>(max_frames_);
+    opts.source_lines = !no_lines_;
     auto snap = take_native_snapshot(**target, opts);
     if (!snap) return report_error(snap.error());
     snap->core_path = target_.core;
@@ -68,6 +72,7 @@ class DumpCommand final : public Command {
   CLI::App* cmd_;
   TargetOptions target_;
   bool json_ = false;
+  bool no_lines_ = false;
   int max_frames_ = 256;
 };
 

@@ -80,6 +80,8 @@ std::vector<SymbolFrame> Symbolizer::lookup(uint64_t pc, bool is_activation) {
     outer.function = demangle(strip_symbol_version(name).c_str());
     outer.offset = sym_off + (pc - adj);
   }
+  if (!use_dwarf_) return {outer};
+
   // Inlined calls at this pc: scopes run innermost first; each
   // inlined_subroutine is a frame whose caller's location is its call site.
   std::vector<SymbolFrame> frames;

@@ -24,7 +24,10 @@ struct SymbolFrame {
 
 class Symbolizer {
  public:
-  explicit Symbolizer(DwflSession& session) : session_(session) {}
+  // With use_dwarf false only ELF symbol tables are read: no file:line, no
+  // inlined frames, but no DWARF loading either (often most of the cost).
+  explicit Symbolizer(DwflSession& session, bool use_dwarf = true)
+      : session_(session), use_dwarf_(use_dwarf) {}
   // Innermost first. `is_activation` is false for return addresses, which
   // point after the call: look them up at pc-1 so they land in the caller's call.
   const std::vector<SymbolFrame>& symbolize(uint64_t pc, bool is_activation);
@@ -33,6 +36,7 @@ class Symbolizer {
   std::vector<SymbolFrame> lookup(uint64_t pc, bool is_activation);
 
   DwflSession& session_;
+  bool use_dwarf_;
   std::unordered_map<uint64_t, std::vector<SymbolFrame>> cache_;  // key: pc, low bit = activation
 };
 

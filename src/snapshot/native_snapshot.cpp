@@ -53,7 +53,7 @@ Result<ProcessSnapshot> take_native_snapshot(Target& target, const NativeSnapsho
   UnwindOptions uo;
   uo.max_frames = options.max_frames;
   auto unwound = unwind_threads(**session, target.pid(), *capture, memory, uo);
-  Symbolizer symbolizer(**session);
+  Symbolizer symbolizer(**session, options.source_lines);
 
   size_t next_unwound = 0;
   for (const ThreadState& ts : capture->threads) {

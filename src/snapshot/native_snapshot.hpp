@@ -8,6 +8,7 @@ namespace corostack {
 
 struct NativeSnapshotOptions {
   size_t max_frames = 256;
+  bool source_lines = true;  // DWARF file:line and inlined frames
   CaptureOptions capture;
 };
 
