@@ -16,10 +16,7 @@ void FakeTarget::add_region(RemoteAddr start, std::vector<std::byte> bytes, std:
   MemoryMap m;
   m.start = start;
   m.end = RemoteAddr(*end);
-  m.readable = perms[0] == 'r';
-  m.writable = perms[1] == 'w';
-  m.executable = perms[2] == 'x';
-  m.shared = perms[3] == 's';
+  m.set_permissions(perms);
   m.file_offset = file_offset;
   m.path = std::move(path);
   auto it = std::upper_bound(maps_.begin(), maps_.end(), start,

@@ -23,6 +23,14 @@ struct MemoryMap {
   uint64_t inode = 0;
   std::string path;  // "" for anonymous, "[stack]", "[vdso]", or an absolute path
 
+  // Sets the four flags from a /proc maps permission field such as "r-xp".
+  void set_permissions(std::string_view perms) {
+    readable = perms.size() > 0 && perms[0] == 'r';
+    writable = perms.size() > 1 && perms[1] == 'w';
+    executable = perms.size() > 2 && perms[2] == 'x';
+    shared = perms.size() > 3 && perms[3] == 's';
+  }
+
   uint64_t size() const { return end - start; }
   bool contains(RemoteAddr a) const { return a >= start && a < end; }
   bool is_file_backed() const { return !path.empty() && path[0] == '/'; }

@@ -48,10 +48,7 @@ std::optional<MemoryMap> parse_line(std::string_view line) {
     return std::nullopt;
   m.start = RemoteAddr(start);
   m.end = RemoteAddr(end);
-  m.readable = perms[0] == 'r';
-  m.writable = perms[1] == 'w';
-  m.executable = perms[2] == 'x';
-  m.shared = perms[3] == 's';
+  m.set_permissions(perms);
   m.file_offset = off;
   m.inode = ino;
   size_t b = line.find_first_not_of(' ');

@@ -570,10 +570,7 @@ MemoryMap map_of(uint64_t start, uint64_t end, const char* perms, uint64_t off, 
   MemoryMap m;
   m.start = RemoteAddr(start);
   m.end = RemoteAddr(end);
-  m.readable = perms[0] == 'r';
-  m.writable = perms[1] == 'w';
-  m.executable = perms[2] == 'x';
-  m.shared = perms[3] == 's';
+  m.set_permissions(perms);
   m.file_offset = off;
   m.inode = inode;
   m.path = path;
