@@ -114,8 +114,11 @@ Result<CoreHeaders> read_core_headers(std::span<const std::byte> image) {
                               " bytes of it are missing; some memory is unreadable");
 
   auto& segs = layout.segments;
-  std::stable_sort(segs.begin(), segs.end(),
-                   [](const CoreSegment& a, const CoreSegment& b) { return a.vaddr < b.vaddr; });
+  // Ties (only in hostile cores) keep the segment stored first in the file.
+  // Not stable_sort: libstdc++ 12's uses get_temporary_buffer, which clang 19 flags.
+  std::sort(segs.begin(), segs.end(), [](const CoreSegment& a, const CoreSegment& b) {
+    return a.vaddr != b.vaddr ? a.vaddr < b.vaddr : a.offset < b.offset;
+  });
   // Reads need disjoint segments; a well-formed core never overlaps them.
   size_t kept = 0;
   for (size_t i = 0; i < segs.size(); ++i) {

@@ -181,8 +181,8 @@ void parse_core_notes(std::span<const std::byte> segment, CoreNotes& out) {
 
 void finish_core_notes(CoreNotes& out) {
   auto& f = out.files;
-  std::stable_sort(f.begin(), f.end(), [](const CoreFileMapping& a, const CoreFileMapping& b) {
-    return a.start < b.start;
+  std::sort(f.begin(), f.end(), [](const CoreFileMapping& a, const CoreFileMapping& b) {
+    return a.start != b.start ? a.start < b.start : a.end < b.end;
   });
   // Lookups assume disjoint ranges; a hostile note could claim otherwise.
   size_t kept = 0;

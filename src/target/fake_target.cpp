@@ -50,11 +50,11 @@ Result<Capture> FakeTarget::capture(const CaptureOptions& /*options*/) {
   if (capture_error_) return *capture_error_;
   Capture cap;
   cap.threads = threads_;
-  std::stable_sort(cap.threads.begin(), cap.threads.end(),
-                   [this](const ThreadState& a, const ThreadState& b) {
-                     if ((a.tid == pid_) != (b.tid == pid_)) return a.tid == pid_;
-                     return a.tid < b.tid;
-                   });
+  std::sort(cap.threads.begin(), cap.threads.end(),
+            [this](const ThreadState& a, const ThreadState& b) {
+              if ((a.tid == pid_) != (b.tid == pid_)) return a.tid == pid_;
+              return a.tid < b.tid;
+            });
   return cap;
 }
 
