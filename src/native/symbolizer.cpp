@@ -3,15 +3,10 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 
-#include <cstdlib>
-
 #include "native/demangle.hpp"
 
 namespace corostack {
 namespace {
-
-// Bound on inline nesting we will report for one pc.
-constexpr int kMaxInlineDepth = 64;
 
 // The name of a subprogram or inlined_subroutine DIE, following
 // DW_AT_abstract_origin / DW_AT_specification.
@@ -101,14 +96,12 @@ std::vector<SymbolFrame> Symbolizer::lookup(uint64_t pc, bool is_activation) {
       }
     }
   }
-  Dwarf_Die* scopes = nullptr;
-  int nscopes = cudie ? dwarf_getscopes(cudie, adj - bias, &scopes) : 0;
+  std::vector<Dwarf_Die> scopes;
+  if (cudie) scopes = scope_index_.scopes(cudie, adj - bias);
   std::string file = outer.file;
   int line = outer.line;
-  for (int i = 0; i < nscopes && i < kMaxInlineDepth; ++i) {
-    int tag = dwarf_tag(&scopes[i]);
-    if (tag == DW_TAG_subprogram) break;
-    if (tag != DW_TAG_inlined_subroutine) continue;
+  // scopes: innermost inlined call first, the containing subprogram last.
+  for (size_t i = 0; i + 1 < scopes.size(); ++i) {
     SymbolFrame f;
     f.function = die_function_name(&scopes[i]);
     f.module = outer.module;
@@ -119,7 +112,6 @@ std::vector<SymbolFrame> Symbolizer::lookup(uint64_t pc, bool is_activation) {
     file = call_file(cudie, &scopes[i]);
     line = call_line(&scopes[i]);
   }
-  std::free(scopes);
   if (!frames.empty()) {
     // The function that everything was inlined into is reported at the call site.
     outer.file = file;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "native/dwfl_session.hpp"
+#include "native/scope_index.hpp"
 
 namespace corostack {
 
@@ -37,6 +38,7 @@ class Symbolizer {
 
   DwflSession& session_;
   bool use_dwarf_;
+  ScopeIndex scope_index_;
   std::unordered_map<uint64_t, std::vector<SymbolFrame>> cache_;  // key: pc, low bit = activation
 };
 
