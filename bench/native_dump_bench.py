@@ -105,8 +105,8 @@ def main():
     args = ap.parse_args()
     corostack = os.path.join(args.build, "src", "corostack")
     exe = os.path.join(args.build, "tests", "native_threads_O2")
-    # native_threads has 6 fixed threads (main + 5 named); the rest are deep-K threads.
-    target = Target(exe, max(0, args.threads - 6), args.depth)
+    # native_threads has 7 fixed threads (main + 6 named); the rest are deep-K threads.
+    target = Target(exe, max(0, args.threads - 7), args.depth)
     rows = []
     work = target.dir
     try:

@@ -124,6 +124,10 @@ class NativeDumpTest : public testing::TestWithParam<DumpCase> {
       const json& line = field(f, "line");
       EXPECT_TRUE(line.is_number_integer() && line.get<int>() > 0)
           << "frame " << i << " (" << functions[i] << ") line: " << line;
+      // Names of always_inline functions exist only in DWARF: they must come
+      // back as inlined frames, and the function they were inlined into not.
+      bool inlined = functions[i] == "inliner_leaf" || functions[i] == "inliner_mid";
+      EXPECT_EQ(field(f, "inlined"), json(inlined)) << "frame " << i << " (" << functions[i] << ")";
     }
   }
 

@@ -34,7 +34,7 @@ TEST_P(TargetTruthTest, GdbCoreAgreesWithTruth) {
   std::unique_ptr<TargetProcess> target;
   Truth truth;
   ASSERT_TRUE(start_blocked(GetParam().exe, native_threads_args(), dir, &target, &truth));
-  EXPECT_EQ(truth.threads.size(), 8u);  // main, 5 named, 2 deep
+  EXPECT_EQ(truth.threads.size(), 9u);  // main, 6 named, 2 deep
   std::filesystem::path core = dir / "target.core";
   CommandResult gcore = gdb_gcore(target->pid(), core);
   ASSERT_TRUE(gcore.ok()) << gcore.describe();

@@ -164,6 +164,32 @@ TARGET_FRAME void* poller_thread(void*) {
   return reinterpret_cast<void*>(static_cast<long>(r));
 }
 
+// inliner: inliner_thread -> inliner_outer -> [inlined] inliner_mid ->
+// [inlined] inliner_leaf -> read(). always_inline holds at -O0 too, so both
+// builds have two inlined frames whose names come only from DWARF.
+__attribute__((always_inline)) inline long inliner_leaf() {
+  about_to_block(
+      {gettid(), {"inliner_leaf", "inliner_mid", "inliner_outer", "inliner_thread"}, {SYS_read}});
+  return read_idle();
+}
+
+__attribute__((always_inline)) inline long inliner_mid() {
+  return inliner_leaf() + 1;
+}
+
+TARGET_FRAME long inliner_outer() {
+  long r = inliner_mid();
+  AFTER_CALL();
+  return r + 1;
+}
+
+TARGET_FRAME void* inliner_thread(void*) {
+  name_self("inliner");
+  long r = inliner_outer();
+  AFTER_CALL();
+  return reinterpret_cast<void*>(r);
+}
+
 // deep-K threads: deep_thread -> deep_recurse x depth -> deep_bottom -> read().
 struct DeepArgs {
   int index = 0;
@@ -264,7 +290,8 @@ int main(int argc, char** argv) {
     target_common::die("epoll setup failed");
 
   size_t n = 0;
-  for (auto* fn : {reader_thread, sleeper_thread, locker_thread, waiter_thread, poller_thread})
+  for (auto* fn :
+       {reader_thread, sleeper_thread, locker_thread, waiter_thread, poller_thread, inliner_thread})
     start(fn, nullptr, n++);
   std::vector<DeepArgs> deep(opt.threads);
   for (int i = 0; i < opt.threads; ++i) {
