@@ -27,9 +27,9 @@ std::vector<ModuleLoad> module_loads(const std::vector<MemoryMap>& maps) {
     if (it == by_path.end()) {
       // Only an offset-0 mapping tells us where the ELF image starts.
       if (m.file_offset != 0) continue;
-      by_path.emplace(m.path, ModuleLoad{m.path, m.start, m.end});
+      by_path.emplace(m.path, ModuleLoad{m, m.end});
       order.push_back(m.path);
-    } else if (m.start >= it->second.load_base) {
+    } else if (m.start >= it->second.first.start) {
       it->second.end = std::max(it->second.end, m.end);
     }
   }
@@ -44,18 +44,17 @@ Result<std::unique_ptr<DwflSession>> DwflSession::create(const Target& target) {
   if (!s->dwfl_) return make_error(ErrorKind::kIo, std::string("dwfl_begin: ") + dwfl_errmsg(-1));
   dwfl_report_begin(s->dwfl_);
   for (const ModuleLoad& mod : module_loads(target.maps())) {
-    std::string host = target.host_path(mod.path);
+    const std::string& path = mod.first.path;
+    std::string host = target.mapping_host_path(mod.first);
     if (::access(host.c_str(), R_OK) != 0) {
-      s->warnings_.push_back(mod.path + ": cannot open; frames in it will lack symbols");
+      s->warnings_.push_back(path + ": cannot open; frames in it will lack symbols");
       continue;
     }
     // add_p_vaddr=false: `base` is where the first PT_LOAD landed, so libdwfl
     // derives the load bias for both ET_DYN and ET_EXEC images.
     Dwfl_Module* m =
-        dwfl_report_elf(s->dwfl_, mod.path.c_str(), host.c_str(), -1, mod.load_base.value(), false);
-    if (!m) {
-      s->warnings_.push_back(mod.path + ": " + dwfl_errmsg(-1));
-    }
+        dwfl_report_elf(s->dwfl_, path.c_str(), host.c_str(), -1, mod.first.start.value(), false);
+    if (!m) s->warnings_.push_back(path + ": " + dwfl_errmsg(-1));
   }
   if (dwfl_report_end(s->dwfl_, nullptr, nullptr) != 0)
     return make_error(ErrorKind::kIo, std::string("dwfl_report_end: ") + dwfl_errmsg(-1));

@@ -33,9 +33,8 @@ class DwflSession {
 
 // Start address of the first mapping of each ELF file, with the file's path.
 struct ModuleLoad {
-  std::string path;      // as the target names it
-  RemoteAddr load_base;  // start of the mapping at file offset 0
-  RemoteAddr end;        // end of the last mapping of the same file
+  MemoryMap first;  // the mapping at file offset 0: where the ELF image starts
+  RemoteAddr end;   // end of the last mapping of the same file
 };
 std::vector<ModuleLoad> module_loads(const std::vector<MemoryMap>& maps);
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -101,6 +102,19 @@ LiveProcess::~LiveProcess() {
 std::string LiveProcess::host_path(const std::string& path) const {
   // Through the target's root so that processes in containers resolve their own files.
   return "/proc/" + std::to_string(pid_) + "/root" + path;
+}
+
+std::string LiveProcess::mapping_host_path(const MemoryMap& m) const {
+  // A file deleted or replaced (a package upgrade under a running service)
+  // is no longer at its path, or a different file is; map_files still opens
+  // the one actually mapped. It needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE.
+  if (m.path.ends_with(" (deleted)")) {
+    char range[64];
+    std::snprintf(range, sizeof range, "%lx-%lx", static_cast<unsigned long>(m.start.value()),
+                  static_cast<unsigned long>(m.end.value()));
+    return "/proc/" + std::to_string(pid_) + "/map_files/" + range;
+  }
+  return host_path(m.path);
 }
 
 std::vector<AuxvEntry> LiveProcess::auxv() const {

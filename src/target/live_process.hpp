@@ -25,6 +25,7 @@ class LiveProcess final : public Target {
   const std::vector<MemoryMap>& maps() const override { return maps_; }
   std::vector<AuxvEntry> auxv() const override;
   std::string host_path(const std::string& path) const override;
+  std::string mapping_host_path(const MemoryMap& m) const override;
   Result<Capture> capture(const CaptureOptions& options) override;
 
   ReadResult read(RemoteAddr addr, std::span<std::byte> out) const override;

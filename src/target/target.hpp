@@ -65,6 +65,9 @@ class Target : public MemoryReader {
   // A path on our filesystem through which the target's file `path` can be
   // opened (live: via /proc/PID/root; core: as is, or --exe for the executable).
   virtual std::string host_path(const std::string& path) const { return path; }
+  // The same for the file behind one mapping. Live processes override it to
+  // reach files deleted or replaced since they were mapped.
+  virtual std::string mapping_host_path(const MemoryMap& m) const { return host_path(m.path); }
   // Threads with registers, stopping a live target as briefly as possible.
   virtual Result<Capture> capture(const CaptureOptions& options) = 0;
 };
