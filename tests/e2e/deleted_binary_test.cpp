@@ -41,3 +41,34 @@ TEST(DeletedBinary, LiveDumpStillNamesFrames) {
 
 }  // namespace
 }  // namespace e2e
+
+namespace e2e {
+namespace {
+
+TEST(DeletedBinary, CoreWarnsWhenTheExecutableChangedSince) {
+  TempDir dir;
+  std::filesystem::path exe = dir / "service";
+  std::filesystem::copy_file(paths::kNativeThreadsO0, exe);
+  std::string core = (dir / "service.core").string();
+  {
+    std::unique_ptr<TargetProcess> target;
+    Truth truth;
+    ASSERT_TRUE(start_blocked(exe.string(), native_threads_args(), dir, &target, &truth));
+    CommandResult g = run_corostack({"gcore", "-p", std::to_string(target->pid()), "-o", core});
+    ASSERT_EQ(g.exit_code, 0) << g.describe();
+  }
+  // A new build lands at the same path after the crash.
+  std::filesystem::remove(exe);
+  std::filesystem::copy_file(paths::kNativeThreadsO2, exe);
+  CommandResult r = run_corostack({"dump", "--core", core});
+  EXPECT_NE(r.err.find("build-id of " + exe.string()), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("differs"), std::string::npos) << r.err;
+  // Pointing --exe at the build that really ran silences it and names frames.
+  CommandResult ok = run_corostack({"dump", "--core", core, "--exe", paths::kNativeThreadsO0});
+  EXPECT_EQ(ok.exit_code, 0) << ok.describe();
+  EXPECT_EQ(ok.err.find("differs"), std::string::npos) << ok.err;
+  EXPECT_NE(ok.out.find("reader_level1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace e2e
