@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <cstring>
 #include <map>
+#include <span>
 
 namespace corostack {
 namespace {
@@ -45,6 +47,15 @@ Result<std::unique_ptr<DwflSession>> DwflSession::create(const Target& target) {
   dwfl_report_begin(s->dwfl_);
   for (const ModuleLoad& mod : module_loads(target.maps())) {
     const std::string& path = mod.first.path;
+    // Locale archives, caches and data files are mapped too; only ELF images
+    // are modules. The header is in memory (live) or in the core's first page.
+    char magic[4] = {};
+    auto r = target.read(mod.first.start, std::as_writable_bytes(std::span(magic)));
+    if (r.bytes == sizeof magic && std::memcmp(magic,
+                                               "\x7f"
+                                               "ELF",
+                                               4) != 0)
+      continue;
     std::string host = target.mapping_host_path(mod.first);
     if (::access(host.c_str(), R_OK) != 0) {
       s->warnings_.push_back(path + ": cannot open; frames in it will lack symbols");

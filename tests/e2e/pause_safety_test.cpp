@@ -18,6 +18,7 @@
 
 #include "native_target.hpp"
 #include "paths.hpp"
+#include "run_command.hpp"
 #include "target_process.hpp"
 #include "temp_dir.hpp"
 #include "truth.hpp"
@@ -138,6 +139,52 @@ TEST(PauseSafety, TargetRunsFreeAfterCorostackIsKilledMidPause) {
   // The test only proves something if most kills really landed in the pause.
   EXPECT_GE(killed_in_pause, rounds / 2);
   // And the target still works: every thread is back in its blocking call.
+  EXPECT_TRUE(target->wait_all_sleeping(5000ms));
+}
+
+}  // namespace
+}  // namespace e2e
+
+namespace e2e {
+namespace {
+
+// All threads' State lines, e.g. {"T (stopped)", ...}.
+std::vector<std::string> thread_states(pid_t pid) {
+  std::vector<std::string> states;
+  for (const auto& ent :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+    std::ifstream in(ent.path() / "status");
+    std::string line;
+    while (std::getline(in, line))
+      if (line.rfind("State:", 0) == 0) states.push_back(line.substr(7));
+  }
+  return states;
+}
+
+// A process someone stopped on purpose (kill -STOP, a job-control stop) stays
+// stopped after a dump: corostack must not resume what it did not stop.
+TEST(PauseSafety, StoppedTargetStaysStopped) {
+  TempDir dir;
+  std::unique_ptr<TargetProcess> target;
+  Truth truth;
+  ASSERT_TRUE(start_blocked(paths::kNativeThreadsO2, native_threads_args(), dir, &target, &truth));
+  const pid_t pid = target->pid();
+  ASSERT_EQ(::kill(pid, SIGSTOP), 0);
+  auto all_stopped = [&] {
+    for (const std::string& s : thread_states(pid))
+      if (s[0] != 'T') return false;
+    return true;
+  };
+  for (int i = 0; i < 2000 && !all_stopped(); ++i) std::this_thread::sleep_for(1ms);
+  ASSERT_TRUE(all_stopped());
+
+  CommandResult r = run_command({paths::kCorostack, "dump", "-p", std::to_string(pid)});
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_NE(r.out.find("reader_level1"), std::string::npos) << r.out;
+  EXPECT_TRUE(all_stopped()) << "the dump resumed a stopped process";
+  EXPECT_EQ(tracer_of(pid), 0);
+
+  ASSERT_EQ(::kill(pid, SIGCONT), 0);
   EXPECT_TRUE(target->wait_all_sleeping(5000ms));
 }
 

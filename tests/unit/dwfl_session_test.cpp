@@ -1,0 +1,69 @@
+#include "native/dwfl_session.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "target/fake_target.hpp"
+
+namespace corostack {
+namespace {
+
+std::vector<std::byte> file_bytes(const std::string& path, size_t n) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<std::byte> out(n);
+  in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(n));
+  return out;
+}
+
+int count_one(Dwfl_Module*, void**, const char*, Dwarf_Addr, void* arg) {
+  ++*static_cast<int*>(arg);
+  return DWARF_CB_OK;
+}
+
+int count_modules(Dwfl* dwfl) {
+  int n = 0;
+  dwfl_getmodules(dwfl, count_one, &n, 0);
+  return n;
+}
+
+// Mapped data files (locale archives, caches) are not modules and must not
+// produce warnings; an ELF image is reported.
+TEST(DwflSession, ReportsElfImagesOnlyAndStaysQuietAboutDataFiles) {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  ASSERT_GT(n, 0);
+  std::string self(buf, static_cast<size_t>(n));
+  std::filesystem::path data = std::filesystem::temp_directory_path() / "corostack_data_file";
+  std::ofstream(data) << std::string(8192, 'x');
+
+  FakeTarget target;
+  target.add_region(RemoteAddr(0x10000000), file_bytes(self, 8192), "r--p", self, 0);
+  target.add_region(RemoteAddr(0x20000000), file_bytes(data.string(), 8192), "r--p", data.string(),
+                    0);
+  auto session = DwflSession::create(target);
+  ASSERT_TRUE(session.ok()) << session.error().message;
+  EXPECT_TRUE((*session)->warnings().empty()) << (*session)->warnings().front();
+  EXPECT_EQ(count_modules((*session)->dwfl()), 1);
+  std::filesystem::remove(data);
+}
+
+TEST(DwflSession, WarnsAboutAnElfImageItCannotOpen) {
+  FakeTarget target;
+  std::vector<std::byte> header(4096);
+  std::memcpy(header.data(),
+              "\x7f"
+              "ELF",
+              4);
+  target.add_region(RemoteAddr(0x10000000), header, "r-xp", "/nonexistent/libgone.so", 0);
+  auto session = DwflSession::create(target);
+  ASSERT_TRUE(session.ok());
+  ASSERT_EQ((*session)->warnings().size(), 1u);
+  EXPECT_NE((*session)->warnings()[0].find("libgone.so"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace corostack
