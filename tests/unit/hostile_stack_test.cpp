@@ -77,7 +77,10 @@ TEST(HostileStack, BoundedPartialDumpNeverCrashes) {
 
   FakeTarget target;
   target.set_pid(100);
-  target.add_region(RemoteAddr(kFakeBase), std::vector<std::byte>(img.span), "r-xp", img.path, 0);
+  // Its first page as the file has it: modules are recognised by their ELF header.
+  std::vector<std::byte> image(img.span);
+  std::ifstream(img.path, std::ios::binary).read(reinterpret_cast<char*>(image.data()), 4096);
+  target.add_region(RemoteAddr(kFakeBase), std::move(image), "r-xp", img.path, 0);
 
   // A stack where every word is a return address into the marker function:
   // each "frame" unwinds into another, until the stack or the cap runs out.
