@@ -1,5 +1,6 @@
 #include "native/dwfl_session.hpp"
 
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -17,6 +18,40 @@ const Dwfl_Callbacks kCallbacks = {
     .section_address = dwfl_offline_section_address,
     .debuginfo_path = &g_debuginfo_path,
 };
+
+// The vDSO is an ELF image only in memory. Copying it into a memfd lets
+// libdwfl read its symbols and CFI like any file's: frames in
+// clock_gettime & co. get names, and unwinding uses its CFI.
+constexpr uint64_t kAtSysinfoEhdr = 33;
+constexpr size_t kMaxVdsoBytes = 1 << 20;
+
+void report_vdso(const Target& target, Dwfl* dwfl, std::vector<std::string>& warnings) {
+  uint64_t base = 0;
+  for (const AuxvEntry& e : target.auxv())
+    if (e.type == kAtSysinfoEhdr) base = e.value;
+  if (!base) return;
+  const MemoryMap* m = find_map(target.maps(), RemoteAddr(base));
+  if (!m) return;
+  std::vector<std::byte> image(std::min<uint64_t>(m->end - RemoteAddr(base), kMaxVdsoBytes));
+  auto r = target.read(RemoteAddr(base), image);
+  if (r.bytes < 64 || std::memcmp(image.data(),
+                                  "\x7f"
+                                  "ELF",
+                                  4) != 0)
+    return;
+  int fd = ::memfd_create("corostack-vdso", MFD_CLOEXEC);
+  if (fd < 0) return;
+  if (::write(fd, image.data(), r.bytes) != static_cast<ssize_t>(r.bytes) ||
+      ::lseek(fd, 0, SEEK_SET) != 0) {
+    ::close(fd);
+    return;
+  }
+  // On success libdwfl owns fd.
+  if (!dwfl_report_elf(dwfl, "[vdso]", "[vdso]", fd, base, false)) {
+    warnings.push_back(std::string("[vdso]: ") + dwfl_errmsg(-1));
+    ::close(fd);
+  }
+}
 
 }  // namespace
 
@@ -67,6 +102,7 @@ Result<std::unique_ptr<DwflSession>> DwflSession::create(const Target& target) {
         dwfl_report_elf(s->dwfl_, path.c_str(), host.c_str(), -1, mod.first.start.value(), false);
     if (!m) s->warnings_.push_back(path + ": " + dwfl_errmsg(-1));
   }
+  report_vdso(target, s->dwfl_, s->warnings_);
   if (dwfl_report_end(s->dwfl_, nullptr, nullptr) != 0)
     return make_error(ErrorKind::kIo, std::string("dwfl_report_end: ") + dwfl_errmsg(-1));
   return s;

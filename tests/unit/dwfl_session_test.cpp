@@ -1,13 +1,17 @@
 #include "native/dwfl_session.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
+#include "native/symbolizer.hpp"
 #include "target/fake_target.hpp"
+#include "target/memory_map.hpp"
 
 namespace corostack {
 namespace {
@@ -63,6 +67,45 @@ TEST(DwflSession, WarnsAboutAnElfImageItCannotOpen) {
   ASSERT_TRUE(session.ok());
   ASSERT_EQ((*session)->warnings().size(), 1u);
   EXPECT_NE((*session)->warnings()[0].find("libgone.so"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace corostack
+
+namespace corostack {
+namespace {
+
+// The vDSO has no file: its image is copied from target memory, found through
+// AT_SYSINFO_EHDR, so frames in clock_gettime & co. get names.
+TEST(DwflSession, ReportsTheVdsoFromMemory) {
+  uint64_t vdso = ::getauxval(AT_SYSINFO_EHDR);
+  if (!vdso) GTEST_SKIP() << "SKIPPED LOUDLY: this process has no vDSO";
+  std::ifstream in("/proc/self/maps");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  const MemoryMap* m = find_map(parse_proc_maps(text), RemoteAddr(vdso));
+  ASSERT_NE(m, nullptr);
+  size_t size = m->end - RemoteAddr(vdso);
+  std::vector<std::byte> image(size);
+  std::memcpy(image.data(), reinterpret_cast<const void*>(vdso), size);
+
+  constexpr uint64_t kFakeVdso = 0x7fff00000000;
+  FakeTarget target;
+  target.add_region(RemoteAddr(kFakeVdso), image, "r-xp", "[vdso]");
+  target.set_auxv({{AT_SYSINFO_EHDR, kFakeVdso}});
+  auto session = DwflSession::create(target);
+  ASSERT_TRUE(session.ok());
+  EXPECT_EQ(count_modules((*session)->dwfl()), 1);
+  Symbolizer symbolizer(**session);
+  std::set<std::string> names;
+  for (uint64_t off = 0; off < size; off += 8) {
+    const auto& frames = symbolizer.symbolize(kFakeVdso + off, true);
+    // The mapping can be larger than the image's PT_LOAD: only symbols count.
+    if (!frames.back().function) continue;
+    names.insert(*frames.back().function);
+    EXPECT_EQ(frames.back().module, "[vdso]");
+  }
+  EXPECT_TRUE(names.count("__vdso_clock_gettime") || names.count("clock_gettime"))
+      << "names found: " << names.size();
 }
 
 }  // namespace

@@ -1,0 +1,132 @@
+#pragma once
+// Where CPython keeps what an out-of-process stack walker reads, per version.
+// Every value is derived from the DWARF of a real libpython build by
+// tools/gen_python_layout (see docs/python-layouts.md); nothing here is typed
+// by hand. Invariant 4: one table per version, one walker, no version ifs.
+#include <cstdint>
+
+namespace corostack::python {
+
+// One fact about a struct. `offset` < 0 means "not in this version".
+// For members: byte offset from the start of the struct and the member's size
+// in bytes (for arrays: the size of one element). For bitfields: bit offset
+// from the start of the enclosing member and width in bits. For "end of"
+// facts: offset = sizeof(struct), size = 0.
+struct FieldLoc {
+  int32_t offset = -1;
+  int32_t size = 0;
+  constexpr bool present() const { return offset >= 0; }
+};
+
+// x86-64, default (GIL, non-debug) builds. Fields are in the order of the
+// generator's spec (src/python/python_layout_spec.cpp).
+struct PythonLayout {
+  int major = 0;
+  int minor = 0;
+
+  // _PyRuntimeState (symbol _PyRuntime, 3.7+; 3.6 has the `interp_head` symbol instead)
+  FieldLoc runtime_interpreters_head;  // first PyInterpreterState*
+  FieldLoc runtime_tstate_current;     // gilstate.tstate_current: GIL holder (3.7-3.11)
+  FieldLoc runtime_gil;                // ceval.gil: embedded _gil_runtime_state (3.7-3.11)
+  FieldLoc runtime_debug_offsets;      // _Py_DebugOffsets, cookie "xdebugpy" (3.13+)
+
+  // struct _gil_runtime_state (3.7+)
+  FieldLoc gil_locked;       // nonzero while someone holds the GIL
+  FieldLoc gil_last_holder;  // PyThreadState* that took it last
+
+  // PyInterpreterState
+  FieldLoc interp_next;          // next interpreter
+  FieldLoc interp_id;            // interpreter id (3.7+)
+  FieldLoc interp_threads_head;  // tstate_head (<=3.10) / threads.head (3.11+)
+  FieldLoc interp_modules;       // sys.modules: modules (<=3.11) / imports.modules (3.12+)
+  FieldLoc interp_sysdict;       // sys.__dict__
+  FieldLoc interp_ceval_gil;     // ceval.gil: _gil_runtime_state* (3.12+, per interpreter)
+
+  // PyThreadState
+  FieldLoc tstate_next;              // next thread of the same interpreter
+  FieldLoc tstate_interp;            // owning PyInterpreterState*
+  FieldLoc tstate_frame;             // PyFrameObject* of the running frame (<=3.10)
+  FieldLoc tstate_cframe;            // _PyCFrame* (3.11-3.12)
+  FieldLoc tstate_current_frame;     // _PyInterpreterFrame* (3.13+)
+  FieldLoc tstate_thread_id;         // pthread_t of the thread
+  FieldLoc tstate_native_thread_id;  // kernel TID (3.8+)
+
+  // _PyCFrame (3.11-3.12)
+  FieldLoc cframe_current_frame;  // _PyInterpreterFrame* of the running frame
+
+  // PyFrameObject (<=3.10; later versions only wrap an _PyInterpreterFrame)
+  FieldLoc frame_back;        // f_back: caller's PyFrameObject*
+  FieldLoc frame_code;        // f_code: PyCodeObject*
+  FieldLoc frame_lasti;       // f_lasti: byte offset (<=3.9) / instruction index (3.10)
+  FieldLoc frame_lineno;      // f_lineno: valid only while tracing
+  FieldLoc frame_localsplus;  // f_localsplus[]: locals, cells, frees, then the value stack
+
+  // _PyInterpreterFrame (3.11+)
+  FieldLoc iframe_previous;    // caller's _PyInterpreterFrame*
+  FieldLoc iframe_code;        // f_code (3.11-3.12) / f_executable, maybe not code (3.13+)
+  FieldLoc iframe_prev_instr;  // last started instruction, _Py_CODEUNIT* (3.11-3.12)
+  FieldLoc iframe_instr_ptr;   // next/current instruction, _Py_CODEUNIT* (3.13+)
+  FieldLoc iframe_localsplus;  // localsplus[]: PyObject* per co_localsplusnames entry
+  FieldLoc iframe_owner;       // FRAME_OWNED_BY_*: thread, generator, frame object, C stack
+  FieldLoc iframe_is_entry;    // first Python frame of a C-level eval call (3.11 only)
+
+  // PyCodeObject
+  FieldLoc code_argcount;            // co_argcount
+  FieldLoc code_flags;               // co_flags (CO_COROUTINE etc.)
+  FieldLoc code_firstlineno;         // co_firstlineno
+  FieldLoc code_nlocals;             // co_nlocals: plain locals
+  FieldLoc code_nlocalsplus;         // co_nlocalsplus: locals + cells + frees (3.11+)
+  FieldLoc code_varnames;            // co_varnames: tuple of local names (<=3.10)
+  FieldLoc code_localsplusnames;     // co_localsplusnames: tuple (3.11+)
+  FieldLoc code_localspluskinds;     // co_localspluskinds: bytes of CO_FAST_* (3.11+)
+  FieldLoc code_filename;            // co_filename: str
+  FieldLoc code_name;                // co_name: str
+  FieldLoc code_qualname;            // co_qualname: str (3.11+)
+  FieldLoc code_lnotab;              // co_lnotab: bytes, (addr, line) deltas (<=3.9)
+  FieldLoc code_linetable;           // co_linetable: PEP 626 (3.10) / PEP 657 (3.11+) bytes
+  FieldLoc code_code_adaptive;       // co_code_adaptive[]: start of bytecode (3.11+)
+
+  // Generic objects
+  FieldLoc object_type;    // PyObject.ob_type
+  FieldLoc varobject_size;  // PyVarObject.ob_size
+  FieldLoc type_name;       // PyTypeObject.tp_name: const char*
+  FieldLoc type_flags;      // PyTypeObject.tp_flags: Py_TPFLAGS_*_SUBCLASS bits
+
+  // str (PEP 393)
+  FieldLoc unicode_length;        // PyASCIIObject.length, in code points
+  FieldLoc unicode_state;         // PyASCIIObject.state: the bitfield word
+  FieldLoc unicode_state_kind;    // bits of state.kind: 1, 2 or 4 bytes per code point
+  FieldLoc unicode_state_compact;  // bit of state.compact: data follows the header
+  FieldLoc unicode_state_ascii;    // bit of state.ascii: data follows PyASCIIObject
+  FieldLoc unicode_state_ready;    // bit of state.ready (<=3.11)
+  FieldLoc unicode_ascii_data;     // end of PyASCIIObject: compact ASCII data
+  FieldLoc unicode_compact_data;   // end of PyCompactUnicodeObject: compact non-ASCII data
+
+  // bytes, tuple, list, float, int
+  FieldLoc bytes_sval;    // PyBytesObject.ob_sval[]; length in ob_size
+  FieldLoc tuple_item;    // PyTupleObject.ob_item[]; length in ob_size
+  FieldLoc list_item;     // PyListObject.ob_item: PyObject**; length in ob_size
+  FieldLoc float_fval;    // PyFloatObject.ob_fval: double
+  FieldLoc long_digits;   // ob_digit[] (<=3.11) / long_value.ob_digit[] (3.12+); size = digit
+  FieldLoc long_lv_tag;   // long_value.lv_tag: sign and digit count (3.12+)
+
+  // dict
+  FieldLoc dict_used;           // PyDictObject.ma_used: number of items
+  FieldLoc dict_keys;           // PyDictObject.ma_keys: PyDictKeysObject*
+  FieldLoc dict_values;         // PyDictObject.ma_values: split-table values or NULL
+  FieldLoc dictvalues_values;   // PyDictValues.values[] (3.11+; ma_values points at it)
+  FieldLoc dictkeys_size;       // dk_size: number of index slots (<=3.10)
+  FieldLoc dictkeys_log2_size;  // dk_log2_size: log2 of index slots (3.11+)
+  FieldLoc dictkeys_log2_index_bytes;  // dk_log2_index_bytes: log2 of dk_indices bytes (3.11+)
+  FieldLoc dictkeys_kind;              // dk_kind: DICT_KEYS_GENERAL/UNICODE/SPLIT (3.11+)
+  FieldLoc dictkeys_nentries;          // dk_nentries: used entries
+  FieldLoc dictkeys_indices;           // dk_indices: index table; entries follow it
+  FieldLoc dictentry;                  // PyDictKeyEntry: size only (hash, key, value)
+  FieldLoc dictentry_key;              // PyDictKeyEntry.me_key
+  FieldLoc dictentry_value;            // PyDictKeyEntry.me_value
+  FieldLoc dictunicodeentry;           // PyDictUnicodeEntry: size only (3.11+, str keys)
+  FieldLoc dictunicodeentry_key;       // PyDictUnicodeEntry.me_key (3.11+)
+  FieldLoc dictunicodeentry_value;     // PyDictUnicodeEntry.me_value (3.11+)
+};
+
+}  // namespace corostack::python
