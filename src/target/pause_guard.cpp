@@ -56,9 +56,7 @@ Status PauseGuard::seize_new_threads(std::vector<size_t>& fresh) {
     return tids.error();
   }
   for (pid_t tid : *tids) {
-    bool known = std::any_of(threads_.begin(), threads_.end(),
-                             [tid](const PausedThread& t) { return t.tid == tid; });
-    if (known) continue;
+    if (!seen_.insert(tid).second) continue;  // seized in an earlier round
     if (::ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) {
       int e = errno;
       if (e == ESRCH) continue;  // exited between listing and seizing

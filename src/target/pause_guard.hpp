@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "base/result.hpp"
@@ -49,6 +50,7 @@ class PauseGuard {
 
   pid_t pid_;
   std::vector<PausedThread> threads_;
+  std::unordered_set<pid_t> seen_;  // every tid listed so far, seized or gone
   bool resumed_ = false;
   std::chrono::steady_clock::time_point first_interrupt_{};
   std::chrono::steady_clock::time_point resumed_at_{};

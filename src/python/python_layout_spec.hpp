@@ -1,0 +1,33 @@
+#pragma once
+// How each PythonLayout field is found in a libpython's DWARF: which struct,
+// which member path, and for which versions it must exist. The generator and
+// the test both read this table, so a table can only say what DWARF says.
+#include <span>
+
+#include "python/python_layout.hpp"
+
+namespace corostack::python {
+
+enum class LayoutQuery {
+  kMember,  // byte offset and size of a member path ("a.b.c"; anonymous members are searched)
+  kBits,    // bit offset and width of a bitfield, relative to its parent member ("state.kind")
+  kSizeof,  // {0, sizeof(type)}
+  kEndOf,   // {sizeof(type), 0}: data that follows a header struct
+};
+
+// One row. A field may have several rows with disjoint version ranges (the
+// member moved or was renamed). Outside all its rows a field is absent, and
+// the row's path must then not resolve either (so a range cannot be too narrow).
+struct LayoutFieldSpec {
+  FieldLoc PythonLayout::*field;
+  const char* field_name;  // as spelled in PythonLayout, for generated code
+  int min_minor;           // 3.min_minor .. 3.max_minor, inclusive
+  int max_minor;
+  LayoutQuery query;
+  const char* type_name;  // typedef or struct tag
+  const char* path;       // member path; empty for kSizeof/kEndOf
+};
+
+std::span<const LayoutFieldSpec> layout_spec();
+
+}  // namespace corostack::python
