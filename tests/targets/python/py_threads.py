@@ -441,7 +441,8 @@ def spin_lines():
     code = spin.__code__
     first = code.co_firstlineno
     last = first
-    lines = open(SCRIPT).read().split('\n')
+    with open(SCRIPT) as f:
+        lines = f.read().split('\n')
     for number in range(first + 1, len(lines) + 1):
         text = lines[number - 1]
         if text.strip() and not text.startswith((' ', '\t')):
