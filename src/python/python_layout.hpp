@@ -43,13 +43,13 @@ struct PythonLayout {
   FieldLoc interp_ceval_gil;     // ceval.gil: _gil_runtime_state* (3.12+, per interpreter)
 
   // PyThreadState
-  FieldLoc tstate_next;              // next thread of the same interpreter
-  FieldLoc tstate_interp;            // owning PyInterpreterState*
-  FieldLoc tstate_frame;             // PyFrameObject* of the running frame (<=3.10)
-  FieldLoc tstate_cframe;            // _PyCFrame* (3.11-3.12)
-  FieldLoc tstate_current_frame;     // _PyInterpreterFrame* (3.13+)
-  FieldLoc tstate_thread_id;         // pthread_t of the thread
-  FieldLoc tstate_native_thread_id;  // kernel TID (3.8+)
+  FieldLoc tstate_next;           // next thread of the same interpreter
+  FieldLoc tstate_interp;         // owning PyInterpreterState*
+  FieldLoc tstate_frame;          // PyFrameObject* of the running frame (<=3.10)
+  FieldLoc tstate_cframe;         // CFrame* (3.10-3.12); only 3.11-3.12 have cframe_current_frame
+  FieldLoc tstate_current_frame;  // _PyInterpreterFrame* (3.13+)
+  FieldLoc tstate_thread_id;      // pthread_t of the thread
+  FieldLoc tstate_native_thread_id;  // kernel TID (3.11+)
 
   // _PyCFrame (3.11-3.12)
   FieldLoc cframe_current_frame;  // _PyInterpreterFrame* of the running frame
@@ -71,31 +71,31 @@ struct PythonLayout {
   FieldLoc iframe_is_entry;    // first Python frame of a C-level eval call (3.11 only)
 
   // PyCodeObject
-  FieldLoc code_argcount;            // co_argcount
-  FieldLoc code_flags;               // co_flags (CO_COROUTINE etc.)
-  FieldLoc code_firstlineno;         // co_firstlineno
-  FieldLoc code_nlocals;             // co_nlocals: plain locals
-  FieldLoc code_nlocalsplus;         // co_nlocalsplus: locals + cells + frees (3.11+)
-  FieldLoc code_varnames;            // co_varnames: tuple of local names (<=3.10)
-  FieldLoc code_localsplusnames;     // co_localsplusnames: tuple (3.11+)
-  FieldLoc code_localspluskinds;     // co_localspluskinds: bytes of CO_FAST_* (3.11+)
-  FieldLoc code_filename;            // co_filename: str
-  FieldLoc code_name;                // co_name: str
-  FieldLoc code_qualname;            // co_qualname: str (3.11+)
-  FieldLoc code_lnotab;              // co_lnotab: bytes, (addr, line) deltas (<=3.9)
-  FieldLoc code_linetable;           // co_linetable: PEP 626 (3.10) / PEP 657 (3.11+) bytes
-  FieldLoc code_code_adaptive;       // co_code_adaptive[]: start of bytecode (3.11+)
+  FieldLoc code_argcount;         // co_argcount
+  FieldLoc code_flags;            // co_flags (CO_COROUTINE etc.)
+  FieldLoc code_firstlineno;      // co_firstlineno
+  FieldLoc code_nlocals;          // co_nlocals: plain locals
+  FieldLoc code_nlocalsplus;      // co_nlocalsplus: locals + cells + frees (3.11+)
+  FieldLoc code_varnames;         // co_varnames: tuple of local names (<=3.10)
+  FieldLoc code_localsplusnames;  // co_localsplusnames: tuple (3.11+)
+  FieldLoc code_localspluskinds;  // co_localspluskinds: bytes of CO_FAST_* (3.11+)
+  FieldLoc code_filename;         // co_filename: str
+  FieldLoc code_name;             // co_name: str
+  FieldLoc code_qualname;         // co_qualname: str (3.11+)
+  FieldLoc code_lnotab;           // co_lnotab: bytes, (addr, line) deltas (<=3.9)
+  FieldLoc code_linetable;        // co_linetable: PEP 626 (3.10) / PEP 657 (3.11+) bytes
+  FieldLoc code_code_adaptive;    // co_code_adaptive[]: start of bytecode (3.11+)
 
   // Generic objects
-  FieldLoc object_type;    // PyObject.ob_type
+  FieldLoc object_type;     // PyObject.ob_type
   FieldLoc varobject_size;  // PyVarObject.ob_size
   FieldLoc type_name;       // PyTypeObject.tp_name: const char*
   FieldLoc type_flags;      // PyTypeObject.tp_flags: Py_TPFLAGS_*_SUBCLASS bits
 
   // str (PEP 393)
-  FieldLoc unicode_length;        // PyASCIIObject.length, in code points
-  FieldLoc unicode_state;         // PyASCIIObject.state: the bitfield word
-  FieldLoc unicode_state_kind;    // bits of state.kind: 1, 2 or 4 bytes per code point
+  FieldLoc unicode_length;         // PyASCIIObject.length, in code points
+  FieldLoc unicode_state;          // PyASCIIObject.state: the bitfield word
+  FieldLoc unicode_state_kind;     // bits of state.kind: 1, 2 or 4 bytes per code point
   FieldLoc unicode_state_compact;  // bit of state.compact: data follows the header
   FieldLoc unicode_state_ascii;    // bit of state.ascii: data follows PyASCIIObject
   FieldLoc unicode_state_ready;    // bit of state.ready (<=3.11)
@@ -103,20 +103,20 @@ struct PythonLayout {
   FieldLoc unicode_compact_data;   // end of PyCompactUnicodeObject: compact non-ASCII data
 
   // bytes, tuple, list, float, int
-  FieldLoc bytes_sval;    // PyBytesObject.ob_sval[]; length in ob_size
-  FieldLoc tuple_item;    // PyTupleObject.ob_item[]; length in ob_size
-  FieldLoc list_item;     // PyListObject.ob_item: PyObject**; length in ob_size
-  FieldLoc float_fval;    // PyFloatObject.ob_fval: double
-  FieldLoc long_digits;   // ob_digit[] (<=3.11) / long_value.ob_digit[] (3.12+); size = digit
-  FieldLoc long_lv_tag;   // long_value.lv_tag: sign and digit count (3.12+)
+  FieldLoc bytes_sval;   // PyBytesObject.ob_sval[]; length in ob_size
+  FieldLoc tuple_item;   // PyTupleObject.ob_item[]; length in ob_size
+  FieldLoc list_item;    // PyListObject.ob_item: PyObject**; length in ob_size
+  FieldLoc float_fval;   // PyFloatObject.ob_fval: double
+  FieldLoc long_digits;  // ob_digit[] (<=3.11) / long_value.ob_digit[] (3.12+); size = digit
+  FieldLoc long_lv_tag;  // long_value.lv_tag: sign and digit count (3.12+)
 
   // dict
-  FieldLoc dict_used;           // PyDictObject.ma_used: number of items
-  FieldLoc dict_keys;           // PyDictObject.ma_keys: PyDictKeysObject*
-  FieldLoc dict_values;         // PyDictObject.ma_values: split-table values or NULL
-  FieldLoc dictvalues_values;   // PyDictValues.values[] (3.11+; ma_values points at it)
-  FieldLoc dictkeys_size;       // dk_size: number of index slots (<=3.10)
-  FieldLoc dictkeys_log2_size;  // dk_log2_size: log2 of index slots (3.11+)
+  FieldLoc dict_used;                  // PyDictObject.ma_used: number of items
+  FieldLoc dict_keys;                  // PyDictObject.ma_keys: PyDictKeysObject*
+  FieldLoc dict_values;                // PyDictObject.ma_values: split-table values or NULL
+  FieldLoc dictvalues_values;          // PyDictValues.values[] (3.11+; ma_values points at it)
+  FieldLoc dictkeys_size;              // dk_size: number of index slots (<=3.10)
+  FieldLoc dictkeys_log2_size;         // dk_log2_size: log2 of index slots (3.11+)
   FieldLoc dictkeys_log2_index_bytes;  // dk_log2_index_bytes: log2 of dk_indices bytes (3.11+)
   FieldLoc dictkeys_kind;              // dk_kind: DICT_KEYS_GENERAL/UNICODE/SPLIT (3.11+)
   FieldLoc dictkeys_nentries;          // dk_nentries: used entries

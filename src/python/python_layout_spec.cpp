@@ -31,10 +31,10 @@ constexpr LayoutFieldSpec kSpec[] = {
     {F(tstate_next), 6, kLast, kMember, "PyThreadState", "next"},
     {F(tstate_interp), 6, kLast, kMember, "PyThreadState", "interp"},
     {F(tstate_frame), 6, 10, kMember, "PyThreadState", "frame"},
-    {F(tstate_cframe), 11, 12, kMember, "PyThreadState", "cframe"},
+    {F(tstate_cframe), 10, 12, kMember, "PyThreadState", "cframe"},
     {F(tstate_current_frame), 13, kLast, kMember, "PyThreadState", "current_frame"},
     {F(tstate_thread_id), 6, kLast, kMember, "PyThreadState", "thread_id"},
-    {F(tstate_native_thread_id), 8, kLast, kMember, "PyThreadState", "native_thread_id"},
+    {F(tstate_native_thread_id), 11, kLast, kMember, "PyThreadState", "native_thread_id"},
 
     {F(cframe_current_frame), 11, 12, kMember, "_PyCFrame", "current_frame"},
 
@@ -109,6 +109,14 @@ constexpr LayoutFieldSpec kSpec[] = {
 };
 #undef F
 
+// Rows whose path also resolves outside their range, with another meaning:
+// 3.11+ keeps a PyFrameObject (f_back, f_lineno) that only wraps an
+// _PyInterpreterFrame; the walker must not follow it.
+constexpr FieldLoc PythonLayout::*kOutlivesRange[] = {
+    &PythonLayout::frame_back,
+    &PythonLayout::frame_lineno,
+};
+
 // Every FieldLoc of PythonLayout has at least one row: the struct is the
 // header (major, minor) followed by FieldLocs only, and the rows name them
 // all (distinctness is checked by the unit test).
@@ -123,12 +131,18 @@ constexpr size_t count_fields() {
   }
   return n;
 }
-static_assert(sizeof(PythonLayout) ==
-                  offsetof(PythonLayout, runtime_interpreters_head) +
-                      count_fields() * sizeof(FieldLoc),
+static_assert(sizeof(PythonLayout) == offsetof(PythonLayout, runtime_interpreters_head) +
+                                          count_fields() * sizeof(FieldLoc),
               "every PythonLayout field needs a row in kSpec");
 
 }  // namespace
+
+bool may_exist_outside_range(const LayoutFieldSpec& row) {
+  for (auto field : kOutlivesRange) {
+    if (row.field == field) return true;
+  }
+  return false;
+}
 
 std::span<const LayoutFieldSpec> layout_spec() {
   return kSpec;

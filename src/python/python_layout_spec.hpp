@@ -30,4 +30,8 @@ struct LayoutFieldSpec {
 
 std::span<const LayoutFieldSpec> layout_spec();
 
+// True for the few rows whose path exists outside their range with another
+// meaning (listed, with the reason, in python_layout_spec.cpp).
+bool may_exist_outside_range(const LayoutFieldSpec& row);
+
 }  // namespace corostack::python

@@ -1,0 +1,31 @@
+#include "python/python_versions.hpp"
+
+#include "python/layouts/all_layouts.hpp"
+
+namespace corostack::python {
+namespace {
+
+// Adding a version: generate its table, declare it in all_layouts.hpp, add it here.
+const PythonLayout* const kTables[] = {
+    &kPython36,  &kPython37,  &kPython38,  &kPython39,
+    &kPython310, &kPython311, &kPython312, &kPython313,
+};
+
+constexpr PythonVersion kVersions[] = {{3, 6},  {3, 7},  {3, 8},  {3, 9},
+                                       {3, 10}, {3, 11}, {3, 12}, {3, 13}};
+static_assert(std::size(kVersions) == std::size(kTables));
+
+}  // namespace
+
+std::span<const PythonVersion> supported_python_versions() {
+  return kVersions;
+}
+
+const PythonLayout* layout_for(int major, int minor) {
+  for (const PythonLayout* table : kTables) {
+    if (table->major == major && table->minor == minor) return table;
+  }
+  return nullptr;
+}
+
+}  // namespace corostack::python
