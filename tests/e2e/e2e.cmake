@@ -16,3 +16,5 @@ target_compile_definitions(corostack_e2e_tests PRIVATE
 add_dependencies(corostack_e2e_tests corostack native_threads_O0 native_threads_O2 many_threads)
 gtest_discover_tests(corostack_e2e_tests DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES
   PROPERTIES LABELS e2e TIMEOUT 300)
+# In-process tests of library APIs against real targets (python_locator_test).
+target_link_libraries(corostack_e2e_tests PRIVATE corostack_lib)
