@@ -82,7 +82,8 @@ TEST(DwflSession, ReportsTheVdsoFromMemory) {
   if (!vdso) GTEST_SKIP() << "SKIPPED LOUDLY: this process has no vDSO";
   std::ifstream in("/proc/self/maps");
   std::string text((std::istreambuf_iterator<char>(in)), {});
-  const MemoryMap* m = find_map(parse_proc_maps(text), RemoteAddr(vdso));
+  std::vector<MemoryMap> maps = parse_proc_maps(text);  // find_map points into it
+  const MemoryMap* m = find_map(maps, RemoteAddr(vdso));
   ASSERT_NE(m, nullptr);
   size_t size = m->end - RemoteAddr(vdso);
   std::vector<std::byte> image(size);
