@@ -1,0 +1,524 @@
+#include "python/object_repr.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "python/object_repr_text.hpp"
+
+namespace corostack::python {
+namespace {
+
+// PySetObject and setentry have had the same layout in every 3.6-3.13
+// default build (not in the DWARF-derived tables): fill, used, mask, table,
+// hash, finger after the object header; entries are {key, hash}.
+constexpr uint64_t kSetUsed = 24;
+constexpr uint64_t kSetMask = 32;
+constexpr uint64_t kSetTable = 40;
+constexpr uint64_t kSetEntrySize = 16;
+constexpr uint64_t kSetEntryHash = 8;
+constexpr uint64_t kMaxTableSlotsScanned = 1 << 16;  // per set or dict
+constexpr uint64_t kTpFlagsHeapType = 1ull << 9;
+constexpr size_t kMaxTypeName = 128;
+
+std::optional<RemoteAddr> offset(RemoteAddr a, uint64_t off) {
+  if (a.value() > UINT64_MAX - off) return std::nullopt;
+  return a + off;
+}
+
+std::optional<uint64_t> checked_mul(uint64_t a, uint64_t b) {
+  uint64_t r;
+  if (__builtin_mul_overflow(a, b, &r)) return std::nullopt;
+  return r;
+}
+
+std::string hex_addr(RemoteAddr a) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(a.value()));
+  return buf;
+}
+
+class Repr {
+ public:
+  Repr(const MemoryReader& mem, const PythonLayout& layout, const ReprOptions& options)
+      : mem_(mem), l_(layout), opt_(options) {}
+
+  std::string out;
+
+  void object(RemoteAddr obj, int depth);
+
+ private:
+  // Reads `size` (1, 2, 4 or 8) bytes, little-endian, zero-extended.
+  std::optional<uint64_t> read_uint(RemoteAddr base, uint64_t off, size_t size) {
+    auto a = offset(base, off);
+    if (!a || size == 0 || size > 8) return std::nullopt;
+    uint64_t v = 0;
+    auto r = mem_.read(*a, std::as_writable_bytes(std::span(&v, 1)).first(size));
+    if (!r.complete(size)) return std::nullopt;
+    return v;
+  }
+  std::optional<uint64_t> field(RemoteAddr obj, FieldLoc f) {
+    if (!f.present()) return std::nullopt;
+    return read_uint(obj, static_cast<uint64_t>(f.offset), static_cast<size_t>(f.size));
+  }
+  std::optional<uint64_t> word(RemoteAddr a, uint64_t off = 0) { return read_uint(a, off, 8); }
+  bool read_bytes(RemoteAddr base, uint64_t off, std::span<std::byte> out) {
+    auto a = offset(base, off);
+    if (!a || a->value() > UINT64_MAX - out.size()) return false;
+    return mem_.read(*a, out).complete(out.size());
+  }
+  // Pointers stored inline at base+off, n of them.
+  std::optional<std::vector<uint64_t>> read_words(RemoteAddr base, uint64_t off, size_t n) {
+    std::vector<uint64_t> v(n);
+    if (n == 0) return v;
+    if (!read_bytes(base, off, std::as_writable_bytes(std::span(v)))) return std::nullopt;
+    return v;
+  }
+
+  std::optional<std::string> type_name(RemoteAddr type);
+  void unreadable(RemoteAddr obj) { out += "<unreadable at " + hex_addr(obj) + ">"; }
+  void invalid(std::string_view type, RemoteAddr obj) {
+    out += "<" + std::string(type) + " at " + hex_addr(obj) + " (invalid)>";
+  }
+  bool budget_left() const { return out.size() < opt_.max_output; }
+  bool active(RemoteAddr obj) const {
+    return std::find(active_.begin(), active_.end(), obj.value()) != active_.end();
+  }
+
+  void int_object(RemoteAddr obj, bool as_bool);
+  void float_object(RemoteAddr obj);
+  void str_object(RemoteAddr obj);
+  void bytes_object(RemoteAddr obj);
+  void sequence(RemoteAddr obj, int depth, bool tuple);
+  void dict_object(RemoteAddr obj, int depth);
+  void set_object(RemoteAddr obj, int depth, bool frozen);
+
+  const MemoryReader& mem_;
+  const PythonLayout& l_;
+  const ReprOptions& opt_;
+  std::vector<uint64_t> active_;  // containers being printed, for cycles
+};
+
+std::optional<std::string> Repr::type_name(RemoteAddr type) {
+  auto name_ptr = field(type, l_.type_name);
+  if (!name_ptr || *name_ptr == 0) return std::nullopt;
+  char buf[kMaxTypeName];
+  auto r = mem_.read(RemoteAddr(*name_ptr), std::as_writable_bytes(std::span(buf)));
+  if (r.bytes == 0) return std::nullopt;
+  std::string name;
+  size_t i = 0;
+  for (; i < r.bytes && buf[i] != '\0'; ++i) {
+    auto c = static_cast<unsigned char>(buf[i]);
+    if (c > 0x20 && c < 0x7f && c != '\\') {
+      name += static_cast<char>(c);
+    } else {
+      char esc[8];
+      std::snprintf(esc, sizeof(esc), "\\x%02x", c);
+      name += esc;
+    }
+  }
+  if (i == r.bytes) name += "…";  // no terminator within what could be read
+  return name;
+}
+
+void Repr::object(RemoteAddr obj, int depth) {
+  if (obj.is_null()) {
+    out += "<NULL>";
+    return;
+  }
+  auto type = field(obj, l_.object_type);
+  if (!type) return unreadable(obj);
+  auto name = type_name(RemoteAddr(*type));
+  if (!name) return unreadable(obj);
+  bool heap = false;
+  if (auto flags = field(RemoteAddr(*type), l_.type_flags)) heap = (*flags & kTpFlagsHeapType) != 0;
+  const std::string& n = *name;
+  if (!heap) {
+    if (n == "NoneType") {
+      out += "None";
+      return;
+    }
+    if (n == "bool") return int_object(obj, true);
+    if (n == "int") return int_object(obj, false);
+    if (n == "float") return float_object(obj);
+    if (n == "str") return str_object(obj);
+    if (n == "bytes") return bytes_object(obj);
+    if (n == "tuple") return sequence(obj, depth, true);
+    if (n == "list") return sequence(obj, depth, false);
+    if (n == "dict") return dict_object(obj, depth);
+    if (n == "set") return set_object(obj, depth, false);
+    if (n == "frozenset") return set_object(obj, depth, true);
+  }
+  out += "<" + n + " at " + hex_addr(obj) + ">";
+}
+
+void Repr::int_object(RemoteAddr obj, bool as_bool) {
+  const char* tname = as_bool ? "bool" : "int";
+  uint64_t ndigits = 0;
+  bool negative = false;
+  if (l_.long_lv_tag.present()) {
+    auto tag = field(obj, l_.long_lv_tag);
+    if (!tag) return unreadable(obj);
+    ndigits = *tag >> 3;
+    uint64_t sign = *tag & 3;  // 0 positive, 1 zero, 2 negative
+    if (sign == 3 || (sign == 1) != (ndigits == 0)) return invalid(tname, obj);
+    negative = sign == 2;
+  } else {
+    auto size = field(obj, l_.varobject_size);
+    if (!size) return unreadable(obj);
+    auto s = static_cast<int64_t>(*size);
+    if (s == INT64_MIN) return invalid(tname, obj);
+    negative = s < 0;
+    ndigits = static_cast<uint64_t>(negative ? -s : s);
+  }
+  if (!l_.long_digits.present() || l_.long_digits.size != 4) return invalid(tname, obj);
+  if (ndigits > kMaxIntDigits) {
+    out += std::string("<") + tname + " at " + hex_addr(obj) + " (too large)>";
+    return;
+  }
+  std::vector<uint32_t> digits(ndigits);
+  if (ndigits > 0 && !read_bytes(obj, static_cast<uint64_t>(l_.long_digits.offset),
+                                 std::as_writable_bytes(std::span(digits))))
+    return unreadable(obj);
+  for (uint32_t d : digits)
+    if (d >= (1u << 30)) return invalid(tname, obj);
+  if (as_bool) {
+    bool zero = std::all_of(digits.begin(), digits.end(), [](uint32_t d) { return d == 0; });
+    out += zero ? "False" : "True";
+    return;
+  }
+  std::string dec = bigint_to_decimal(digits);
+  if (negative && dec != "0") out += '-';
+  if (dec.size() > opt_.max_string) {
+    out += dec.substr(0, opt_.max_string);
+    out += "…";
+  } else {
+    out += dec;
+  }
+}
+
+void Repr::float_object(RemoteAddr obj) {
+  auto bits = field(obj, l_.float_fval);
+  if (!bits || l_.float_fval.size != 8) return unreadable(obj);
+  double v;
+  std::memcpy(&v, &*bits, sizeof(v));
+  out += python_float_repr(v);
+}
+
+void Repr::str_object(RemoteAddr obj) {
+  auto length = field(obj, l_.unicode_length);
+  auto state = field(obj, l_.unicode_state);
+  if (!length || !state) return unreadable(obj);
+  auto bits = [&](FieldLoc f) -> std::optional<uint64_t> {
+    if (!f.present() || f.size <= 0 || f.size > 8 || f.offset + f.size > 64) return std::nullopt;
+    return (*state >> f.offset) & ((f.size == 64 ? 0 : (1ull << f.size)) - 1);
+  };
+  auto kind = bits(l_.unicode_state_kind);
+  auto compact = bits(l_.unicode_state_compact);
+  auto ascii = bits(l_.unicode_state_ascii);
+  if (!kind || !compact || !ascii) return invalid("str", obj);
+  if (l_.unicode_state_ready.present()) {
+    auto ready = bits(l_.unicode_state_ready);
+    if (!ready || *ready == 0) return invalid("str", obj);  // legacy string never made ready
+  }
+  auto len = static_cast<int64_t>(*length);
+  if (len < 0) return invalid("str", obj);
+  if (*kind != 1 && *kind != 2 && *kind != 4) return invalid("str", obj);
+  if (*ascii && *kind != 1) return invalid("str", obj);
+  RemoteAddr data;
+  if (*compact) {
+    FieldLoc f = *ascii ? l_.unicode_ascii_data : l_.unicode_compact_data;
+    if (!f.present()) return invalid("str", obj);
+    auto a = offset(obj, static_cast<uint64_t>(f.offset));
+    if (!a) return unreadable(obj);
+    data = *a;
+  } else {
+    // Legacy PyUnicodeObject (<=3.11): data.any follows PyCompactUnicodeObject.
+    if (!l_.unicode_compact_data.present()) return invalid("str", obj);
+    auto p = word(obj, static_cast<uint64_t>(l_.unicode_compact_data.offset));
+    if (!p) return unreadable(obj);
+    if (*p == 0) return invalid("str", obj);
+    data = RemoteAddr(*p);
+  }
+  size_t n = static_cast<size_t>(std::min<uint64_t>(static_cast<uint64_t>(len), opt_.max_string));
+  std::vector<std::byte> raw(n * *kind);
+  if (!raw.empty() && !read_bytes(data, 0, raw)) return unreadable(obj);
+  std::vector<uint32_t> cps(n);
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t c = 0;
+    std::memcpy(&c, raw.data() + i * *kind, *kind);  // little-endian
+    cps[i] = c;
+  }
+  out += python_str_repr(cps);
+  if (static_cast<uint64_t>(len) > n) out += "…";
+}
+
+void Repr::bytes_object(RemoteAddr obj) {
+  auto size = field(obj, l_.varobject_size);
+  if (!size) return unreadable(obj);
+  auto len = static_cast<int64_t>(*size);
+  if (len < 0 || !l_.bytes_sval.present()) return invalid("bytes", obj);
+  size_t n = static_cast<size_t>(std::min<uint64_t>(static_cast<uint64_t>(len), opt_.max_string));
+  std::vector<uint8_t> data(n);
+  if (n > 0 && !read_bytes(obj, static_cast<uint64_t>(l_.bytes_sval.offset),
+                           std::as_writable_bytes(std::span(data))))
+    return unreadable(obj);
+  out += python_bytes_repr(data);
+  if (static_cast<uint64_t>(len) > n) out += "…";
+}
+
+void Repr::sequence(RemoteAddr obj, int depth, bool tuple) {
+  const char* tname = tuple ? "tuple" : "list";
+  std::string_view open = tuple ? "(" : "[", close = tuple ? ")" : "]";
+  auto size = field(obj, l_.varobject_size);
+  if (!size) return unreadable(obj);
+  auto len = static_cast<int64_t>(*size);
+  FieldLoc items_field = tuple ? l_.tuple_item : l_.list_item;
+  if (len < 0 || !items_field.present()) return invalid(tname, obj);
+  if (len == 0) {
+    out += open;
+    out += close;
+    return;
+  }
+  if (depth >= opt_.max_depth || active(obj)) {
+    out += open;
+    out += "...";
+    out += close;
+    return;
+  }
+  size_t n = static_cast<size_t>(std::min<uint64_t>(static_cast<uint64_t>(len), opt_.max_items));
+  std::optional<std::vector<uint64_t>> items;
+  if (tuple) {
+    items = read_words(obj, static_cast<uint64_t>(items_field.offset), n);
+  } else {
+    auto array = field(obj, items_field);
+    if (!array) return unreadable(obj);
+    if (*array == 0) return invalid(tname, obj);
+    items = read_words(RemoteAddr(*array), 0, n);
+  }
+  if (!items) return unreadable(obj);
+  active_.push_back(obj.value());
+  out += open;
+  size_t shown = 0;
+  for (; shown < n && budget_left(); ++shown) {
+    if (shown > 0) out += ", ";
+    object(RemoteAddr((*items)[shown]), depth + 1);
+  }
+  if (shown < static_cast<uint64_t>(len)) out += shown > 0 ? ", ..." : "...";
+  if (tuple && len == 1 && shown == 1) out += ",";
+  out += close;
+  active_.pop_back();
+}
+
+void Repr::dict_object(RemoteAddr obj, int depth) {
+  auto used = field(obj, l_.dict_used);
+  auto keys = field(obj, l_.dict_keys);
+  auto values = field(obj, l_.dict_values);
+  if (!used || !keys || !values) return unreadable(obj);
+  auto n_used = static_cast<int64_t>(*used);
+  if (n_used < 0) return invalid("dict", obj);
+  if (n_used == 0) {
+    out += "{}";
+    return;
+  }
+  if (depth >= opt_.max_depth || active(obj)) {
+    out += "{...}";
+    return;
+  }
+  if (*keys == 0) return invalid("dict", obj);
+  RemoteAddr dk(*keys);
+  // Number of index slots and bytes per index.
+  uint64_t index_bytes = 0, slots = 0;
+  bool unicode_entries = false;
+  if (l_.dictkeys_log2_size.present()) {
+    auto log2_size = field(dk, l_.dictkeys_log2_size);
+    auto log2_index_bytes = field(dk, l_.dictkeys_log2_index_bytes);
+    auto kind = field(dk, l_.dictkeys_kind);
+    if (!log2_size || !log2_index_bytes || !kind) return unreadable(obj);
+    if (*log2_size > 40 || *log2_index_bytes > *log2_size + 3 || *kind > 2)
+      return invalid("dict", obj);
+    index_bytes = 1ull << *log2_index_bytes;
+    slots = 1ull << *log2_size;
+    unicode_entries = *kind != 0;  // DICT_KEYS_UNICODE or DICT_KEYS_SPLIT
+  } else {
+    auto size = field(dk, l_.dictkeys_size);
+    if (!size) return unreadable(obj);
+    uint64_t s = *size;
+    if (s == 0 || (s & (s - 1)) != 0 || s > (1ull << 40)) return invalid("dict", obj);
+    uint64_t ix = s <= 0xff ? 1 : s <= 0xffff ? 2 : s <= 0xffffffff ? 4 : 8;
+    index_bytes = s * ix;
+    slots = s;
+  }
+  FieldLoc entry = unicode_entries ? l_.dictunicodeentry : l_.dictentry;
+  FieldLoc entry_key = unicode_entries ? l_.dictunicodeentry_key : l_.dictentry_key;
+  FieldLoc entry_value = unicode_entries ? l_.dictunicodeentry_value : l_.dictentry_value;
+  auto nentries = field(dk, l_.dictkeys_nentries);
+  if (!nentries) return unreadable(obj);
+  if (!entry.present() || entry.size <= 0 || !entry_key.present() || !entry_value.present() ||
+      !l_.dictkeys_indices.present() || *nentries > slots)
+    return invalid("dict", obj);
+  auto entries_off =
+      offset(RemoteAddr(static_cast<uint64_t>(l_.dictkeys_indices.offset)), index_bytes);
+  if (!entries_off) return invalid("dict", obj);
+  auto entries = offset(dk, entries_off->value());
+  if (!entries) return unreadable(obj);
+
+  // Split tables: the values live in ma_values, in key-entry order; 3.11+
+  // iterate them in the insertion order kept next to the values.
+  bool split = *values != 0;
+  RemoteAddr split_values;
+  std::optional<uint64_t> order_size;
+  std::optional<RemoteAddr> order_array;
+  if (split) {
+    split_values = RemoteAddr(*values);
+    uint64_t values_off = 0;
+    if (l_.dictvalues_values.present()) {
+      values_off = static_cast<uint64_t>(l_.dictvalues_values.offset);
+      if (values_off == 0) {
+        // 3.11-3.12: bytes before values[]: [-1] prefix size, [-2] count, [-3-i] order.
+        if (split_values.value() < 3) return invalid("dict", obj);
+        auto count = read_uint(split_values - 2, 0, 1);
+        if (!count) return unreadable(obj);
+        order_size = *count;
+      } else {
+        // 3.13+: {capacity, size, embedded, valid} then values[capacity], then the order.
+        auto capacity = read_uint(split_values, 0, 1);
+        auto count = read_uint(split_values, 1, 1);
+        if (!capacity || !count) return unreadable(obj);
+        auto arr = offset(split_values, values_off + *capacity * 8);
+        if (!arr) return invalid("dict", obj);
+        order_size = *count;
+        order_array = *arr;
+      }
+    }
+    auto v = offset(split_values, values_off);
+    if (!v) return invalid("dict", obj);
+    split_values = *v;
+  }
+
+  active_.push_back(obj.value());
+  out += "{";
+  uint64_t total = order_size ? std::min<uint64_t>(*order_size, *nentries) : *nentries;
+  uint64_t shown = 0;
+  bool cut = false;
+  uint64_t scanned = 0;
+  for (uint64_t i = 0; i < total && shown < static_cast<uint64_t>(n_used); ++i) {
+    if (shown >= opt_.max_items || !budget_left() || ++scanned > kMaxTableSlotsScanned) {
+      cut = true;
+      break;
+    }
+    uint64_t index = i;
+    if (order_size) {
+      std::optional<uint64_t> ix;
+      if (order_array) {
+        ix = read_uint(*order_array, i, 1);
+      } else if (split_values.value() >= 3 + i) {
+        ix = read_uint(RemoteAddr(split_values.value() - 3 - i), 0, 1);
+      }
+      if (!ix) {
+        cut = true;
+        break;
+      }
+      index = *ix;
+    }
+    auto eoff = checked_mul(index, static_cast<uint64_t>(entry.size));
+    auto e = eoff ? offset(*entries, *eoff) : std::nullopt;
+    if (!e) break;
+    auto key = word(*e, static_cast<uint64_t>(entry_key.offset));
+    std::optional<uint64_t> value;
+    if (split) {
+      auto voff = checked_mul(index, 8);
+      if (voff) value = word(split_values, *voff);
+    } else {
+      value = word(*e, static_cast<uint64_t>(entry_value.offset));
+    }
+    if (!key || !value) {
+      cut = true;
+      break;
+    }
+    if (*key == 0 || *value == 0) continue;  // deleted or unused slot
+    if (shown > 0) out += ", ";
+    object(RemoteAddr(*key), depth + 1);
+    out += ": ";
+    object(RemoteAddr(*value), depth + 1);
+    ++shown;
+  }
+  if (cut || shown < static_cast<uint64_t>(n_used)) out += shown > 0 ? ", ..." : "...";
+  out += "}";
+  active_.pop_back();
+}
+
+void Repr::set_object(RemoteAddr obj, int depth, bool frozen) {
+  const char* tname = frozen ? "frozenset" : "set";
+  auto used = word(obj, kSetUsed);
+  auto mask = word(obj, kSetMask);
+  auto table = word(obj, kSetTable);
+  if (!used || !mask || !table) return unreadable(obj);
+  auto n_used = static_cast<int64_t>(*used);
+  if (n_used < 0) return invalid(tname, obj);
+  if (n_used == 0) {
+    out += tname;
+    out += "()";
+    return;
+  }
+  if (depth >= opt_.max_depth || active(obj)) {
+    out += tname;
+    out += "(...)";
+    return;
+  }
+  uint64_t slots = *mask + 1;
+  if (slots == 0 || (slots & *mask) != 0 || *table == 0) return invalid(tname, obj);
+  active_.push_back(obj.value());
+  out += frozen ? "frozenset({" : "{";
+  uint64_t shown = 0;
+  bool cut = false;
+  uint64_t batch = 64;  // entries per read; 1 after a read fails (a table cut short)
+  for (uint64_t base = 0; base < slots && shown < static_cast<uint64_t>(n_used) && !cut;
+       base += batch) {
+    if (base >= kMaxTableSlotsScanned) {
+      cut = true;
+      break;
+    }
+    uint64_t count = std::min(batch, slots - base);
+    auto boff = checked_mul(base, kSetEntrySize);
+    auto words = boff ? read_words(RemoteAddr(*table), *boff, count * 2) : std::nullopt;
+    if (!words && count > 1) {
+      batch = 1;
+      count = 1;
+      words = read_words(RemoteAddr(*table), *boff, 2);
+    }
+    if (!words) {
+      cut = true;
+      break;
+    }
+    for (uint64_t j = 0; j < count && shown < static_cast<uint64_t>(n_used); ++j) {
+      uint64_t key = (*words)[j * 2];
+      auto hash = static_cast<int64_t>((*words)[j * 2 + kSetEntryHash / 8]);
+      if (key == 0 || hash == -1) continue;  // empty, or the dummy of a deleted key
+      if (shown >= opt_.max_items || !budget_left()) {
+        cut = true;
+        break;
+      }
+      if (shown > 0) out += ", ";
+      object(RemoteAddr(key), depth + 1);
+      ++shown;
+    }
+  }
+  if (cut || shown < static_cast<uint64_t>(n_used)) out += shown > 0 ? ", ..." : "...";
+  out += frozen ? "})" : "}";
+  active_.pop_back();
+}
+
+}  // namespace
+
+std::string repr_object(const MemoryReader& mem, const PythonLayout& layout, RemoteAddr obj,
+                        const ReprOptions& options) {
+  Repr r(mem, layout, options);
+  r.object(obj, 0);
+  return std::move(r.out);
+}
+
+}  // namespace corostack::python
