@@ -17,8 +17,10 @@ TEST(EscapeForTerminal, EscapesAnsiAndControls) {
 
 TEST(EscapeForTerminal, EscapesInvalidUtf8AndC1) {
   EXPECT_EQ(escape_for_terminal("\xff\xfe"), "\\xff\\xfe");
-  EXPECT_EQ(escape_for_terminal("\xc2\x9b" "31m"), "\\xc2\\x9b31m");  // C1 CSI
-  EXPECT_EQ(escape_for_terminal("\xc0\x80"), "\\xc0\\x80");          // overlong NUL
+  EXPECT_EQ(escape_for_terminal("\xc2\x9b"
+                                "31m"),
+            "\\xc2\\x9b31m");                                         // C1 CSI
+  EXPECT_EQ(escape_for_terminal("\xc0\x80"), "\\xc0\\x80");           // overlong NUL
   EXPECT_EQ(escape_for_terminal("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // surrogate
 }
 
@@ -31,7 +33,9 @@ TEST(EscapeForTerminal, CapsLength) {
 
 TEST(SanitizeUtf8, KeepsValidAndEscapesInvalid) {
   EXPECT_EQ(sanitize_utf8("ok ✓"), "ok ✓");
-  EXPECT_EQ(sanitize_utf8("a\xff" "b"), "a\\xffb");
+  EXPECT_EQ(sanitize_utf8("a\xff"
+                          "b"),
+            "a\\xffb");
   EXPECT_EQ(sanitize_utf8("\x1b[31m"), "\x1b[31m");  // JSON encoder escapes controls
 }
 

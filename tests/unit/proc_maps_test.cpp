@@ -28,7 +28,8 @@ TEST(ProcMaps, ParsesTypicalLines) {
 
 TEST(ProcMaps, SkipsGarbage) {
   size_t skipped = 0;
-  auto maps = parse_proc_maps("zzz\n1000-0800 r--p 0 0:0 0\n\n1000-2000 rwxp nothex 0:0 0\n", &skipped);
+  auto maps =
+      parse_proc_maps("zzz\n1000-0800 r--p 0 0:0 0\n\n1000-2000 rwxp nothex 0:0 0\n", &skipped);
   EXPECT_TRUE(maps.empty());
   EXPECT_EQ(skipped, 3u);
 }
