@@ -3,9 +3,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <map>
 #include <span>
+
+#include "target/elf_image.hpp"
 
 namespace corostack {
 namespace {
@@ -34,11 +35,7 @@ void report_vdso(const Target& target, Dwfl* dwfl, std::vector<std::string>& war
   if (!m) return;
   std::vector<std::byte> image(std::min<uint64_t>(m->end - RemoteAddr(base), kMaxVdsoBytes));
   auto r = target.read(RemoteAddr(base), image);
-  if (r.bytes < 64 || std::memcmp(image.data(),
-                                  "\x7f"
-                                  "ELF",
-                                  4) != 0)
-    return;
+  if (r.bytes < 64 || !has_elf_magic(image)) return;
   int fd = ::memfd_create("corostack-vdso", MFD_CLOEXEC);
   if (fd < 0) return;
   if (::write(fd, image.data(), r.bytes) != static_cast<ssize_t>(r.bytes) ||
@@ -84,12 +81,9 @@ Result<std::unique_ptr<DwflSession>> DwflSession::create(const Target& target) {
     const std::string& path = mod.first.path;
     // Locale archives, caches and data files are mapped too; only ELF images
     // are modules. The header is in memory (live) or in the core's first page.
-    char magic[4] = {};
-    auto r = target.read(mod.first.start, std::as_writable_bytes(std::span(magic)));
-    if (r.bytes == sizeof magic && std::memcmp(magic,
-                                               "\x7f"
-                                               "ELF",
-                                               4) != 0)
+    // An unreadable header is left to libdwfl, which reads the file itself.
+    std::byte magic[4] = {};
+    if (target.read(mod.first.start, magic).bytes == sizeof magic && !has_elf_magic(magic))
       continue;
     std::string host = target.mapping_host_path(mod.first);
     if (::access(host.c_str(), R_OK) != 0) {
