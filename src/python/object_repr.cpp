@@ -12,14 +12,6 @@
 namespace corostack::python {
 namespace {
 
-// PySetObject and setentry have had the same layout in every 3.6-3.13
-// default build (not in the DWARF-derived tables): fill, used, mask, table,
-// hash, finger after the object header; entries are {key, hash}.
-constexpr uint64_t kSetUsed = 24;
-constexpr uint64_t kSetMask = 32;
-constexpr uint64_t kSetTable = 40;
-constexpr uint64_t kSetEntrySize = 16;
-constexpr uint64_t kSetEntryHash = 8;
 constexpr uint64_t kMaxTableSlotsScanned = 1 << 16;  // per set or dict
 constexpr uint64_t kTpFlagsHeapType = 1ull << 9;
 constexpr size_t kMaxTypeName = 128;
@@ -453,9 +445,23 @@ void Repr::dict_object(RemoteAddr obj, int depth) {
 
 void Repr::set_object(RemoteAddr obj, int depth, bool frozen) {
   const char* tname = frozen ? "frozenset" : "set";
-  auto used = word(obj, kSetUsed);
-  auto mask = word(obj, kSetMask);
-  auto table = word(obj, kSetTable);
+  // Entries are read as whole words: the table must describe 8-byte fields
+  // on word boundaries inside a small entry.
+  const FieldLoc &f_used = l_.set_used, &f_mask = l_.set_mask, &f_table = l_.set_table;
+  const FieldLoc &f_entry = l_.setentry, &f_key = l_.setentry_key, &f_hash = l_.setentry_hash;
+  auto word_field = [&](const FieldLoc& f) {
+    return f.present() && f.size == 8 && f.offset % 8 == 0 && f.offset + 8 <= f_entry.size;
+  };
+  if (!f_used.present() || !f_mask.present() || !f_table.present() || f_entry.size <= 0 ||
+      f_entry.size % 8 != 0 || f_entry.size > 64 || !word_field(f_key) || !word_field(f_hash))
+    return invalid(tname, obj);
+  const uint64_t entry_size = static_cast<uint64_t>(f_entry.size);
+  const uint64_t entry_words = entry_size / 8;
+  const uint64_t key_word = static_cast<uint64_t>(f_key.offset) / 8;
+  const uint64_t hash_word = static_cast<uint64_t>(f_hash.offset) / 8;
+  auto used = word(obj, static_cast<uint64_t>(f_used.offset));
+  auto mask = word(obj, static_cast<uint64_t>(f_mask.offset));
+  auto table = word(obj, static_cast<uint64_t>(f_table.offset));
   if (!used || !mask || !table) return unreadable(obj);
   auto n_used = static_cast<int64_t>(*used);
   if (n_used < 0) return invalid(tname, obj);
@@ -483,20 +489,20 @@ void Repr::set_object(RemoteAddr obj, int depth, bool frozen) {
       break;
     }
     uint64_t count = std::min(batch, slots - base);
-    auto boff = checked_mul(base, kSetEntrySize);
-    auto words = boff ? read_words(RemoteAddr(*table), *boff, count * 2) : std::nullopt;
-    if (!words && count > 1) {
+    auto boff = checked_mul(base, entry_size);
+    auto words = boff ? read_words(RemoteAddr(*table), *boff, count * entry_words) : std::nullopt;
+    if (!words && count > 1 && boff) {
       batch = 1;
       count = 1;
-      words = read_words(RemoteAddr(*table), *boff, 2);
+      words = read_words(RemoteAddr(*table), *boff, entry_words);
     }
     if (!words) {
       cut = true;
       break;
     }
     for (uint64_t j = 0; j < count && shown < static_cast<uint64_t>(n_used); ++j) {
-      uint64_t key = (*words)[j * 2];
-      auto hash = static_cast<int64_t>((*words)[j * 2 + kSetEntryHash / 8]);
+      uint64_t key = (*words)[j * entry_words + key_word];
+      auto hash = static_cast<int64_t>((*words)[j * entry_words + hash_word]);
       if (key == 0 || hash == -1) continue;  // empty, or the dummy of a deleted key
       if (shown >= opt_.max_items || !budget_left()) {
         cut = true;

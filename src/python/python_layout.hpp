@@ -127,6 +127,14 @@ struct PythonLayout {
   FieldLoc dictunicodeentry;           // PyDictUnicodeEntry: size only (3.11+, str keys)
   FieldLoc dictunicodeentry_key;       // PyDictUnicodeEntry.me_key (3.11+)
   FieldLoc dictunicodeentry_value;     // PyDictUnicodeEntry.me_value (3.11+)
+
+  // set / frozenset
+  FieldLoc set_used;       // PySetObject.used: number of active keys
+  FieldLoc set_mask;       // PySetObject.mask: table slots - 1
+  FieldLoc set_table;      // PySetObject.table: setentry*
+  FieldLoc setentry;       // setentry: size only (key, hash)
+  FieldLoc setentry_key;   // setentry.key: NULL when empty, the dummy when deleted
+  FieldLoc setentry_hash;  // setentry.hash: -1 for deleted entries
 };
 
 }  // namespace corostack::python

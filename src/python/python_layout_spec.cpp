@@ -106,6 +106,13 @@ constexpr LayoutFieldSpec kSpec[] = {
     {F(dictunicodeentry), 11, kLast, kSizeof, "PyDictUnicodeEntry", ""},
     {F(dictunicodeentry_key), 11, kLast, kMember, "PyDictUnicodeEntry", "me_key"},
     {F(dictunicodeentry_value), 11, kLast, kMember, "PyDictUnicodeEntry", "me_value"},
+
+    {F(set_used), 6, kLast, kMember, "PySetObject", "used"},
+    {F(set_mask), 6, kLast, kMember, "PySetObject", "mask"},
+    {F(set_table), 6, kLast, kMember, "PySetObject", "table"},
+    {F(setentry), 6, kLast, kSizeof, "setentry", ""},
+    {F(setentry_key), 6, kLast, kMember, "setentry", "key"},
+    {F(setentry_hash), 6, kLast, kMember, "setentry", "hash"},
 };
 #undef F
 

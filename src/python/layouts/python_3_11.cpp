@@ -88,6 +88,12 @@ const PythonLayout kPython311 = {
     .dictunicodeentry = {0, 16},
     .dictunicodeentry_key = {0, 8},
     .dictunicodeentry_value = {8, 8},
+    .set_used = {24, 8},
+    .set_mask = {32, 8},
+    .set_table = {40, 8},
+    .setentry = {0, 16},
+    .setentry_key = {0, 8},
+    .setentry_hash = {8, 8},
 };
 
 }  // namespace corostack::python

@@ -88,6 +88,12 @@ const PythonLayout kPython36 = {
     .dictunicodeentry = {-1, 0},
     .dictunicodeentry_key = {-1, 0},
     .dictunicodeentry_value = {-1, 0},
+    .set_used = {24, 8},
+    .set_mask = {32, 8},
+    .set_table = {40, 8},
+    .setentry = {0, 16},
+    .setentry_key = {0, 8},
+    .setentry_hash = {8, 8},
 };
 
 }  // namespace corostack::python
