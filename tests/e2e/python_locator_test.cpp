@@ -15,6 +15,7 @@
 #include "corostack.hpp"
 #include "python/python_elf_file.hpp"
 #include "python/python_locator.hpp"
+#include "python_blocked.hpp"
 #include "python_interpreters.hpp"
 #include "python_truth.hpp"
 #include "target/core_file.hpp"
@@ -31,32 +32,6 @@ using corostack::python::LocateOptions;
 using corostack::python::PythonRuntime;
 
 constexpr const char* kPyThreadsScript = PY_THREADS_SCRIPT;
-
-char task_state(pid_t pid, pid_t tid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/stat");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string stat = ss.str();
-  size_t paren = stat.rfind(')');
-  return paren != std::string::npos && paren + 2 < stat.size() ? stat[paren + 2] : '?';
-}
-
-// Waits (bounded) until every thread but the spinner sleeps.
-testing::AssertionResult wait_blocked(const PyTruth& truth, pid_t pid) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  for (;;) {
-    std::string bad;
-    for (const PyTruthThread& t : truth.threads) {
-      if (t.spinning) continue;
-      char state = task_state(pid, t.tid);
-      if (state != 'S') bad += t.name + ":" + state + " ";
-    }
-    if (bad.empty()) return testing::AssertionSuccess();
-    if (std::chrono::steady_clock::now() > deadline)
-      return testing::AssertionFailure() << "threads not sleeping: " << bad;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-}
 
 std::string hex(corostack::RemoteAddr a) {
   std::ostringstream ss;

@@ -21,6 +21,7 @@
 
 #include "gdb.hpp"
 #include "native_target.hpp"
+#include "python_blocked.hpp"
 #include "python_interpreters.hpp"
 #include "python_truth.hpp"
 #include "target_process.hpp"
@@ -50,14 +51,6 @@ std::map<std::string, int> script_markers() {
     if (std::regex_search(line, m, marker)) markers[m[1]] = number;
   }
   return markers;
-}
-
-// The kernel's state letter for a task ('?' when it cannot be read).
-char task_state(pid_t pid, pid_t tid) {
-  std::string stat =
-      slurp("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/stat");
-  size_t paren = stat.rfind(')');
-  return paren != std::string::npos && paren + 2 < stat.size() ? stat[paren + 2] : '?';
 }
 
 struct Expected {
@@ -208,23 +201,6 @@ void check_truth(const PythonInterpreter& py, const PyTruth& truth, pid_t pid) {
   EXPECT_EQ(truth.thread("recursor")->locals.at("depth"), "1");
   EXPECT_EQ(truth.thread("lambda")->locals.at("arg"), "7");
   EXPECT_EQ(truth.thread("method")->locals.count("self"), 1u);
-}
-
-// Waits (bounded) until every thread but the spinner sleeps.
-testing::AssertionResult wait_blocked(const PyTruth& truth, pid_t pid) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  for (;;) {
-    std::string bad;
-    for (const PyTruthThread& t : truth.threads) {
-      if (t.spinning) continue;
-      char state = task_state(pid, t.tid);
-      if (state != 'S') bad += t.name + ":" + state + " ";
-    }
-    if (bad.empty()) return testing::AssertionSuccess();
-    if (std::chrono::steady_clock::now() > deadline)
-      return testing::AssertionFailure() << "threads not sleeping: " << bad;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
 }
 
 testing::AssertionResult is_core_file(const std::filesystem::path& core) {

@@ -18,6 +18,8 @@
 #include "python/python_layout_spec.hpp"
 #include "python/python_versions.hpp"
 
+#include "pyenv_dirs.hpp"
+
 namespace corostack::python {
 // Readable test names and failure lines ("3.12" instead of raw bytes).
 void PrintTo(const PythonVersion& v, std::ostream* os) {
@@ -30,21 +32,7 @@ using namespace corostack::python;
 
 namespace {
 
-// Every pyenv versions directory we can see ($PYENV_ROOT, $HOME, /root).
-std::vector<fs::path> pyenv_version_dirs() {
-  std::vector<fs::path> roots;
-  if (const char* root = std::getenv("PYENV_ROOT")) roots.emplace_back(root);
-  if (const char* home = std::getenv("HOME")) roots.push_back(fs::path(home) / ".pyenv");
-  roots.emplace_back("/root/.pyenv");
-  std::vector<fs::path> dirs;
-  std::set<fs::path> seen;
-  for (const auto& root : roots) {
-    std::error_code ec;
-    fs::path dir = fs::canonical(root / "versions", ec);
-    if (!ec && fs::is_directory(dir, ec) && seen.insert(dir).second) dirs.push_back(dir);
-  }
-  return dirs;
-}
+using corostack::testing_support::pyenv_version_dirs;
 
 // lib/libpython3.X[m].so.1.0 of a plain (not free-threaded, not debug) pyenv
 // build named 3.X.patch; empty when there is none.

@@ -23,6 +23,8 @@
 
 #include "python/line_table.hpp"
 
+#include "pyenv_dirs.hpp"
+
 namespace fs = std::filesystem;
 using namespace corostack::python;
 
@@ -182,20 +184,7 @@ struct Interpreter {
   int minor;
 };
 
-std::vector<fs::path> pyenv_version_dirs() {
-  std::vector<fs::path> roots;
-  if (const char* root = std::getenv("PYENV_ROOT")) roots.emplace_back(root);
-  if (const char* home = std::getenv("HOME")) roots.push_back(fs::path(home) / ".pyenv");
-  roots.emplace_back("/root/.pyenv");
-  std::vector<fs::path> dirs;
-  std::set<fs::path> seen;
-  for (const auto& root : roots) {
-    std::error_code ec;
-    fs::path dir = fs::canonical(root / "versions", ec);
-    if (!ec && fs::is_directory(dir, ec) && seen.insert(dir).second) dirs.push_back(dir);
-  }
-  return dirs;
-}
+using corostack::testing_support::pyenv_version_dirs;
 
 // pyenv builds named 3.X.Y, plus /usr/bin/python3.X, for X in 6..13.
 std::vector<Interpreter> find_interpreters() {
