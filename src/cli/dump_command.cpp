@@ -9,7 +9,7 @@
 #include "cli/target_options.hpp"
 #include "render/json_renderer.hpp"
 #include "render/text_renderer.hpp"
-#include "snapshot/native_snapshot.hpp"
+#include "snapshot/python_snapshot.hpp"
 
 namespace corostack {
 namespace {
@@ -33,6 +33,13 @@ class DumpCommand final : public Command {
         "Names from ELF symbol tables only: no file:line, no inlined frames, no DWARF loading");
     cmd_->add_option("--max-frames", max_frames_, "Stop unwinding a thread after this many frames")
         ->check(CLI::Range(1, 100000));
+    cmd_->add_flag("--native", native_,
+                   "Python targets: one merged stack per thread, native frames with each "
+                   "eval-loop frame replaced by the Python frames it runs");
+    cmd_->add_flag("--locals", locals_,
+                   "Python targets: arguments and local variables of each Python frame "
+                   "(bounded reprs)");
+    cmd_->add_flag("--no-python", no_python_, "Native frames only, even for a Python process");
   }
 
   bool selected() const { return cmd_->parsed(); }
@@ -40,10 +47,13 @@ class DumpCommand final : public Command {
   int run() override {
     auto target = open_target(target_);
     if (!target) return report_error(target.error());
-    NativeSnapshotOptions opts;
-    opts.max_frames = static_cast<size_t>(max_frames_);
-    opts.source_lines = !no_lines_;
-    auto snap = take_native_snapshot(**target, opts);
+    SnapshotOptions opts;
+    opts.native.max_frames = static_cast<size_t>(max_frames_);
+    opts.native.source_lines = !no_lines_;
+    opts.python = !no_python_;
+    opts.merge_native = native_;
+    opts.walk.locals = locals_;
+    auto snap = take_snapshot(**target, opts);
     if (!snap) return report_error(snap.error());
     snap->core_path = target_.core;
 
@@ -58,6 +68,12 @@ class DumpCommand final : public Command {
     for (const std::string& w : snap->warnings)
       std::cerr << "corostack: warning: " << escape_for_terminal(w) << '\n';
     bool partial = false;
+    if (snap->python) {
+      for (const std::string& e : snap->python->errors) {
+        std::cerr << "corostack: Python: " << escape_for_terminal(e) << '\n';
+        partial = true;
+      }
+    }
     for (const ThreadSnapshot& t : snap->threads) {
       for (const std::string& e : t.errors) {
         std::cerr << "corostack: thread " << t.tid << ": " << escape_for_terminal(e) << '\n';
@@ -74,6 +90,9 @@ class DumpCommand final : public Command {
   bool json_ = false;
   bool no_lines_ = false;
   int max_frames_ = 256;
+  bool native_ = false;
+  bool locals_ = false;
+  bool no_python_ = false;
 };
 
 }  // namespace

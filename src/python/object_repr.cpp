@@ -8,18 +8,13 @@
 #include <vector>
 
 #include "python/object_repr_text.hpp"
+#include "python/remote_object.hpp"
 
 namespace corostack::python {
 namespace {
 
 constexpr uint64_t kMaxTableSlotsScanned = 1 << 16;  // per set or dict
 constexpr uint64_t kTpFlagsHeapType = 1ull << 9;
-constexpr size_t kMaxTypeName = 128;
-
-std::optional<RemoteAddr> offset(RemoteAddr a, uint64_t off) {
-  if (a.value() > UINT64_MAX - off) return std::nullopt;
-  return a + off;
-}
 
 std::optional<uint64_t> checked_mul(uint64_t a, uint64_t b) {
   uint64_t r;
@@ -36,31 +31,20 @@ std::string hex_addr(RemoteAddr a) {
 class Repr {
  public:
   Repr(const MemoryReader& mem, const PythonLayout& layout, const ReprOptions& options)
-      : mem_(mem), l_(layout), opt_(options) {}
+      : ro_(mem, layout), l_(layout), opt_(options) {}
 
   std::string out;
 
   void object(RemoteAddr obj, int depth);
 
  private:
-  // Reads `size` (1, 2, 4 or 8) bytes, little-endian, zero-extended.
   std::optional<uint64_t> read_uint(RemoteAddr base, uint64_t off, size_t size) {
-    auto a = offset(base, off);
-    if (!a || size == 0 || size > 8) return std::nullopt;
-    uint64_t v = 0;
-    auto r = mem_.read(*a, std::as_writable_bytes(std::span(&v, 1)).first(size));
-    if (!r.complete(size)) return std::nullopt;
-    return v;
+    return ro_.read_uint(base, off, size);
   }
-  std::optional<uint64_t> field(RemoteAddr obj, FieldLoc f) {
-    if (!f.present()) return std::nullopt;
-    return read_uint(obj, static_cast<uint64_t>(f.offset), static_cast<size_t>(f.size));
-  }
-  std::optional<uint64_t> word(RemoteAddr a, uint64_t off = 0) { return read_uint(a, off, 8); }
+  std::optional<uint64_t> field(RemoteAddr obj, FieldLoc f) { return ro_.field(obj, f); }
+  std::optional<uint64_t> word(RemoteAddr a, uint64_t off = 0) { return ro_.word(a, off); }
   bool read_bytes(RemoteAddr base, uint64_t off, std::span<std::byte> out) {
-    auto a = offset(base, off);
-    if (!a || a->value() > UINT64_MAX - out.size()) return false;
-    return mem_.read(*a, out).complete(out.size());
+    return ro_.read_bytes(base, off, out);
   }
   // Pointers stored inline at base+off, n of them.
   std::optional<std::vector<uint64_t>> read_words(RemoteAddr base, uint64_t off, size_t n) {
@@ -70,7 +54,7 @@ class Repr {
     return v;
   }
 
-  std::optional<std::string> type_name(RemoteAddr type);
+  std::optional<std::string> type_name(RemoteAddr type) { return ro_.type_name(type); }
   void unreadable(RemoteAddr obj) { out += "<unreadable at " + hex_addr(obj) + ">"; }
   void invalid(std::string_view type, RemoteAddr obj) {
     out += "<" + std::string(type) + " at " + hex_addr(obj) + " (invalid)>";
@@ -88,33 +72,11 @@ class Repr {
   void dict_object(RemoteAddr obj, int depth);
   void set_object(RemoteAddr obj, int depth, bool frozen);
 
-  const MemoryReader& mem_;
+  RemoteObjects ro_;
   const PythonLayout& l_;
   const ReprOptions& opt_;
   std::vector<uint64_t> active_;  // containers being printed, for cycles
 };
-
-std::optional<std::string> Repr::type_name(RemoteAddr type) {
-  auto name_ptr = field(type, l_.type_name);
-  if (!name_ptr || *name_ptr == 0) return std::nullopt;
-  char buf[kMaxTypeName];
-  auto r = mem_.read(RemoteAddr(*name_ptr), std::as_writable_bytes(std::span(buf)));
-  if (r.bytes == 0) return std::nullopt;
-  std::string name;
-  size_t i = 0;
-  for (; i < r.bytes && buf[i] != '\0'; ++i) {
-    auto c = static_cast<unsigned char>(buf[i]);
-    if (c > 0x20 && c < 0x7f && c != '\\') {
-      name += static_cast<char>(c);
-    } else {
-      char esc[8];
-      std::snprintf(esc, sizeof(esc), "\\x%02x", c);
-      name += esc;
-    }
-  }
-  if (i == r.bytes) name += "…";  // no terminator within what could be read
-  return name;
-}
 
 void Repr::object(RemoteAddr obj, int depth) {
   if (obj.is_null()) {
@@ -201,65 +163,26 @@ void Repr::float_object(RemoteAddr obj) {
 }
 
 void Repr::str_object(RemoteAddr obj) {
-  auto length = field(obj, l_.unicode_length);
-  auto state = field(obj, l_.unicode_state);
-  if (!length || !state) return unreadable(obj);
-  auto bits = [&](FieldLoc f) -> std::optional<uint64_t> {
-    if (!f.present() || f.size <= 0 || f.size > 8 || f.offset + f.size > 64) return std::nullopt;
-    return (*state >> f.offset) & ((f.size == 64 ? 0 : (1ull << f.size)) - 1);
-  };
-  auto kind = bits(l_.unicode_state_kind);
-  auto compact = bits(l_.unicode_state_compact);
-  auto ascii = bits(l_.unicode_state_ascii);
-  if (!kind || !compact || !ascii) return invalid("str", obj);
-  if (l_.unicode_state_ready.present()) {
-    auto ready = bits(l_.unicode_state_ready);
-    if (!ready || *ready == 0) return invalid("str", obj);  // legacy string never made ready
+  auto s = ro_.str_contents(obj, opt_.max_string);
+  if (!s) {
+    if (s.error().kind == ErrorKind::kCorrupt) return invalid("str", obj);
+    return unreadable(obj);
   }
-  auto len = static_cast<int64_t>(*length);
-  if (len < 0) return invalid("str", obj);
-  if (*kind != 1 && *kind != 2 && *kind != 4) return invalid("str", obj);
-  if (*ascii && *kind != 1) return invalid("str", obj);
-  RemoteAddr data;
-  if (*compact) {
-    FieldLoc f = *ascii ? l_.unicode_ascii_data : l_.unicode_compact_data;
-    if (!f.present()) return invalid("str", obj);
-    auto a = offset(obj, static_cast<uint64_t>(f.offset));
-    if (!a) return unreadable(obj);
-    data = *a;
-  } else {
-    // Legacy PyUnicodeObject (<=3.11): data.any follows PyCompactUnicodeObject.
-    if (!l_.unicode_compact_data.present()) return invalid("str", obj);
-    auto p = word(obj, static_cast<uint64_t>(l_.unicode_compact_data.offset));
-    if (!p) return unreadable(obj);
-    if (*p == 0) return invalid("str", obj);
-    data = RemoteAddr(*p);
-  }
-  size_t n = static_cast<size_t>(std::min<uint64_t>(static_cast<uint64_t>(len), opt_.max_string));
-  std::vector<std::byte> raw(n * *kind);
-  if (!raw.empty() && !read_bytes(data, 0, raw)) return unreadable(obj);
-  std::vector<uint32_t> cps(n);
-  for (size_t i = 0; i < n; ++i) {
-    uint32_t c = 0;
-    std::memcpy(&c, raw.data() + i * *kind, *kind);  // little-endian
-    cps[i] = c;
-  }
-  out += python_str_repr(cps);
-  if (static_cast<uint64_t>(len) > n) out += "…";
+  out += python_str_repr(s->code_points);
+  if (s->length > s->code_points.size()) out += "…";
 }
 
 void Repr::bytes_object(RemoteAddr obj) {
-  auto size = field(obj, l_.varobject_size);
-  if (!size) return unreadable(obj);
-  auto len = static_cast<int64_t>(*size);
-  if (len < 0 || !l_.bytes_sval.present()) return invalid("bytes", obj);
-  size_t n = static_cast<size_t>(std::min<uint64_t>(static_cast<uint64_t>(len), opt_.max_string));
-  std::vector<uint8_t> data(n);
-  if (n > 0 && !read_bytes(obj, static_cast<uint64_t>(l_.bytes_sval.offset),
-                           std::as_writable_bytes(std::span(data))))
+  uint64_t len = 0;
+  auto data = ro_.bytes_contents(obj, opt_.max_string, &len);
+  if (!data) {
+    if (data.error().kind == ErrorKind::kCorrupt) return invalid("bytes", obj);
     return unreadable(obj);
-  out += python_bytes_repr(data);
-  if (static_cast<uint64_t>(len) > n) out += "…";
+  }
+  std::vector<uint8_t> u(data->size());
+  std::memcpy(u.data(), data->data(), u.size());
+  out += python_bytes_repr(u);
+  if (len > u.size()) out += "…";
 }
 
 void Repr::sequence(RemoteAddr obj, int depth, bool tuple) {
@@ -353,9 +276,9 @@ void Repr::dict_object(RemoteAddr obj, int depth) {
       !l_.dictkeys_indices.present() || *nentries > slots)
     return invalid("dict", obj);
   auto entries_off =
-      offset(RemoteAddr(static_cast<uint64_t>(l_.dictkeys_indices.offset)), index_bytes);
+      checked_offset(RemoteAddr(static_cast<uint64_t>(l_.dictkeys_indices.offset)), index_bytes);
   if (!entries_off) return invalid("dict", obj);
-  auto entries = offset(dk, entries_off->value());
+  auto entries = checked_offset(dk, entries_off->value());
   if (!entries) return unreadable(obj);
 
   // Split tables: the values live in ma_values, in key-entry order; 3.11+
@@ -380,13 +303,13 @@ void Repr::dict_object(RemoteAddr obj, int depth) {
         auto capacity = read_uint(split_values, 0, 1);
         auto count = read_uint(split_values, 1, 1);
         if (!capacity || !count) return unreadable(obj);
-        auto arr = offset(split_values, values_off + *capacity * 8);
+        auto arr = checked_offset(split_values, values_off + *capacity * 8);
         if (!arr) return invalid("dict", obj);
         order_size = *count;
         order_array = *arr;
       }
     }
-    auto v = offset(split_values, values_off);
+    auto v = checked_offset(split_values, values_off);
     if (!v) return invalid("dict", obj);
     split_values = *v;
   }
@@ -417,7 +340,7 @@ void Repr::dict_object(RemoteAddr obj, int depth) {
       index = *ix;
     }
     auto eoff = checked_mul(index, static_cast<uint64_t>(entry.size));
-    auto e = eoff ? offset(*entries, *eoff) : std::nullopt;
+    auto e = eoff ? checked_offset(*entries, *eoff) : std::nullopt;
     if (!e) break;
     auto key = word(*e, static_cast<uint64_t>(entry_key.offset));
     std::optional<uint64_t> value;

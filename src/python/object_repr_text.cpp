@@ -101,9 +101,8 @@ bool python_printable(uint32_t cp) {
   return true;
 }
 
-namespace {
-
 void append_utf8(std::string& out, uint32_t cp) {
+  if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) cp = 0xfffd;  // not encodable
   if (cp < 0x80) {
     out += static_cast<char>(cp);
   } else if (cp < 0x800) {
@@ -120,6 +119,8 @@ void append_utf8(std::string& out, uint32_t cp) {
     out += static_cast<char>(0x80 | (cp & 0x3f));
   }
 }
+
+namespace {
 
 void append_hex_escape(std::string& out, char kind, uint32_t v, int width) {
   char buf[16];

@@ -20,6 +20,9 @@ std::string bigint_to_decimal(std::span<const uint32_t> digits);
 // this approximates str.isprintable).
 bool python_printable(uint32_t cp);
 
+// Appends cp as UTF-8; surrogates and values past U+10FFFF become U+FFFD.
+void append_utf8(std::string& out, uint32_t cp);
+
 // repr(str) of these code points, quotes included, UTF-8 encoded.
 std::string python_str_repr(std::span<const uint32_t> code_points);
 

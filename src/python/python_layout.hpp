@@ -29,18 +29,20 @@ struct PythonLayout {
   FieldLoc runtime_tstate_current;     // gilstate.tstate_current: GIL holder (3.7-3.11)
   FieldLoc runtime_gil;                // ceval.gil: embedded _gil_runtime_state (3.7-3.11)
   FieldLoc runtime_debug_offsets;      // _Py_DebugOffsets, cookie "xdebugpy" (3.13+)
+  FieldLoc runtime_gc_collecting;      // gc.collecting: nonzero during a collection (3.7-3.8)
 
   // struct _gil_runtime_state (3.7+)
   FieldLoc gil_locked;       // nonzero while someone holds the GIL
   FieldLoc gil_last_holder;  // PyThreadState* that took it last
 
   // PyInterpreterState
-  FieldLoc interp_next;          // next interpreter
-  FieldLoc interp_id;            // interpreter id (3.7+)
-  FieldLoc interp_threads_head;  // tstate_head (<=3.10) / threads.head (3.11+)
-  FieldLoc interp_modules;       // sys.modules: modules (<=3.11) / imports.modules (3.12+)
-  FieldLoc interp_sysdict;       // sys.__dict__
-  FieldLoc interp_ceval_gil;     // ceval.gil: _gil_runtime_state* (3.12+, per interpreter)
+  FieldLoc interp_next;           // next interpreter
+  FieldLoc interp_id;             // interpreter id (3.7+)
+  FieldLoc interp_threads_head;   // tstate_head (<=3.10) / threads.head (3.11+)
+  FieldLoc interp_modules;        // sys.modules: modules (<=3.11) / imports.modules (3.12+)
+  FieldLoc interp_sysdict;        // sys.__dict__
+  FieldLoc interp_ceval_gil;      // ceval.gil: _gil_runtime_state* (3.12+, per interpreter)
+  FieldLoc interp_gc_collecting;  // gc.collecting: nonzero during a collection (3.9+)
 
   // PyThreadState
   FieldLoc tstate_next;           // next thread of the same interpreter
@@ -87,10 +89,15 @@ struct PythonLayout {
   FieldLoc code_code_adaptive;    // co_code_adaptive[]: start of bytecode (3.11+)
 
   // Generic objects
-  FieldLoc object_type;     // PyObject.ob_type
-  FieldLoc varobject_size;  // PyVarObject.ob_size
-  FieldLoc type_name;       // PyTypeObject.tp_name: const char*
-  FieldLoc type_flags;      // PyTypeObject.tp_flags: Py_TPFLAGS_*_SUBCLASS bits
+  FieldLoc object_type;           // PyObject.ob_type
+  FieldLoc varobject_size;        // PyVarObject.ob_size
+  FieldLoc type_name;             // PyTypeObject.tp_name: const char*
+  FieldLoc type_flags;            // PyTypeObject.tp_flags: Py_TPFLAGS_*_SUBCLASS bits
+  FieldLoc type_basicsize;        // PyTypeObject.tp_basicsize: inline values follow it (3.13+)
+  FieldLoc type_dictoffset;       // PyTypeObject.tp_dictoffset: where an instance keeps __dict__
+  FieldLoc heaptype_cached_keys;  // PyHeapTypeObject.ht_cached_keys: keys of split dicts
+  FieldLoc module_dict;           // PyModuleObject.md_dict: the module's globals
+  FieldLoc cell_ref;              // PyCellObject.ob_ref: the value of a cell variable
 
   // str (PEP 393)
   FieldLoc unicode_length;         // PyASCIIObject.length, in code points

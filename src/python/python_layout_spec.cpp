@@ -15,6 +15,7 @@ constexpr LayoutFieldSpec kSpec[] = {
     {F(runtime_tstate_current), 7, 11, kMember, "_PyRuntimeState", "gilstate.tstate_current"},
     {F(runtime_gil), 7, 11, kMember, "_PyRuntimeState", "ceval.gil"},
     {F(runtime_debug_offsets), 13, kLast, kMember, "_PyRuntimeState", "debug_offsets"},
+    {F(runtime_gc_collecting), 7, 8, kMember, "_PyRuntimeState", "gc.collecting"},
 
     {F(gil_locked), 7, kLast, kMember, "_gil_runtime_state", "locked"},
     {F(gil_last_holder), 7, kLast, kMember, "_gil_runtime_state", "last_holder"},
@@ -27,6 +28,7 @@ constexpr LayoutFieldSpec kSpec[] = {
     {F(interp_modules), 12, kLast, kMember, "PyInterpreterState", "imports.modules"},
     {F(interp_sysdict), 6, kLast, kMember, "PyInterpreterState", "sysdict"},
     {F(interp_ceval_gil), 12, kLast, kMember, "PyInterpreterState", "ceval.gil"},
+    {F(interp_gc_collecting), 9, kLast, kMember, "PyInterpreterState", "gc.collecting"},
 
     {F(tstate_next), 6, kLast, kMember, "PyThreadState", "next"},
     {F(tstate_interp), 6, kLast, kMember, "PyThreadState", "interp"},
@@ -72,6 +74,11 @@ constexpr LayoutFieldSpec kSpec[] = {
     {F(varobject_size), 6, kLast, kMember, "PyVarObject", "ob_size"},
     {F(type_name), 6, kLast, kMember, "PyTypeObject", "tp_name"},
     {F(type_flags), 6, kLast, kMember, "PyTypeObject", "tp_flags"},
+    {F(type_basicsize), 6, kLast, kMember, "PyTypeObject", "tp_basicsize"},
+    {F(type_dictoffset), 6, kLast, kMember, "PyTypeObject", "tp_dictoffset"},
+    {F(heaptype_cached_keys), 6, kLast, kMember, "PyHeapTypeObject", "ht_cached_keys"},
+    {F(module_dict), 6, kLast, kMember, "PyModuleObject", "md_dict"},
+    {F(cell_ref), 6, kLast, kMember, "PyCellObject", "ob_ref"},
 
     {F(unicode_length), 6, kLast, kMember, "PyASCIIObject", "length"},
     {F(unicode_state), 6, kLast, kMember, "PyASCIIObject", "state"},

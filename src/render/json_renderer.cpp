@@ -17,7 +17,31 @@ json optional_string(const std::string& s) {
   return s.empty() ? json(nullptr) : json(sanitize_utf8(s));
 }
 
+std::string basename_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+json python_frame_json(const Frame& f) {
+  json j;
+  j["kind"] = "python";
+  j["address"] = hex(f.pc);
+  j["function"] = f.function ? json(sanitize_utf8(*f.function)) : json(nullptr);
+  j["file"] = sanitize_utf8(f.file);
+  j["short_filename"] = sanitize_utf8(basename_of(f.file));
+  j["line"] = f.line > 0 ? json(f.line) : json(nullptr);
+  if (!f.locals.empty()) {
+    json locals = json::array();
+    for (const Local& l : f.locals)
+      locals.push_back(
+          {{"name", sanitize_utf8(l.name)}, {"repr", sanitize_utf8(l.repr)}, {"arg", l.argument}});
+    j["locals"] = locals;
+  }
+  return j;
+}
+
 json frame_json(const Frame& f) {
+  if (f.kind == FrameKind::kPython) return python_frame_json(f);
   json j;
   j["kind"] = "native";
   j["pc"] = hex(f.pc);
@@ -44,6 +68,14 @@ json thread_json(const ThreadSnapshot& t) {
   } else {
     j["syscall"] = nullptr;
   }
+  j["active"] = t.state == 'R' || t.state == 'D';
+  if (t.python) {
+    j["python"] = {{"thread_id", t.python->thread_id},
+                   {"owns_gil", t.python->holds_gil},
+                   {"gc_collecting", t.python->gc_collecting}};
+  } else {
+    j["python"] = nullptr;
+  }
   j["frames"] = json::array();
   for (const Frame& f : t.frames) j["frames"].push_back(frame_json(f));
   j["errors"] = json::array();
@@ -68,6 +100,18 @@ json snapshot_to_json(const ProcessSnapshot& snap) {
                   {"command_line", sanitize_utf8(snap.command_line)},
                   {"exe", sanitize_utf8(snap.exe)}};
   j["pause_ns"] = snap.pause_ns;
+  if (snap.python) {
+    json errors = json::array();
+    for (const std::string& e : snap.python->errors) errors.push_back(sanitize_utf8(e));
+    j["python"] = {{"version", snap.python->version},
+                   {"module", sanitize_utf8(snap.python->module)},
+                   {"gc_collecting",
+                    snap.python->gc_collecting ? json(*snap.python->gc_collecting) : json(nullptr)},
+                   {"gil_known", snap.python->gil_known},
+                   {"errors", errors}};
+  } else {
+    j["python"] = nullptr;
+  }
   j["complete"] = snap.complete();
   j["threads"] = json::array();
   for (const ThreadSnapshot& t : snap.threads) j["threads"].push_back(thread_json(t));

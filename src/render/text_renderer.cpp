@@ -42,7 +42,20 @@ std::string syscall_text(const SyscallInfo& sc) {
   return s + ")";
 }
 
+void render_python_frame(const Frame& f, size_t index, const Style& st, std::ostream& out) {
+  std::string func = f.function ? escape_for_terminal(*f.function) : "??";
+  std::string line = fmt::format("    #{:<3} {:<18} in {}{}{} at {}", index, "[python]", st.func(),
+                                 func, st.reset(), escape_for_terminal(f.file));
+  line += f.line > 0 ? fmt::format(":{}", f.line) : std::string(":?");
+  out << line << '\n';
+  for (const Local& l : f.locals) {
+    out << fmt::format("            {}{}{} = {}{}\n", st.dim(), escape_for_terminal(l.name),
+                       st.reset(), escape_for_terminal(l.repr), l.argument ? "  (argument)" : "");
+  }
+}
+
 void render_frame(const Frame& f, size_t index, const Style& st, std::ostream& out) {
+  if (f.kind == FrameKind::kPython) return render_python_frame(f, index, st, out);
   std::string where =
       f.inlined ? fmt::format("{:<18}", "[inlined]") : fmt::format("0x{:016x}", f.pc);
   std::string func = f.function ? escape_for_terminal(*f.function) : "??";
@@ -68,6 +81,12 @@ void render_text(const ProcessSnapshot& snap, const TextOptions& options, std::o
   out << ")" << st.reset() << '\n';
   if (!snap.command_line.empty())
     out << "Command: " << escape_for_terminal(snap.command_line) << '\n';
+  if (snap.python) {
+    out << "Python " << escape_for_terminal(snap.python->version) << " ("
+        << escape_for_terminal(snap.python->module) << ")";
+    if (snap.python->gc_collecting.value_or(false)) out << ", garbage collection running";
+    out << '\n';
+  }
 
   for (const ThreadSnapshot& t : snap.threads) {
     out << '\n' << st.bold() << "Thread " << t.tid;
@@ -76,6 +95,12 @@ void render_text(const ProcessSnapshot& snap, const TextOptions& options, std::o
     if (t.is_main) out << "main, ";
     out << state_name(t.state);
     if (t.syscall) out << ", in " << syscall_text(*t.syscall);
+    if (t.python) {
+      if (t.python->holds_gil) out << ", holds the GIL";
+      if (t.python->gc_collecting) out << ", collecting garbage";
+    } else if (snap.python) {
+      out << ", no Python state";
+    }
     out << ")\n";
     size_t index = 0;
     for (const Frame& f : t.frames) render_frame(f, index++, st, out);

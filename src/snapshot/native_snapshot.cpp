@@ -30,33 +30,16 @@ const char* state_name(char state) {
   }
 }
 
-Result<ProcessSnapshot> take_native_snapshot(Target& target, const NativeSnapshotOptions& options) {
-  // Everything before capture() runs with the target running: module
-  // reporting opens ELF files, which is slow next to a pause budget of 2 ms.
-  auto session = DwflSession::create(target);
-  if (!session) return session.error();
-
-  auto capture = target.capture(options.capture);
-  if (!capture) return capture.error();
-
+ProcessSnapshot snapshot_from_capture(const Target& target, const Capture& capture) {
   ProcessSnapshot snap;
   snap.source = target.kind();
   snap.pid = target.pid();
   snap.command = target.command_name();
   snap.command_line = target.command_line();
   snap.exe = target.exe_path();
-  snap.pause_ns = capture->pause_ns;
-  snap.warnings = (*session)->warnings();
-  snap.warnings.insert(snap.warnings.end(), capture->warnings.begin(), capture->warnings.end());
-
-  CapturedMemory memory(target, std::move(capture->regions));
-  UnwindOptions uo;
-  uo.max_frames = options.max_frames;
-  auto unwound = unwind_threads(**session, target.pid(), *capture, memory, uo);
-  Symbolizer symbolizer(**session, options.source_lines);
-
-  size_t next_unwound = 0;
-  for (const ThreadState& ts : capture->threads) {
+  snap.pause_ns = capture.pause_ns;
+  snap.warnings = capture.warnings;
+  for (const ThreadState& ts : capture.threads) {
     ThreadSnapshot t;
     t.tid = ts.tid;
     t.name = ts.name;
@@ -64,12 +47,34 @@ Result<ProcessSnapshot> take_native_snapshot(Target& target, const NativeSnapsho
     t.is_main = ts.tid == target.pid();
     if (!ts.regs_valid) {
       t.errors.push_back(ts.error.empty() ? "registers unavailable" : ts.error);
-      snap.threads.push_back(std::move(t));
-      continue;
+    } else {
+      t.syscall = blocked_syscall(ts.regs, ts.state);
     }
-    t.syscall = blocked_syscall(ts.regs, ts.state);
-    // unwind_threads returns threads with registers, in capture order.
-    const UnwoundThread& u = unwound[next_unwound++];
+    snap.threads.push_back(std::move(t));
+  }
+  return snap;
+}
+
+void add_native_frames(DwflSession& session, pid_t pid, const Capture& capture,
+                       const MemoryReader& memory, const NativeSnapshotOptions& options,
+                       const std::vector<bool>& wanted, std::vector<ThreadSnapshot>& threads) {
+  // unwind_threads walks every thread with registers: give it only the wanted ones.
+  Capture subset;
+  std::vector<size_t> index;
+  for (size_t i = 0; i < capture.threads.size(); ++i) {
+    if (i < wanted.size() && wanted[i] && capture.threads[i].regs_valid) {
+      subset.threads.push_back(capture.threads[i]);
+      index.push_back(i);
+    }
+  }
+  if (subset.threads.empty()) return;
+  UnwindOptions uo;
+  uo.max_frames = options.max_frames;
+  auto unwound = unwind_threads(session, pid, subset, memory, uo);
+  Symbolizer symbolizer(session, options.source_lines);
+  for (size_t k = 0; k < unwound.size() && k < index.size(); ++k) {
+    ThreadSnapshot& t = threads[index[k]];
+    const UnwoundThread& u = unwound[k];
     for (const RawFrame& rf : u.frames) {
       for (const SymbolFrame& sf : symbolizer.symbolize(rf.pc, rf.is_activation)) {
         Frame f;
@@ -86,8 +91,24 @@ Result<ProcessSnapshot> take_native_snapshot(Target& target, const NativeSnapsho
     if (!u.error.empty()) t.errors.push_back(u.error);
     if (u.truncated)
       t.errors.push_back("stack truncated at " + std::to_string(options.max_frames) + " frames");
-    snap.threads.push_back(std::move(t));
   }
+}
+
+Result<ProcessSnapshot> take_native_snapshot(Target& target, const NativeSnapshotOptions& options) {
+  // Everything before capture() runs with the target running: module
+  // reporting opens ELF files, which is slow next to a pause budget of 2 ms.
+  auto session = DwflSession::create(target);
+  if (!session) return session.error();
+
+  auto capture = target.capture(options.capture);
+  if (!capture) return capture.error();
+
+  ProcessSnapshot snap = snapshot_from_capture(target, *capture);
+  auto session_warnings = (*session)->warnings();
+  snap.warnings.insert(snap.warnings.begin(), session_warnings.begin(), session_warnings.end());
+  CapturedMemory memory(target, std::move(capture->regions));
+  add_native_frames(**session, target.pid(), *capture, memory, options,
+                    std::vector<bool>(capture->threads.size(), true), snap.threads);
   return snap;
 }
 

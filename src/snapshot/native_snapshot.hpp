@@ -1,6 +1,11 @@
 #pragma once
-// Capture → resume → unwind → symbolize: the native half of `dump`.
+// Capture → resume → unwind → symbolize: the native half of `dump`, in
+// pieces the Python snapshot reuses.
+#include <memory>
+#include <vector>
+
 #include "base/result.hpp"
+#include "native/dwfl_session.hpp"
 #include "snapshot/snapshot.hpp"
 #include "target/target.hpp"
 
@@ -11,6 +16,16 @@ struct NativeSnapshotOptions {
   bool source_lines = true;  // DWARF file:line and inlined frames
   CaptureOptions capture;
 };
+
+// The process header and one ThreadSnapshot per captured thread, in capture
+// order, with identity, state and blocking syscall but no frames yet.
+ProcessSnapshot snapshot_from_capture(const Target& target, const Capture& capture);
+
+// Unwinds and symbolizes the threads with wanted[i] set (i indexes
+// capture.threads, which threads mirrors) and appends their native frames.
+void add_native_frames(DwflSession& session, pid_t pid, const Capture& capture,
+                       const MemoryReader& memory, const NativeSnapshotOptions& options,
+                       const std::vector<bool>& wanted, std::vector<ThreadSnapshot>& threads);
 
 Result<ProcessSnapshot> take_native_snapshot(Target& target, const NativeSnapshotOptions& options);
 

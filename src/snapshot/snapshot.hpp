@@ -13,17 +13,40 @@
 
 namespace corostack {
 
-enum class FrameKind { kNative };
+enum class FrameKind { kNative, kPython };
+
+// A local variable of a Python frame, already rendered (bounded repr).
+struct Local {
+  std::string name;
+  std::string repr;
+  bool argument = false;
+};
 
 struct Frame {
   FrameKind kind = FrameKind::kNative;
-  uint64_t pc = 0;
-  std::optional<std::string> function;
+  uint64_t pc = 0;                      // native: program counter; Python: frame address
+  std::optional<std::string> function;  // Python: co_qualname (3.11+) or co_name
   std::optional<uint64_t> offset;
   std::string module;
-  std::string file;
-  int line = 0;
+  std::string file;  // Python: co_filename as the code object has it
+  int line = 0;      // 0: unknown
   bool inlined = false;
+  std::vector<Local> locals;  // Python frames, with --locals
+};
+
+// What the interpreter says about a thread that runs Python code.
+struct PythonThreadInfo {
+  uint64_t thread_id = 0;  // threading.get_ident() (pthread_t)
+  bool holds_gil = false;
+  bool gc_collecting = false;  // holds the GIL while the collector runs
+};
+
+struct PythonProcessInfo {
+  std::string version;  // "3.11.7"
+  std::string module;   // the ELF holding the interpreter
+  std::optional<bool> gc_collecting;
+  bool gil_known = false;
+  std::vector<std::string> errors;
 };
 
 struct ThreadSnapshot {
@@ -32,8 +55,9 @@ struct ThreadSnapshot {
   char state = '?';
   bool is_main = false;
   std::optional<SyscallInfo> syscall;
-  std::vector<Frame> frames;        // innermost first
-  std::vector<std::string> errors;  // non-empty: this thread's stack is incomplete
+  std::optional<PythonThreadInfo> python;  // set for threads with a Python thread state
+  std::vector<Frame> frames;               // innermost first
+  std::vector<std::string> errors;         // non-empty: this thread's stack is incomplete
 };
 
 struct ProcessSnapshot {
@@ -46,6 +70,7 @@ struct ProcessSnapshot {
   uint64_t pause_ns = 0;
   std::vector<ThreadSnapshot> threads;
   std::vector<std::string> warnings;
+  std::optional<PythonProcessInfo> python;  // set when the target runs CPython
 
   bool complete() const {
     for (const auto& t : threads)

@@ -142,8 +142,9 @@ std::optional<int> CoreFile::fatal_signal() const {
   return std::nullopt;
 }
 
-Result<Capture> CoreFile::capture(const CaptureOptions& /*options*/) {
+Result<Capture> CoreFile::capture(const CaptureOptions& options) {
   // Everything is already in the core: nothing to pause, no stacks to copy.
+  if (options.while_paused) options.while_paused(*this);
   Capture cap;
   cap.threads = threads_;
   cap.warnings = warnings_;

@@ -46,8 +46,9 @@ ReadResult FakeTarget::read(RemoteAddr addr, std::span<std::byte> out) const {
   return {done, ErrorKind::kUnreadable};
 }
 
-Result<Capture> FakeTarget::capture(const CaptureOptions& /*options*/) {
+Result<Capture> FakeTarget::capture(const CaptureOptions& options) {
   if (capture_error_) return *capture_error_;
+  if (options.while_paused) options.while_paused(*this);
   Capture cap;
   cap.threads = threads_;
   std::sort(cap.threads.begin(), cap.threads.end(),

@@ -247,6 +247,7 @@ Result<Capture> LiveProcess::capture(const CaptureOptions& options) {
     region.bytes.resize(r.bytes);
     if (!region.bytes.empty()) cap.regions.push_back(std::move(region));
   }
+  if (options.while_paused) options.while_paused(*this);
   hold_pause_for_tests();
   (*guard)->resume();
   cap.pause_ns = (*guard)->paused_ns();

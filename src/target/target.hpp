@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +43,11 @@ struct CapturedRegion {
 
 struct CaptureOptions {
   size_t max_stack_bytes = 512 * 1024;  // per thread, copied from the stack pointer upward
+  // Called once with the target's memory while its threads are stopped (live)
+  // or at once (core, fake): for walkers that need a consistent view of data
+  // the program mutates, like Python's frame lists. Keep it short: it runs
+  // inside the pause.
+  std::function<void(const MemoryReader&)> while_paused;
 };
 
 struct Capture {

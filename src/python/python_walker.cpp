@@ -1,0 +1,288 @@
+#include "python/python_walker.hpp"
+
+#include <unordered_set>
+
+#include "python/code_cache.hpp"
+#include "python/line_table.hpp"
+#include "python/remote_object.hpp"
+
+namespace corostack::python {
+namespace {
+
+// _PyInterpreterFrame.owner of the shim frame that _PyEval_EvalFrameDefault
+// pushes on entry (3.12-3.13, Include/internal/pycore_frame.h). 3.11 marks
+// entry frames with is_entry instead; 3.14 renumbers the owners.
+constexpr uint64_t kOwnedByCStack = 3;
+constexpr uint64_t kOwnedByGenerator = 1;
+constexpr size_t kMaxInterpreters = 64;
+
+class Walker {
+ public:
+  Walker(const MemoryReader& mem, const PythonRuntime& rt, const PyWalkOptions& opt)
+      : mem_(mem), rt_(rt), l_(*rt.layout), opt_(opt), ro_(mem, l_), codes_(ro_) {}
+
+  PyProcess run();
+
+ private:
+  void walk_interpreter(RemoteAddr interp);
+  void walk_thread(RemoteAddr tstate, PyThread& t);
+  void walk_frame_objects(RemoteAddr frame, PyThread& t);
+  void walk_interpreter_frames(RemoteAddr iframe, PyThread& t);
+  // One frame from its code object and code-unit position (nullopt: unknown).
+  bool add_frame(RemoteAddr frame, RemoteAddr code, std::optional<int64_t> code_unit,
+                 RemoteAddr localsplus, PyThread& t);
+  void read_locals(const CodeInfo& code, RemoteAddr localsplus, PyFrame& f);
+  std::optional<RemoteAddr> gil_holder(RemoteAddr interp);
+
+  const MemoryReader& mem_;
+  const PythonRuntime& rt_;
+  const PythonLayout& l_;
+  const PyWalkOptions& opt_;
+  RemoteObjects ro_;
+  CodeCache codes_;
+  PyProcess out_;
+};
+
+PyProcess Walker::run() {
+  std::unordered_set<RemoteAddr> seen;
+  RemoteAddr interp = rt_.interp_head;
+  while (!interp.is_null()) {
+    if (!seen.insert(interp).second) {
+      out_.errors.push_back("interpreter list has a cycle");
+      break;
+    }
+    if (seen.size() > kMaxInterpreters) {
+      out_.errors.push_back("more than " + std::to_string(kMaxInterpreters) + " interpreters");
+      break;
+    }
+    walk_interpreter(interp);
+    auto next = ro_.pointer_field(interp, l_.interp_next);
+    if (!next) {
+      out_.errors.push_back("interpreter list unreadable");
+      break;
+    }
+    interp = *next;
+  }
+  out_.code_objects = codes_.size();
+  return std::move(out_);
+}
+
+std::optional<RemoteAddr> Walker::gil_holder(RemoteAddr interp) {
+  std::optional<RemoteAddr> gil;
+  if (l_.runtime_gil.present()) {
+    gil = checked_offset(rt_.runtime, static_cast<uint64_t>(l_.runtime_gil.offset));
+  } else if (l_.interp_ceval_gil.present()) {
+    gil = ro_.pointer_field(interp, l_.interp_ceval_gil);
+  }
+  if (!gil || gil->is_null()) return std::nullopt;
+  out_.gil_known = true;
+  auto locked = ro_.field(*gil, l_.gil_locked);
+  auto holder = ro_.pointer_field(*gil, l_.gil_last_holder);
+  if (!locked || !holder) {
+    out_.gil_known = false;
+    return std::nullopt;
+  }
+  if (*locked == 0) return RemoteAddr();  // nobody holds it
+  return *holder;
+}
+
+void Walker::walk_interpreter(RemoteAddr interp) {
+  std::optional<RemoteAddr> holder = gil_holder(interp);
+  if (l_.interp_gc_collecting.present()) {
+    if (auto c = ro_.field(interp, l_.interp_gc_collecting)) out_.gc_collecting = *c != 0;
+  } else if (l_.runtime_gc_collecting.present()) {
+    if (auto c = ro_.field(rt_.runtime, l_.runtime_gc_collecting)) out_.gc_collecting = *c != 0;
+  }
+
+  auto head = ro_.pointer_field(interp, l_.interp_threads_head);
+  if (!head) {
+    out_.errors.push_back("thread list of an interpreter unreadable");
+    return;
+  }
+  std::unordered_set<RemoteAddr> seen;
+  for (RemoteAddr ts = *head; !ts.is_null();) {
+    if (!seen.insert(ts).second) {
+      out_.errors.push_back("thread list has a cycle");
+      return;
+    }
+    if (out_.threads.size() >= opt_.max_threads) {
+      out_.errors.push_back("more than " + std::to_string(opt_.max_threads) + " Python threads");
+      return;
+    }
+    PyThread t;
+    t.tstate = ts;
+    t.holds_gil = holder && *holder == ts;
+    walk_thread(ts, t);
+    out_.threads.push_back(std::move(t));
+    auto next = ro_.pointer_field(ts, l_.tstate_next);
+    if (!next) {
+      out_.errors.push_back("thread list unreadable");
+      return;
+    }
+    ts = *next;
+  }
+}
+
+void Walker::walk_thread(RemoteAddr tstate, PyThread& t) {
+  if (auto id = ro_.field(tstate, l_.tstate_thread_id)) {
+    t.thread_id = *id;
+  } else {
+    t.errors.push_back("thread state unreadable");
+    return;
+  }
+  if (auto tid = ro_.field(tstate, l_.tstate_native_thread_id))
+    t.native_tid = static_cast<int64_t>(*tid);
+
+  if (l_.tstate_frame.present()) {
+    auto frame = ro_.pointer_field(tstate, l_.tstate_frame);
+    if (!frame) return t.errors.push_back("current frame unreadable");
+    return walk_frame_objects(*frame, t);
+  }
+  std::optional<RemoteAddr> iframe;
+  if (l_.tstate_current_frame.present()) {
+    iframe = ro_.pointer_field(tstate, l_.tstate_current_frame);
+  } else if (auto cframe = ro_.pointer_field(tstate, l_.tstate_cframe)) {
+    if (!cframe->is_null())
+      iframe = ro_.pointer_field(*cframe, l_.cframe_current_frame);
+    else
+      iframe = RemoteAddr();
+  }
+  if (!iframe) return t.errors.push_back("current frame unreadable");
+  walk_interpreter_frames(*iframe, t);
+}
+
+// <=3.10: a list of PyFrameObjects; each ran in its own eval-loop call.
+void Walker::walk_frame_objects(RemoteAddr frame, PyThread& t) {
+  std::unordered_set<RemoteAddr> seen;
+  auto format = line_table_format(rt_.major, rt_.minor);
+  for (; !frame.is_null();) {
+    if (!seen.insert(frame).second) return t.errors.push_back("frame list has a cycle");
+    if (t.frames.size() >= opt_.max_frames)
+      return t.errors.push_back("more than " + std::to_string(opt_.max_frames) + " frames");
+    auto code = ro_.pointer_field(frame, l_.frame_code);
+    auto lasti = ro_.field(frame, l_.frame_lasti);
+    if (!code || !lasti) return t.errors.push_back("frame unreadable");
+    int64_t units = static_cast<int32_t>(*lasti);
+    if (format == LineTableFormat::kLnotab) units /= 2;  // byte offset before 3.10
+    auto localsplus = checked_offset(frame, static_cast<uint64_t>(l_.frame_localsplus.offset));
+    if (!add_frame(frame, *code, units, localsplus.value_or(RemoteAddr()), t)) return;
+    t.frames.back().entry = true;
+    auto back = ro_.pointer_field(frame, l_.frame_back);
+    if (!back) return t.errors.push_back("frame list unreadable");
+    frame = *back;
+  }
+}
+
+// 3.11+: _PyInterpreterFrames linked by `previous`; several per eval-loop call.
+void Walker::walk_interpreter_frames(RemoteAddr iframe, PyThread& t) {
+  std::unordered_set<RemoteAddr> seen;
+  FieldLoc instr = l_.iframe_prev_instr.present() ? l_.iframe_prev_instr : l_.iframe_instr_ptr;
+  for (; !iframe.is_null();) {
+    if (!seen.insert(iframe).second) return t.errors.push_back("frame list has a cycle");
+    if (seen.size() > opt_.max_frames)
+      return t.errors.push_back("more than " + std::to_string(opt_.max_frames) + " frames");
+    auto owner = ro_.field(iframe, l_.iframe_owner);
+    auto previous = ro_.pointer_field(iframe, l_.iframe_previous);
+    if (!owner || !previous) return t.errors.push_back("frame unreadable");
+    if (!l_.iframe_is_entry.present() && *owner == kOwnedByCStack) {
+      // The shim below each eval-loop call: the frame above it was that call's first.
+      if (!t.frames.empty()) t.frames.back().entry = true;
+      iframe = *previous;
+      continue;
+    }
+    auto code = ro_.pointer_field(iframe, l_.iframe_code);
+    auto ip = ro_.pointer_field(iframe, instr);
+    if (!code || !ip) return t.errors.push_back("frame unreadable");
+    auto info = codes_.get(*code, false);
+    std::optional<int64_t> units;
+    if (info && !(*info)->code_start.is_null()) {
+      auto start = (*info)->code_start.value();
+      if (ip->value() >= start) {
+        units = static_cast<int64_t>((ip->value() - start) / 2);
+      } else if (*owner != kOwnedByGenerator) {
+        // Pushed but not started (CPython's _PyFrame_IsIncomplete): not a frame yet.
+        iframe = *previous;
+        continue;
+      }
+    }
+    auto localsplus = checked_offset(iframe, static_cast<uint64_t>(l_.iframe_localsplus.offset));
+    if (!add_frame(iframe, *code, units, localsplus.value_or(RemoteAddr()), t)) return;
+    if (l_.iframe_is_entry.present()) {
+      if (auto e = ro_.field(iframe, l_.iframe_is_entry)) t.frames.back().entry = *e != 0;
+    }
+    iframe = *previous;
+  }
+  if (!t.frames.empty()) t.frames.back().entry = true;
+}
+
+bool Walker::add_frame(RemoteAddr frame, RemoteAddr code, std::optional<int64_t> code_unit,
+                       RemoteAddr localsplus, PyThread& t) {
+  auto info = codes_.get(code, opt_.locals);
+  if (!info) {
+    t.errors.push_back("frame at 0x" + [&] {
+      char b[32];
+      std::snprintf(b, sizeof b, "%llx", static_cast<unsigned long long>(frame.value()));
+      return std::string(b);
+    }() + ": " + info.error().message);
+    return false;
+  }
+  const CodeInfo& c = **info;
+  PyFrame f;
+  f.frame = frame;
+  f.name = c.name;
+  f.function = c.qualname.value_or(c.name);
+  f.filename = c.filename;
+  if (code_unit) {
+    uint32_t pos =
+        *code_unit < 0 ? 0 : static_cast<uint32_t>(std::min<int64_t>(*code_unit, UINT32_MAX));
+    if (*code_unit < 0) {
+      f.line = c.firstlineno;  // not started yet: CPython reports the first line
+    } else if (auto line = line_for(rt_.major, rt_.minor, c.line_table, c.firstlineno, pos)) {
+      f.line = *line;
+    }
+  }
+  if (opt_.locals && !localsplus.is_null()) read_locals(c, localsplus, f);
+  t.frames.push_back(std::move(f));
+  return true;
+}
+
+void Walker::read_locals(const CodeInfo& code, RemoteAddr localsplus, PyFrame& f) {
+  for (size_t i = 0; i < code.local_names.size(); ++i) {
+    auto value = ro_.word(localsplus, 8 * i);
+    if (!value) break;
+    if (*value == 0) continue;  // unbound
+    RemoteAddr obj(*value);
+    uint8_t kind = i < code.local_kinds.size() ? code.local_kinds[i] : kCoFastLocal;
+    if (kind & (kCoFastCell | kCoFastFree)) {
+      // After MAKE_CELL the slot holds a cell; show what it refers to.
+      auto type = ro_.type_name_of(obj);
+      if (type && *type == "cell") {
+        auto ref = ro_.pointer_field(obj, l_.cell_ref);
+        if (!ref || ref->is_null()) continue;  // empty cell: unbound
+        obj = *ref;
+      }
+    } else if (!(kind & kCoFastLocal)) {
+      continue;  // hidden or unknown kinds
+    }
+    PyLocal local;
+    local.name = code.local_names[i];
+    local.argument = static_cast<int64_t>(i) < code.argcount;
+    local.repr = repr_object(mem_, l_, obj, opt_.repr);
+    f.locals.push_back(std::move(local));
+  }
+}
+
+}  // namespace
+
+PyProcess walk_python(const MemoryReader& mem, const PythonRuntime& runtime,
+                      const PyWalkOptions& options) {
+  if (!runtime.layout || runtime.interp_head.is_null()) {
+    PyProcess p;
+    p.errors.push_back("no layout for Python " + std::to_string(runtime.major) + "." +
+                       std::to_string(runtime.minor));
+    return p;
+  }
+  return Walker(mem, runtime, options).run();
+}
+
+}  // namespace corostack::python

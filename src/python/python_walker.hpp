@@ -1,0 +1,67 @@
+#pragma once
+// The Python stack walker: from a located runtime to every thread's Python
+// frames, for every version with a layout table (one code path; which
+// fields a layout has decides how frames are linked). Reads only through a
+// MemoryReader, so it runs unchanged inside a live pause, on a core and on a
+// fake target. Bounded: thread, frame and locals counts are capped, cycles in
+// any list are detected, and a frame that cannot be read ends that thread's
+// walk with an error while the other threads go on.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/remote_addr.hpp"
+#include "python/object_repr.hpp"
+#include "python/python_locator.hpp"
+#include "target/memory_reader.hpp"
+
+namespace corostack::python {
+
+struct PyLocal {
+  std::string name;
+  std::string repr;
+  bool argument = false;
+};
+
+struct PyFrame {
+  RemoteAddr frame;      // PyFrameObject* (<=3.10) or _PyInterpreterFrame* (3.11+)
+  std::string function;  // co_qualname where the version has it, else co_name
+  std::string name;      // co_name
+  std::string filename;  // co_filename
+  int line = 0;          // 0 when the line table gives none
+  // The outermost Python frame of one C-level call of the eval loop: for
+  // --native, each _PyEval_EvalFrameDefault frame runs the Python frames from
+  // the previous entry (exclusive) up to this one.
+  bool entry = false;
+  std::vector<PyLocal> locals;
+};
+
+struct PyThread {
+  RemoteAddr tstate;
+  uint64_t thread_id = 0;  // pthread_t (threading.get_ident())
+  int64_t native_tid = 0;  // kernel TID where the version records it (3.11+), else 0
+  bool holds_gil = false;
+  std::vector<PyFrame> frames;      // innermost first
+  std::vector<std::string> errors;  // non-empty: frames are incomplete
+};
+
+struct PyProcess {
+  std::vector<PyThread> threads;
+  std::optional<bool> gc_collecting;  // unknown on 3.6
+  bool gil_known = false;             // false on 3.6: no holder can be named
+  std::vector<std::string> errors;    // interpreter-level problems
+  size_t code_objects = 0;            // distinct code objects read
+};
+
+struct PyWalkOptions {
+  bool locals = false;
+  size_t max_threads = 4096;
+  size_t max_frames = 4096;  // per thread
+  ReprOptions repr;
+};
+
+PyProcess walk_python(const MemoryReader& mem, const PythonRuntime& runtime,
+                      const PyWalkOptions& options = {});
+
+}  // namespace corostack::python

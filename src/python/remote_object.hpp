@@ -1,0 +1,61 @@
+#pragma once
+// Checked reads of CPython objects through a layout: the primitives the stack
+// walker and the repr code share. Every address computation is overflow
+// checked and every size read from the target is capped by the caller.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/remote_addr.hpp"
+#include "base/result.hpp"
+#include "python/python_layout.hpp"
+#include "target/memory_reader.hpp"
+
+namespace corostack::python {
+
+std::optional<RemoteAddr> checked_offset(RemoteAddr a, uint64_t off);
+
+// The code points of a str, the first `max_code_points` of them, and its full length.
+struct StrContents {
+  std::vector<uint32_t> code_points;
+  uint64_t length = 0;
+};
+
+class RemoteObjects {
+ public:
+  RemoteObjects(const MemoryReader& mem, const PythonLayout& layout) : mem_(mem), l_(layout) {}
+
+  const MemoryReader& memory() const { return mem_; }
+  const PythonLayout& layout() const { return l_; }
+
+  // `size` (1, 2, 4 or 8) bytes at base+off, little-endian, zero-extended.
+  std::optional<uint64_t> read_uint(RemoteAddr base, uint64_t off, size_t size) const;
+  std::optional<uint64_t> field(RemoteAddr obj, FieldLoc f) const;
+  std::optional<RemoteAddr> pointer_field(RemoteAddr obj, FieldLoc f) const;
+  std::optional<uint64_t> word(RemoteAddr a, uint64_t off = 0) const {
+    return read_uint(a, off, 8);
+  }
+  bool read_bytes(RemoteAddr base, uint64_t off, std::span<std::byte> out) const;
+
+  // Type name (tp_name of ob_type), printable ASCII with other bytes escaped.
+  std::optional<std::string> type_name_of(RemoteAddr obj) const;
+  std::optional<std::string> type_name(RemoteAddr type) const;
+
+  // A str's contents. kUnreadable when memory is missing, kCorrupt when its
+  // fields are impossible (unknown kind, negative length, ...).
+  Result<StrContents> str_contents(RemoteAddr obj, size_t max_code_points) const;
+  // A str as UTF-8 (surrogates become U+FFFD), cut at max_code_points.
+  Result<std::string> str_utf8(RemoteAddr obj, size_t max_code_points) const;
+  // A bytes object's first max_bytes bytes (and, in *length, its full size).
+  Result<std::vector<std::byte>> bytes_contents(RemoteAddr obj, size_t max_bytes,
+                                                uint64_t* length = nullptr) const;
+
+ private:
+  const MemoryReader& mem_;
+  const PythonLayout& l_;
+};
+
+}  // namespace corostack::python

@@ -1,0 +1,185 @@
+#include "snapshot/python_snapshot.hpp"
+
+#include <unordered_map>
+
+#include "native/dwfl_session.hpp"
+#include "python/python_locator.hpp"
+#include "target/captured_memory.hpp"
+
+namespace corostack {
+namespace {
+
+Frame python_frame(const python::PyFrame& pf) {
+  Frame f;
+  f.kind = FrameKind::kPython;
+  f.pc = pf.frame.value();
+  f.function = pf.function;
+  f.file = pf.filename;
+  f.line = pf.line;
+  for (const python::PyLocal& l : pf.locals) f.locals.push_back({l.name, l.repr, l.argument});
+  return f;
+}
+
+// Which captured thread a Python thread state belongs to: the kernel TID
+// where the interpreter records it (3.11+), else its pthread_t, which on
+// x86-64 glibc is the thread pointer: the thread's fs_base register.
+std::optional<size_t> thread_index(const python::PyThread& pt, const Capture& cap) {
+  for (size_t i = 0; i < cap.threads.size(); ++i) {
+    const ThreadState& ts = cap.threads[i];
+    if (pt.native_tid > 0 && ts.tid == pt.native_tid) return i;
+  }
+  for (size_t i = 0; i < cap.threads.size(); ++i) {
+    const ThreadState& ts = cap.threads[i];
+    if (pt.native_tid <= 0 && ts.regs_valid && pt.thread_id != 0 && ts.regs.fs_base == pt.thread_id)
+      return i;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool is_eval_frame(const Frame& f) {
+  return f.kind == FrameKind::kNative && !f.inlined && f.function &&
+         (*f.function == "_PyEval_EvalFrameDefault" || *f.function == "PyEval_EvalFrameEx");
+}
+
+bool merge_python_frames(const std::vector<Frame>& native, const std::vector<Frame>& python,
+                         const std::vector<bool>& entries, std::vector<Frame>& out) {
+  size_t eval_frames = 0, groups = 0;
+  for (const Frame& f : native) eval_frames += is_eval_frame(f);
+  for (bool e : entries) groups += e;
+  out.clear();
+  if (eval_frames != groups) {
+    out = python;
+    out.insert(out.end(), native.begin(), native.end());
+    return false;
+  }
+  size_t next = 0;
+  for (const Frame& f : native) {
+    if (!is_eval_frame(f)) {
+      out.push_back(f);
+      continue;
+    }
+    // Functions inlined into the eval loop at this pc are part of that call too.
+    while (!out.empty() && out.back().kind == FrameKind::kNative && out.back().inlined &&
+           out.back().pc == f.pc)
+      out.pop_back();
+    // This eval-loop call runs the Python frames up to and including the next entry.
+    while (next < python.size()) {
+      out.push_back(python[next]);
+      if (entries[next++]) break;
+    }
+  }
+  return true;
+}
+
+Result<ProcessSnapshot> take_snapshot(Target& target, const SnapshotOptions& options) {
+  if (!options.python) return take_native_snapshot(target, options.native);
+  auto runtime = python::locate_python(target);
+  if (!runtime) {
+    if (runtime.error().kind == ErrorKind::kNotFound &&
+        runtime.error().message.find("not a Python process") != std::string::npos)
+      return take_native_snapshot(target, options.native);
+    auto snap = take_native_snapshot(target, options.native);
+    if (snap) snap->warnings.push_back("Python frames unavailable: " + runtime.error().message);
+    return snap;
+  }
+
+  // --native needs the unwinder anyway: set it up while the target runs.
+  std::unique_ptr<DwflSession> session;
+  std::vector<std::string> session_warnings;
+  if (options.merge_native) {
+    auto s = DwflSession::create(target);
+    if (!s) return s.error();
+    session = std::move(*s);
+    session_warnings = session->warnings();
+  }
+
+  python::PyProcess py;
+  CaptureOptions co = options.native.capture;
+  co.while_paused = [&](const MemoryReader& mem) {
+    py = python::walk_python(mem, *runtime, options.walk);
+  };
+  auto capture = target.capture(co);
+  if (!capture) return capture.error();
+
+  ProcessSnapshot snap = snapshot_from_capture(target, *capture);
+  snap.warnings.insert(snap.warnings.begin(), session_warnings.begin(), session_warnings.end());
+  PythonProcessInfo info;
+  info.version = std::to_string(runtime->major) + "." + std::to_string(runtime->minor) + "." +
+                 std::to_string(runtime->micro);
+  info.module = runtime->module;
+  info.gc_collecting = py.gc_collecting;
+  info.gil_known = py.gil_known;
+  info.errors = py.errors;
+  snap.python = info;
+
+  // Python threads onto captured threads.
+  std::vector<const python::PyThread*> by_thread(capture->threads.size(), nullptr);
+  for (const python::PyThread& pt : py.threads) {
+    auto i = thread_index(pt, *capture);
+    if (!i) {
+      if (!pt.frames.empty())
+        snap.warnings.push_back("a Python thread (ident " + std::to_string(pt.thread_id) +
+                                ") matches no OS thread");
+      continue;
+    }
+    by_thread[*i] = &pt;
+  }
+
+  std::vector<bool> wants_native(capture->threads.size(), options.merge_native);
+  for (size_t i = 0; i < by_thread.size(); ++i)
+    if (!by_thread[i] || by_thread[i]->frames.empty())
+      wants_native[i] = true;  // no Python frames: show what it does natively
+  bool any_native = false;
+  for (bool w : wants_native) any_native |= w;
+  if (any_native && !session) {
+    auto s = DwflSession::create(target);
+    if (s) {
+      session = std::move(*s);
+      auto w = session->warnings();
+      snap.warnings.insert(snap.warnings.end(), w.begin(), w.end());
+    } else {
+      snap.warnings.push_back("native frames unavailable: " + s.error().message);
+    }
+  }
+  CapturedMemory memory(target, std::move(capture->regions));
+  if (session)
+    add_native_frames(*session, target.pid(), *capture, memory, options.native, wants_native,
+                      snap.threads);
+
+  for (size_t i = 0; i < by_thread.size(); ++i) {
+    const python::PyThread* pt = by_thread[i];
+    if (!pt) continue;
+    ThreadSnapshot& t = snap.threads[i];
+    if (pt->frames.empty() && !options.merge_native) {
+      t.python = PythonThreadInfo{pt->thread_id, pt->holds_gil, false};
+      continue;  // keeps the native frames added above
+    }
+    PythonThreadInfo pti;
+    pti.thread_id = pt->thread_id;
+    pti.holds_gil = pt->holds_gil;
+    pti.gc_collecting = pt->holds_gil && py.gc_collecting.value_or(false);
+    t.python = pti;
+    std::vector<Frame> pyframes;
+    std::vector<bool> entries;
+    for (const python::PyFrame& pf : pt->frames) {
+      pyframes.push_back(python_frame(pf));
+      entries.push_back(pf.entry);
+    }
+    if (options.merge_native && session) {
+      std::vector<Frame> merged;
+      if (!merge_python_frames(t.frames, pyframes, entries, merged))
+        t.errors.push_back(
+            "could not merge native and Python frames: the numbers of eval-loop "
+            "frames and Python entry frames differ; Python frames shown first");
+      t.frames = std::move(merged);
+    } else {
+      t.frames = std::move(pyframes);
+    }
+    for (const std::string& e : pt->errors) t.errors.push_back("Python: " + e);
+  }
+  return snap;
+}
+
+}  // namespace corostack
