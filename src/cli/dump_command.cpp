@@ -67,21 +67,17 @@ class DumpCommand final : public Command {
     std::cout.flush();
     for (const std::string& w : snap->warnings)
       std::cerr << "corostack: warning: " << escape_for_terminal(w) << '\n';
-    bool partial = false;
     if (snap->python) {
-      for (const std::string& e : snap->python->errors) {
+      for (const std::string& e : snap->python->errors)
         std::cerr << "corostack: Python: " << escape_for_terminal(e) << '\n';
-        partial = true;
-      }
     }
     for (const ThreadSnapshot& t : snap->threads) {
       for (const std::string& e : t.errors) {
         std::cerr << "corostack: thread " << t.tid << ": " << escape_for_terminal(e) << '\n';
-        partial = true;
       }
     }
     if (snap->threads.empty()) return kExitFatal;
-    return partial ? kExitPartial : kExitComplete;
+    return snap->complete() ? kExitComplete : kExitPartial;
   }
 
  private:

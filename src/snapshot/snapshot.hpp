@@ -72,9 +72,12 @@ struct ProcessSnapshot {
   std::vector<std::string> warnings;
   std::optional<PythonProcessInfo> python;  // set when the target runs CPython
 
+  // False when anything could not be read: a thread's stack or the
+  // interpreter's own lists. `dump` exits 1 then.
   bool complete() const {
     for (const auto& t : threads)
       if (!t.errors.empty()) return false;
+    if (python && !python->errors.empty()) return false;
     return !threads.empty();
   }
 };
