@@ -1,5 +1,7 @@
 #include "python/code_cache.hpp"
 
+#include <algorithm>
+
 namespace corostack::python {
 
 bool CodeCache::is_code_type(RemoteAddr type) {
@@ -52,7 +54,18 @@ Result<CodeInfo> CodeCache::read(RemoteAddr code) {
 
   FieldLoc table = l.code_linetable.present() ? l.code_linetable : l.code_lnotab;
   if (auto p = ro_.pointer_field(code, table)) {
-    if (auto bytes = ro_.bytes_contents(*p, limits_.max_line_table)) info.line_table = *bytes;
+    // Distinct code objects can all point at one huge table: the total is
+    // capped too. A table that does not fit is skipped whole (its lines are
+    // unknown) rather than cut, which could decode to wrong lines.
+    uint64_t length = 0;
+    size_t left = limits_.max_line_tables - line_table_bytes_;
+    if (ro_.bytes_contents(*p, 0, &length) &&
+        std::min<uint64_t>(length, limits_.max_line_table) <= left) {
+      if (auto bytes = ro_.bytes_contents(*p, limits_.max_line_table)) {
+        info.line_table = std::move(*bytes);
+        line_table_bytes_ += info.line_table.size();
+      }
+    }
   }
   if (l.code_code_adaptive.present()) {
     auto start = checked_offset(code, static_cast<uint64_t>(l.code_code_adaptive.offset));

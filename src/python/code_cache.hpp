@@ -33,9 +33,10 @@ inline constexpr uint8_t kCoFastCell = 0x40;
 inline constexpr uint8_t kCoFastFree = 0x80;
 
 struct CodeLimits {
-  size_t max_name = 512;            // code points of co_name / co_qualname / co_filename
-  size_t max_line_table = 1 << 20;  // bytes of a line table
-  size_t max_locals = 512;          // local names per code object
+  size_t max_name = 512;              // code points of co_name / co_qualname / co_filename
+  size_t max_line_table = 1 << 20;    // bytes of a line table
+  size_t max_line_tables = 64 << 20;  // bytes of line tables kept for all code objects
+  size_t max_locals = 512;            // local names per code object
 };
 
 class CodeCache {
@@ -55,6 +56,7 @@ class CodeCache {
   CodeLimits limits_;
   std::unordered_map<RemoteAddr, Result<CodeInfo>> cache_;
   std::unordered_map<RemoteAddr, bool> code_types_;  // ob_type → is "code"
+  size_t line_table_bytes_ = 0;                      // kept so far, <= max_line_tables
 };
 
 }  // namespace corostack::python

@@ -41,6 +41,7 @@ class Walker {
   RemoteObjects ro_;
   CodeCache codes_;
   PyProcess out_;
+  size_t locals_bytes_ = 0;  // reprs of locals so far, for max_locals_output
 };
 
 PyProcess Walker::run() {
@@ -163,7 +164,8 @@ void Walker::walk_frame_objects(RemoteAddr frame, PyThread& t) {
     auto lasti = ro_.field(frame, l_.frame_lasti);
     if (!code || !lasti) return t.errors.push_back("frame unreadable");
     int64_t units = static_cast<int32_t>(*lasti);
-    if (format == LineTableFormat::kLnotab) units /= 2;  // byte offset before 3.10
+    // A byte offset before 3.10; -1 (not started) must stay negative, not round to 0.
+    if (format == LineTableFormat::kLnotab) units = units < 0 ? -1 : units / 2;
     auto localsplus = checked_offset(frame, static_cast<uint64_t>(l_.frame_localsplus.offset));
     if (!add_frame(frame, *code, units, localsplus.value_or(RemoteAddr()), t)) return;
     t.frames.back().entry = true;
@@ -203,6 +205,8 @@ void Walker::walk_interpreter_frames(RemoteAddr iframe, PyThread& t) {
         // Pushed but not started (CPython's _PyFrame_IsIncomplete): not a frame yet.
         iframe = *previous;
         continue;
+      } else {
+        units = -1;  // a generator not started yet: CPython reports co_firstlineno
       }
     }
     auto localsplus = checked_offset(iframe, static_cast<uint64_t>(l_.iframe_localsplus.offset));
@@ -267,7 +271,12 @@ void Walker::read_locals(const CodeInfo& code, RemoteAddr localsplus, PyFrame& f
     PyLocal local;
     local.name = code.local_names[i];
     local.argument = static_cast<int64_t>(i) < code.argcount;
-    local.repr = repr_object(mem_, l_, obj, opt_.repr);
+    if (locals_bytes_ >= opt_.max_locals_output) {
+      local.repr = "<not read: locals output limit reached>";
+    } else {
+      local.repr = repr_object(mem_, l_, obj, opt_.repr);
+      locals_bytes_ += local.repr.size() + local.name.size();
+    }
     f.locals.push_back(std::move(local));
   }
 }

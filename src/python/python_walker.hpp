@@ -59,6 +59,8 @@ struct PyWalkOptions {
   size_t max_threads = 4096;
   size_t max_frames = 4096;  // per thread
   ReprOptions repr;
+  // All locals' reprs of one walk together; past it locals show as "<not read: ...>".
+  size_t max_locals_output = 4 << 20;
 };
 
 PyProcess walk_python(const MemoryReader& mem, const PythonRuntime& runtime,

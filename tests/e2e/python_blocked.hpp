@@ -11,7 +11,8 @@ namespace e2e {
 // The kernel's state letter for a task ('?' when it cannot be read).
 char task_state(pid_t pid, pid_t tid);
 
-// Waits (bounded, 10 s) until every thread of the truth but the spinner sleeps.
+// Waits (bounded, 10 s) until every thread of the truth but the spinner
+// sleeps, and the main thread sleeps in read() (x86-64).
 testing::AssertionResult wait_blocked(const PyTruth& truth, pid_t pid);
 
 }  // namespace e2e

@@ -75,6 +75,7 @@ PyTruth parse_python_truth(const std::string& text) {
     truth.script = j.at("script").get<std::string>();
     truth.abort_after_ready = j.at("abort_after_ready").get<bool>();
     for (const json& t : j.at("threads")) truth.threads.push_back(parse_thread(t));
+    for (const json& t : j.at("native_threads")) truth.native_threads.push_back(t.at("tid"));
     return truth;
   } catch (const json::exception& e) {
     throw std::runtime_error(std::string("python truth: ") + e.what());

@@ -45,6 +45,7 @@ struct PyTruth {
   std::string script;
   bool abort_after_ready = false;
   std::vector<PyTruthThread> threads;
+  std::vector<pid_t> native_threads;  // started by C code: no Python thread state
 
   const PyTruthThread* thread(const std::string& name) const;
 };

@@ -18,6 +18,9 @@ bytes, with prctl(PR_SET_NAME)):
   spinner      spins in pure Python forever (never blocks; holds the GIL often)
 The main thread blocks in os.read() of a pipe after signalling ready (with
 --abort-after-ready it calls os.abort() instead, for a kernel core).
+One more thread is started by C code with no Python thread state at all:
+pthread_create() straight onto libc's sleep() (x86_64: the start argument is
+sleep's first argument), listed in the truth as "native_threads".
 
 Before signalling, every non-spinner thread is verified blocked: state S in
 /proc/self/task/TID/stat, sleeping in the expected system call (x86_64 only)
@@ -27,6 +30,7 @@ stable over several samples; and the spinner has started spinning.
 Truth (JSON, written to <truth_path>.tmp then renamed):
   {"pid", "python": "3.11.7", "version_info": [3, 11, 7], "executable",
    "script": abspath of this file, "abort_after_ready": bool,
+   "native_threads": [{"tid", "blocks_in": "sleep"}],
    "threads": [{"name", "comm", "tid", "ident", "is_main", "spinning",
                 "state", "syscall",
                 "frames": [{"file", "co_filename", "func", "qualname", "line"}],
@@ -254,6 +258,30 @@ def sleeper_thread():
         time.sleep(SLEEP_SECONDS)  # BLOCK:sleeper
 
 
+def start_native_thread():
+    """Starts a thread from C, outside Python: pthread_create(sleep, SLEEP_SECONDS).
+    Returns its tid, found as the one new entry of /proc/self/task."""
+    import ctypes
+    before = set(os.listdir('/proc/self/task'))
+    lib = libc()
+    handle = ctypes.c_ulong(0)
+    start = ctypes.cast(lib.sleep, ctypes.c_void_p)
+    rc = lib.pthread_create(ctypes.byref(handle), None, start, ctypes.c_void_p(SLEEP_SECONDS))
+    if rc != 0:
+        die('pthread_create failed: %d' % rc)
+    deadline = time.time() + VERIFY_TIMEOUT
+    while True:
+        new = set(os.listdir('/proc/self/task')) - before
+        if len(new) == 1:
+            return int(new.pop())
+        if len(new) > 1 or time.time() > deadline:
+            die('cannot tell the native thread apart: %r' % (new,))
+        time.sleep(0.01)
+
+
+native_threads = []
+
+
 the_lock = threading.Lock()
 lock_held = threading.Event()
 
@@ -386,6 +414,9 @@ def wait_until_blocked():
                 problem = blocked_problem(name, info, frames)
                 if problem:
                     problems.append('%s: %s' % (name, problem))
+        for tid in native_threads:
+            if task_state(tid) != 'S':
+                problems.append('native thread %d: state %s' % (tid, task_state(tid)))
         del frames
         if problems:
             stable = 0
@@ -521,6 +552,7 @@ def write_truth(truth_path, main_frame, main_line, abort_after_ready):
         'executable': sys.executable,
         'script': SCRIPT,
         'abort_after_ready': abort_after_ready,
+        'native_threads': [{'tid': tid, 'blocks_in': 'sleep'} for tid in native_threads],
         'threads': threads,
     }
     tmp = truth_path + '.tmp'
@@ -552,6 +584,7 @@ def main(argv):
     ready_fd = int(argv[1])
     truth_path = argv[2]
     abort_after_ready = len(argv) == 4
+    native_threads.append(start_native_thread())
     for name, target in THREADS:
         if name == 'lock_waiter' and not lock_held.wait(VERIFY_TIMEOUT):
             die('lock_holder did not take the lock')
