@@ -50,7 +50,7 @@ void append_hex_escape(std::string& out, uint8_t b) {
 
 }  // namespace
 
-std::string escape_for_terminal(std::string_view s, size_t max_bytes) {
+std::string escape_for_terminal(std::string_view s, size_t max_bytes, bool keep_backslash) {
   std::string out;
   out.reserve(std::min(s.size(), max_bytes) + 8);
   size_t i = 0;
@@ -60,7 +60,7 @@ std::string escape_for_terminal(std::string_view s, size_t max_bytes) {
       break;
     }
     auto b = static_cast<uint8_t>(s[i]);
-    if (b == '\\') {
+    if (b == '\\' && !keep_backslash) {
       out += "\\\\";
       ++i;
       continue;

@@ -9,8 +9,10 @@ namespace corostack {
 
 // Valid UTF-8 printable text passes through; C0/C1 controls, DEL, and invalid
 // bytes become \xNN; backslash becomes "\\". Output is capped at max_bytes
-// (appending "…" when cut).
-std::string escape_for_terminal(std::string_view s, size_t max_bytes = 4096);
+// (appending "…" when cut). keep_backslash is for text that is already
+// unambiguous, like Python reprs, whose backslashes are escapes themselves.
+std::string escape_for_terminal(std::string_view s, size_t max_bytes = 4096,
+                                bool keep_backslash = false);
 
 // Makes a string valid UTF-8 for JSON: invalid bytes become \xNN escapes as
 // text (so nothing is silently lost). Control characters are left to the

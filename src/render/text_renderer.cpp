@@ -50,7 +50,8 @@ void render_python_frame(const Frame& f, size_t index, const Style& st, std::ost
   out << line << '\n';
   for (const Local& l : f.locals) {
     out << fmt::format("            {}{}{} = {}{}\n", st.dim(), escape_for_terminal(l.name),
-                       st.reset(), escape_for_terminal(l.repr), l.argument ? "  (argument)" : "");
+                       st.reset(), escape_for_terminal(l.repr, 64 * 1024, true),
+                       l.argument ? "  (argument)" : "");
   }
 }
 

@@ -31,6 +31,12 @@ TEST(EscapeForTerminal, CapsLength) {
   EXPECT_TRUE(out.ends_with("…"));
 }
 
+TEST(EscapeForTerminal, KeepBackslashStillEscapesControls) {
+  // Python reprs are already escaped: b'\x00' must not become b'\\x00'.
+  EXPECT_EQ(escape_for_terminal("b'\\x00'", 4096, true), "b'\\x00'");
+  EXPECT_EQ(escape_for_terminal("a\x1b[31m\\", 4096, true), "a\\x1b[31m\\");
+}
+
 TEST(SanitizeUtf8, KeepsValidAndEscapesInvalid) {
   EXPECT_EQ(sanitize_utf8("ok ✓"), "ok ✓");
   EXPECT_EQ(sanitize_utf8("a\xff"
