@@ -1,5 +1,7 @@
 #include "python/python_locator.hpp"
 
+#include "python/debug_offsets.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -310,6 +312,25 @@ std::optional<Result<PythonRuntime>> ModuleLocator::run() {
 
 }  // namespace
 
+namespace {
+
+// 3.13+: the interpreter describes its own layout; prefer it to our table.
+void apply_target_offsets(const Target& target, PythonRuntime& rt) {
+  if (!rt.layout || !rt.layout->runtime_debug_offsets.present() || rt.runtime.is_null()) return;
+  auto applied = apply_debug_offsets(
+      target, rt.runtime + static_cast<uint64_t>(rt.layout->runtime_debug_offsets.offset),
+      *rt.layout);
+  if (!applied) {
+    rt.notes.push_back("layout table kept: " + applied.error().message);
+    return;
+  }
+  rt.debug_offsets_layout = applied->layout;
+  rt.layout = rt.debug_offsets_layout.get();
+  rt.layout_differences = applied->differences;
+}
+
+}  // namespace
+
 std::vector<PythonModuleCandidate> find_python_modules(const std::vector<MemoryMap>& maps,
                                                        const std::string& exe_path) {
   std::vector<PythonModuleCandidate> libs, exes;
@@ -343,7 +364,10 @@ Result<PythonRuntime> locate_python(const Target& target, const LocateOptions& o
     ModuleLocator locator(target, module, options);
     std::optional<Result<PythonRuntime>> r = locator.run();
     if (!r) continue;
-    if (r->ok()) return std::move(*r);
+    if (r->ok()) {
+      apply_target_offsets(target, **r);
+      return std::move(*r);
+    }
     if (r->error().kind == ErrorKind::kUnsupported && !unsupported) unsupported = r->error();
     if (!first_error) first_error = r->error();
   }

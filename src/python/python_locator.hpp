@@ -4,6 +4,7 @@
 // _PyRuntime, and the first PyInterpreterState (validated). The Python stack
 // walker starts from here. Strategy and sources: docs/python-layouts.md,
 // "Locating the runtime".
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,10 @@ struct PythonRuntime {
   std::string runtime_source;
   std::string module;                    // the target's path of the ELF holding the runtime
   const PythonLayout* layout = nullptr;  // layout_for(major, minor); nullptr if no table
+  // 3.13+: the table with the target's own _Py_DebugOffsets applied (layout
+  // then points here), and where the two disagreed.
+  std::shared_ptr<const PythonLayout> debug_offsets_layout;
+  std::vector<std::string> layout_differences;
   // The first PyInterpreterState*, read through the layout and validated
   // (its first thread state points back). Null when layout is nullptr: a
   // version without a table is reported (runtime and version) but its

@@ -1,9 +1,12 @@
 #pragma once
 // Where pyenv keeps its interpreters, for unit tests that check our Python
 // knowledge against the real builds on this machine.
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <regex>
 #include <set>
+#include <string>
 #include <system_error>
 #include <vector>
 
@@ -25,6 +28,27 @@ inline std::vector<std::filesystem::path> pyenv_version_dirs() {
     if (!ec && fs::is_directory(dir, ec) && seen.insert(dir).second) dirs.push_back(dir);
   }
   return dirs;
+}
+
+// lib/libpython<major>.<minor>[m].so.1.0 of a plain (not free-threaded, not
+// debug) pyenv build named major.minor.patch; empty when there is none.
+inline std::filesystem::path find_pyenv_libpython(int major, int minor) {
+  namespace fs = std::filesystem;
+  const std::string mm = std::to_string(major) + "." + std::to_string(minor);
+  const std::regex name("^" + std::to_string(major) + "\\." + std::to_string(minor) + "\\.[0-9]+$");
+  std::vector<fs::path> hits;
+  for (const auto& dir : pyenv_version_dirs()) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      if (!std::regex_match(entry.path().filename().string(), name)) continue;
+      for (const char* suffix : {"", "m"}) {
+        fs::path lib = entry.path() / "lib" / ("libpython" + mm + suffix + ".so.1.0");
+        if (fs::exists(lib, ec)) hits.push_back(lib);
+      }
+    }
+  }
+  std::sort(hits.begin(), hits.end());
+  return hits.empty() ? fs::path() : hits.back();
 }
 
 }  // namespace corostack::testing_support

@@ -34,25 +34,8 @@ namespace {
 
 using corostack::testing_support::pyenv_version_dirs;
 
-// lib/libpython3.X[m].so.1.0 of a plain (not free-threaded, not debug) pyenv
-// build named 3.X.patch; empty when there is none.
 fs::path find_libpython(const PythonVersion& v) {
-  const std::string mm = std::to_string(v.major) + "." + std::to_string(v.minor);
-  const std::regex name("^" + std::to_string(v.major) + "\\." + std::to_string(v.minor) +
-                        "\\.[0-9]+$");
-  std::vector<fs::path> hits;
-  for (const auto& dir : pyenv_version_dirs()) {
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
-      if (!std::regex_match(entry.path().filename().string(), name)) continue;
-      for (const char* suffix : {"", "m"}) {
-        fs::path lib = entry.path() / "lib" / ("libpython" + mm + suffix + ".so.1.0");
-        if (fs::exists(lib, ec)) hits.push_back(lib);
-      }
-    }
-  }
-  std::sort(hits.begin(), hits.end());
-  return hits.empty() ? fs::path() : hits.back();
+  return corostack::testing_support::find_pyenv_libpython(v.major, v.minor);
 }
 
 std::string version_name(const PythonVersion& v) {
