@@ -7,20 +7,15 @@
 #include <string_view>
 #include <vector>
 
+#include "python/dict_reader.hpp"
 #include "python/object_repr_text.hpp"
 #include "python/remote_object.hpp"
 
 namespace corostack::python {
 namespace {
 
-constexpr uint64_t kMaxTableSlotsScanned = 1 << 16;  // per set or dict
+constexpr uint64_t kMaxTableSlotsScanned = kMaxDictSlotsScanned;  // per set
 constexpr uint64_t kTpFlagsHeapType = 1ull << 9;
-
-std::optional<uint64_t> checked_mul(uint64_t a, uint64_t b) {
-  uint64_t r;
-  if (__builtin_mul_overflow(a, b, &r)) return std::nullopt;
-  return r;
-}
 
 std::string hex_addr(RemoteAddr a) {
   char buf[32];
@@ -111,34 +106,17 @@ void Repr::object(RemoteAddr obj, int depth) {
 
 void Repr::int_object(RemoteAddr obj, bool as_bool) {
   const char* tname = as_bool ? "bool" : "int";
-  uint64_t ndigits = 0;
-  bool negative = false;
-  if (l_.long_lv_tag.present()) {
-    auto tag = field(obj, l_.long_lv_tag);
-    if (!tag) return unreadable(obj);
-    ndigits = *tag >> 3;
-    uint64_t sign = *tag & 3;  // 0 positive, 1 zero, 2 negative
-    if (sign == 3 || (sign == 1) != (ndigits == 0)) return invalid(tname, obj);
-    negative = sign == 2;
-  } else {
-    auto size = field(obj, l_.varobject_size);
-    if (!size) return unreadable(obj);
-    auto s = static_cast<int64_t>(*size);
-    if (s == INT64_MIN) return invalid(tname, obj);
-    negative = s < 0;
-    ndigits = static_cast<uint64_t>(negative ? -s : s);
-  }
-  if (!l_.long_digits.present() || l_.long_digits.size != 4) return invalid(tname, obj);
-  if (ndigits > kMaxIntDigits) {
-    out += std::string("<") + tname + " at " + hex_addr(obj) + " (too large)>";
-    return;
-  }
-  std::vector<uint32_t> digits(ndigits);
-  if (ndigits > 0 && !read_bytes(obj, static_cast<uint64_t>(l_.long_digits.offset),
-                                 std::as_writable_bytes(std::span(digits))))
+  auto value = ro_.int_digits(obj, kMaxIntDigits);
+  if (!value) {
+    if (value.error().kind == ErrorKind::kUnsupported) {
+      out += std::string("<") + tname + " at " + hex_addr(obj) + " (too large)>";
+      return;
+    }
+    if (value.error().kind == ErrorKind::kCorrupt) return invalid(tname, obj);
     return unreadable(obj);
-  for (uint32_t d : digits)
-    if (d >= (1u << 30)) return invalid(tname, obj);
+  }
+  const std::vector<uint32_t>& digits = value->digits;
+  bool negative = value->negative;
   if (as_bool) {
     bool zero = std::all_of(digits.begin(), digits.end(), [](uint32_t d) { return d == 0; });
     out += zero ? "False" : "True";
@@ -229,13 +207,10 @@ void Repr::sequence(RemoteAddr obj, int depth, bool tuple) {
 }
 
 void Repr::dict_object(RemoteAddr obj, int depth) {
-  auto used = field(obj, l_.dict_used);
-  auto keys = field(obj, l_.dict_keys);
-  auto values = field(obj, l_.dict_values);
-  if (!used || !keys || !values) return unreadable(obj);
-  auto n_used = static_cast<int64_t>(*used);
-  if (n_used < 0) return invalid("dict", obj);
-  if (n_used == 0) {
+  auto h = read_dict_header(ro_, obj);
+  if (!h) return unreadable(obj);
+  if (h->used < 0) return invalid("dict", obj);
+  if (h->used == 0) {
     out += "{}";
     return;
   }
@@ -243,125 +218,24 @@ void Repr::dict_object(RemoteAddr obj, int depth) {
     out += "{...}";
     return;
   }
-  if (*keys == 0) return invalid("dict", obj);
-  RemoteAddr dk(*keys);
-  // Number of index slots and bytes per index.
-  uint64_t index_bytes = 0, slots = 0;
-  bool unicode_entries = false;
-  if (l_.dictkeys_log2_size.present()) {
-    auto log2_size = field(dk, l_.dictkeys_log2_size);
-    auto log2_index_bytes = field(dk, l_.dictkeys_log2_index_bytes);
-    auto kind = field(dk, l_.dictkeys_kind);
-    if (!log2_size || !log2_index_bytes || !kind) return unreadable(obj);
-    if (*log2_size > 40 || *log2_index_bytes > *log2_size + 3 || *kind > 2)
-      return invalid("dict", obj);
-    index_bytes = 1ull << *log2_index_bytes;
-    slots = 1ull << *log2_size;
-    unicode_entries = *kind != 0;  // DICT_KEYS_UNICODE or DICT_KEYS_SPLIT
-  } else {
-    auto size = field(dk, l_.dictkeys_size);
-    if (!size) return unreadable(obj);
-    uint64_t s = *size;
-    if (s == 0 || (s & (s - 1)) != 0 || s > (1ull << 40)) return invalid("dict", obj);
-    uint64_t ix = s <= 0xff ? 1 : s <= 0xffff ? 2 : s <= 0xffffffff ? 4 : 8;
-    index_bytes = s * ix;
-    slots = s;
+  auto table = DictTable::open(ro_, h->keys, h->values);
+  if (!table) {
+    if (table.error().kind == ErrorKind::kCorrupt) return invalid("dict", obj);
+    return unreadable(obj);
   }
-  FieldLoc entry = unicode_entries ? l_.dictunicodeentry : l_.dictentry;
-  FieldLoc entry_key = unicode_entries ? l_.dictunicodeentry_key : l_.dictentry_key;
-  FieldLoc entry_value = unicode_entries ? l_.dictunicodeentry_value : l_.dictentry_value;
-  auto nentries = field(dk, l_.dictkeys_nentries);
-  if (!nentries) return unreadable(obj);
-  if (!entry.present() || entry.size <= 0 || !entry_key.present() || !entry_value.present() ||
-      !l_.dictkeys_indices.present() || *nentries > slots)
-    return invalid("dict", obj);
-  auto entries_off =
-      checked_offset(RemoteAddr(static_cast<uint64_t>(l_.dictkeys_indices.offset)), index_bytes);
-  if (!entries_off) return invalid("dict", obj);
-  auto entries = checked_offset(dk, entries_off->value());
-  if (!entries) return unreadable(obj);
-
-  // Split tables: the values live in ma_values, in key-entry order; 3.11+
-  // iterate them in the insertion order kept next to the values.
-  bool split = *values != 0;
-  RemoteAddr split_values;
-  std::optional<uint64_t> order_size;
-  std::optional<RemoteAddr> order_array;
-  if (split) {
-    split_values = RemoteAddr(*values);
-    uint64_t values_off = 0;
-    if (l_.dictvalues_values.present()) {
-      values_off = static_cast<uint64_t>(l_.dictvalues_values.offset);
-      if (values_off == 0) {
-        // 3.11-3.12: bytes before values[]: [-1] prefix size, [-2] count, [-3-i] order.
-        if (split_values.value() < 3) return invalid("dict", obj);
-        auto count = read_uint(split_values - 2, 0, 1);
-        if (!count) return unreadable(obj);
-        order_size = *count;
-      } else {
-        // 3.13+: {capacity, size, embedded, valid} then values[capacity], then the order.
-        auto capacity = read_uint(split_values, 0, 1);
-        auto count = read_uint(split_values, 1, 1);
-        if (!capacity || !count) return unreadable(obj);
-        auto arr = checked_offset(split_values, values_off + *capacity * 8);
-        if (!arr) return invalid("dict", obj);
-        order_size = *count;
-        order_array = *arr;
-      }
-    }
-    auto v = checked_offset(split_values, values_off);
-    if (!v) return invalid("dict", obj);
-    split_values = *v;
-  }
-
   active_.push_back(obj.value());
   out += "{";
-  uint64_t total = order_size ? std::min<uint64_t>(*order_size, *nentries) : *nentries;
   uint64_t shown = 0;
-  bool cut = false;
-  uint64_t scanned = 0;
-  for (uint64_t i = 0; i < total && shown < static_cast<uint64_t>(n_used); ++i) {
-    if (shown >= opt_.max_items || !budget_left() || ++scanned > kMaxTableSlotsScanned) {
-      cut = true;
-      break;
-    }
-    uint64_t index = i;
-    if (order_size) {
-      std::optional<uint64_t> ix;
-      if (order_array) {
-        ix = read_uint(*order_array, i, 1);
-      } else if (split_values.value() >= 3 + i) {
-        ix = read_uint(RemoteAddr(split_values.value() - 3 - i), 0, 1);
-      }
-      if (!ix) {
-        cut = true;
-        break;
-      }
-      index = *ix;
-    }
-    auto eoff = checked_mul(index, static_cast<uint64_t>(entry.size));
-    auto e = eoff ? checked_offset(*entries, *eoff) : std::nullopt;
-    if (!e) break;
-    auto key = word(*e, static_cast<uint64_t>(entry_key.offset));
-    std::optional<uint64_t> value;
-    if (split) {
-      auto voff = checked_mul(index, 8);
-      if (voff) value = word(split_values, *voff);
-    } else {
-      value = word(*e, static_cast<uint64_t>(entry_value.offset));
-    }
-    if (!key || !value) {
-      cut = true;
-      break;
-    }
-    if (*key == 0 || *value == 0) continue;  // deleted or unused slot
+  table->for_each(static_cast<uint64_t>(h->used), [&](RemoteAddr key, RemoteAddr value) {
+    if (shown >= opt_.max_items || !budget_left()) return false;
     if (shown > 0) out += ", ";
-    object(RemoteAddr(*key), depth + 1);
+    object(key, depth + 1);
     out += ": ";
-    object(RemoteAddr(*value), depth + 1);
+    object(value, depth + 1);
     ++shown;
-  }
-  if (cut || shown < static_cast<uint64_t>(n_used)) out += shown > 0 ? ", ..." : "...";
+    return true;
+  });
+  if (shown < static_cast<uint64_t>(h->used)) out += shown > 0 ? ", ..." : "...";
   out += "}";
   active_.pop_back();
 }

@@ -5,6 +5,7 @@
 #include "python/code_cache.hpp"
 #include "python/line_table.hpp"
 #include "python/remote_object.hpp"
+#include "python/thread_names.hpp"
 
 namespace corostack::python {
 namespace {
@@ -89,6 +90,8 @@ std::optional<RemoteAddr> Walker::gil_holder(RemoteAddr interp) {
 
 void Walker::walk_interpreter(RemoteAddr interp) {
   std::optional<RemoteAddr> holder = gil_holder(interp);
+  std::unordered_map<uint64_t, std::string> names;
+  if (opt_.thread_names) names = read_thread_names(ro_, interp);
   if (l_.interp_gc_collecting.present()) {
     if (auto c = ro_.field(interp, l_.interp_gc_collecting)) out_.gc_collecting = *c != 0;
   } else if (l_.runtime_gc_collecting.present()) {
@@ -114,6 +117,7 @@ void Walker::walk_interpreter(RemoteAddr interp) {
     t.tstate = ts;
     t.holds_gil = holder && *holder == ts;
     walk_thread(ts, t);
+    if (auto it = names.find(t.thread_id); it != names.end()) t.name = it->second;
     out_.threads.push_back(std::move(t));
     auto next = ro_.pointer_field(ts, l_.tstate_next);
     if (!next) {

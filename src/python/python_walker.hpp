@@ -42,6 +42,7 @@ struct PyThread {
   uint64_t thread_id = 0;  // pthread_t (threading.get_ident())
   int64_t native_tid = 0;  // kernel TID where the version records it (3.11+), else 0
   bool holds_gil = false;
+  std::string name;                 // threading's name for it; empty when unknown
   std::vector<PyFrame> frames;      // innermost first
   std::vector<std::string> errors;  // non-empty: frames are incomplete
 };
@@ -56,6 +57,7 @@ struct PyProcess {
 
 struct PyWalkOptions {
   bool locals = false;
+  bool thread_names = true;  // threading._active → Thread._name
   size_t max_threads = 4096;
   size_t max_frames = 4096;  // per thread
   ReprOptions repr;

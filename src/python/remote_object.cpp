@@ -15,6 +15,12 @@ std::optional<RemoteAddr> checked_offset(RemoteAddr a, uint64_t off) {
   return a + off;
 }
 
+std::optional<uint64_t> checked_mul(uint64_t a, uint64_t b) {
+  uint64_t r;
+  if (__builtin_mul_overflow(a, b, &r)) return std::nullopt;
+  return r;
+}
+
 std::optional<uint64_t> RemoteObjects::read_uint(RemoteAddr base, uint64_t off, size_t size) const {
   auto a = checked_offset(base, off);
   if (!a || size == 0 || size > 8) return std::nullopt;
@@ -127,6 +133,37 @@ Result<std::string> RemoteObjects::str_utf8(RemoteAddr obj, size_t max_code_poin
   std::string out;
   for (uint32_t cp : s->code_points) append_utf8(out, cp);
   return out;
+}
+
+Result<IntDigits> RemoteObjects::int_digits(RemoteAddr obj, size_t max_digits) const {
+  auto unreadable = [] { return make_error(ErrorKind::kUnreadable, "int unreadable"); };
+  auto invalid = [] { return make_error(ErrorKind::kCorrupt, "int invalid"); };
+  IntDigits v;
+  uint64_t ndigits = 0;
+  if (l_.long_lv_tag.present()) {
+    auto tag = field(obj, l_.long_lv_tag);
+    if (!tag) return unreadable();
+    ndigits = *tag >> 3;
+    uint64_t sign = *tag & 3;  // 0 positive, 1 zero, 2 negative
+    if (sign == 3 || (sign == 1) != (ndigits == 0)) return invalid();
+    v.negative = sign == 2;
+  } else {
+    auto size = field(obj, l_.varobject_size);
+    if (!size) return unreadable();
+    auto s = static_cast<int64_t>(*size);
+    if (s == INT64_MIN) return invalid();
+    v.negative = s < 0;
+    ndigits = static_cast<uint64_t>(v.negative ? -s : s);
+  }
+  if (!l_.long_digits.present() || l_.long_digits.size != 4) return invalid();
+  if (ndigits > max_digits) return make_error(ErrorKind::kUnsupported, "int too large");
+  v.digits.resize(ndigits);
+  if (ndigits > 0 && !read_bytes(obj, static_cast<uint64_t>(l_.long_digits.offset),
+                                 std::as_writable_bytes(std::span(v.digits))))
+    return unreadable();
+  for (uint32_t d : v.digits)
+    if (d >= (1u << 30)) return invalid();
+  return v;
 }
 
 Result<std::vector<std::byte>> RemoteObjects::bytes_contents(RemoteAddr obj, size_t max_bytes,

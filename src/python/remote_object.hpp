@@ -17,11 +17,18 @@
 namespace corostack::python {
 
 std::optional<RemoteAddr> checked_offset(RemoteAddr a, uint64_t off);
+std::optional<uint64_t> checked_mul(uint64_t a, uint64_t b);
 
 // The code points of a str, the first `max_code_points` of them, and its full length.
 struct StrContents {
   std::vector<uint32_t> code_points;
   uint64_t length = 0;
+};
+
+// An int's 30-bit digits, least significant first, and its sign.
+struct IntDigits {
+  bool negative = false;
+  std::vector<uint32_t> digits;
 };
 
 class RemoteObjects {
@@ -49,6 +56,10 @@ class RemoteObjects {
   Result<StrContents> str_contents(RemoteAddr obj, size_t max_code_points) const;
   // A str as UTF-8 (surrogates become U+FFFD), cut at max_code_points.
   Result<std::string> str_utf8(RemoteAddr obj, size_t max_code_points) const;
+  // An int's (or bool's) digits. kUnreadable when memory is missing,
+  // kCorrupt when its fields are impossible (bad sign bits, digit >= 2^30),
+  // kUnsupported when it has more than max_digits digits.
+  Result<IntDigits> int_digits(RemoteAddr obj, size_t max_digits) const;
   // A bytes object's first max_bytes bytes (and, in *length, its full size).
   Result<std::vector<std::byte>> bytes_contents(RemoteAddr obj, size_t max_bytes,
                                                 uint64_t* length = nullptr) const;

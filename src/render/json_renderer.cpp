@@ -58,6 +58,7 @@ json thread_json(const ThreadSnapshot& t) {
   json j;
   j["tid"] = t.tid;
   j["name"] = sanitize_utf8(t.name);
+  j["comm"] = sanitize_utf8(t.comm);
   j["state"] = std::string(1, t.state);
   j["state_name"] = state_name(t.state);
   j["is_main"] = t.is_main;
@@ -105,6 +106,7 @@ json snapshot_to_json(const ProcessSnapshot& snap) {
     for (const std::string& e : snap.python->errors) errors.push_back(sanitize_utf8(e));
     j["python"] = {{"version", snap.python->version},
                    {"module", sanitize_utf8(snap.python->module)},
+                   {"layout", snap.python->layout_source},
                    {"gc_collecting",
                     snap.python->gc_collecting ? json(*snap.python->gc_collecting) : json(nullptr)},
                    {"gil_known", snap.python->gil_known},

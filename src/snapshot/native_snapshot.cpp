@@ -43,6 +43,7 @@ ProcessSnapshot snapshot_from_capture(const Target& target, const Capture& captu
     ThreadSnapshot t;
     t.tid = ts.tid;
     t.name = ts.name;
+    t.comm = ts.name;
     t.state = ts.state;
     t.is_main = ts.tid == target.pid();
     if (!ts.regs_valid) {

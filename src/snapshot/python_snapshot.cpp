@@ -109,6 +109,10 @@ Result<ProcessSnapshot> take_snapshot(Target& target, const SnapshotOptions& opt
   info.version = std::to_string(runtime->major) + "." + std::to_string(runtime->minor) + "." +
                  std::to_string(runtime->micro);
   info.module = runtime->module;
+  if (runtime->debug_offsets_layout) info.layout_source = "_Py_DebugOffsets";
+  for (const std::string& d : runtime->layout_differences)
+    snap.warnings.push_back("the target's _Py_DebugOffsets differ from the " + info.version +
+                            " table (used the target's): " + d);
   info.gc_collecting = py.gc_collecting;
   info.gil_known = py.gil_known;
   info.errors = py.errors;
@@ -152,6 +156,7 @@ Result<ProcessSnapshot> take_snapshot(Target& target, const SnapshotOptions& opt
     const python::PyThread* pt = by_thread[i];
     if (!pt) continue;
     ThreadSnapshot& t = snap.threads[i];
+    if (!pt->name.empty()) t.name = pt->name;
     if (pt->frames.empty() && !options.merge_native) {
       t.python = PythonThreadInfo{pt->thread_id, pt->holds_gil, false};
       continue;  // keeps the native frames added above

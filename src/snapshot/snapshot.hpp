@@ -44,6 +44,8 @@ struct PythonThreadInfo {
 struct PythonProcessInfo {
   std::string version;  // "3.11.7"
   std::string module;   // the ELF holding the interpreter
+  // "table" (ours, from libpython DWARF) or "_Py_DebugOffsets" (the target's own, 3.13+).
+  std::string layout_source = "table";
   std::optional<bool> gc_collecting;
   bool gil_known = false;
   std::vector<std::string> errors;
@@ -51,7 +53,8 @@ struct PythonProcessInfo {
 
 struct ThreadSnapshot {
   pid_t tid = 0;
-  std::string name;
+  std::string name;  // threading's name for a Python thread, else comm
+  std::string comm;  // the kernel's name (/proc comm); may be empty for kernel cores
   char state = '?';
   bool is_main = false;
   std::optional<SyscallInfo> syscall;

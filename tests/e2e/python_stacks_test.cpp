@@ -104,6 +104,9 @@ void check_dump(const PythonInterpreter& py, const PyTruth& truth, const JsonRun
   ASSERT_TRUE(dump.at("python").is_object()) << "no Python found:\n" << run.cmd.err;
   EXPECT_EQ(dump.at("python").at("version"), truth.python);
   EXPECT_TRUE(dump.at("python").at("errors").empty()) << dump.at("python").dump();
+  // 3.13+ carries _Py_DebugOffsets, which must be used and agree with our table.
+  EXPECT_EQ(dump.at("python").at("layout"), py.minor >= 13 ? "_Py_DebugOffsets" : "table");
+  EXPECT_TRUE(dump.at("warnings").empty()) << dump.at("warnings").dump();
   bool gil_known = dump.at("python").at("gil_known");
   EXPECT_EQ(gil_known, !(py.major == 3 && py.minor == 6)) << "the GIL is unknown only on 3.6";
 
@@ -113,6 +116,7 @@ void check_dump(const PythonInterpreter& py, const PyTruth& truth, const JsonRun
     ASSERT_NE(thread, nullptr);
     ASSERT_TRUE(thread->at("python").is_object()) << "no Python state";
     EXPECT_EQ(thread->at("python").at("thread_id"), t.ident);
+    EXPECT_EQ(thread->at("name"), t.name) << "threading's name";
     EXPECT_TRUE(thread->at("errors").empty()) << thread->at("errors").dump();
     std::vector<json> frames = python_frames(*thread);
     EXPECT_EQ(frames.size(), thread->at("frames").size()) << "native frames without --native";
