@@ -14,6 +14,7 @@
 #include "corostack.hpp"
 #include "python/object_repr.hpp"
 #include "python/python_locator.hpp"
+#include "python_core.hpp"
 #include "python_interpreters.hpp"
 #include "target/core_file.hpp"
 #include "target/live_process.hpp"
@@ -136,16 +137,9 @@ TEST_P(PythonObjectReprTest, LiveAndCore) {
   int live_failed = check_all(**live, *found->layout, objects, label + " live");
   auto t1 = std::chrono::steady_clock::now();
 
-  std::filesystem::path core = dir / "python.core";
-  CommandResult g =
-      run_corostack({"gcore", "-p", std::to_string(target.pid()), "-o", core.string()});
-  ASSERT_TRUE(g.ok()) << g.describe();
-  auto core_target = corostack::CoreFile::open(core.string());
-  ASSERT_TRUE(core_target) << core_target.error().message;
-  auto from_core = corostack::python::locate_python(**core_target);
-  ASSERT_TRUE(from_core) << from_core.error().message;
-  ASSERT_NE(from_core->layout, nullptr);
-  int core_failed = check_all(**core_target, *from_core->layout, objects, label + " core");
+  PythonCore pc;
+  ASSERT_TRUE(write_python_core(target.pid(), dir / "python.core", &pc));
+  int core_failed = check_all(*pc.core, *pc.runtime.layout, objects, label + " core");
   std::cout << "object reprs " << label << ": live " << objects.size() - live_failed << "/"
             << objects.size() << " ok ["
             << std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0).count()

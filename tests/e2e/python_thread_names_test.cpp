@@ -15,6 +15,7 @@
 #include "python/remote_object.hpp"
 #include "python/thread_names.hpp"
 #include "python_blocked.hpp"
+#include "python_core.hpp"
 #include "python_interpreters.hpp"
 #include "python_truth.hpp"
 #include "target/core_file.hpp"
@@ -86,17 +87,10 @@ TEST_P(PythonThreadNamesTest, LiveAndCore) {
   int live_ok = check_names(live_names, truth, label + " live");
   EXPECT_EQ(live_names.size(), truth.threads.size()) << describe(live_names);
 
-  std::filesystem::path core = dir / "python.core";
-  CommandResult g =
-      run_corostack({"gcore", "-p", std::to_string(target.pid()), "-o", core.string()});
-  ASSERT_TRUE(g.ok()) << g.describe();
-  auto core_target = corostack::CoreFile::open(core.string());
-  ASSERT_TRUE(core_target) << core_target.error().message;
-  auto from_core = corostack::python::locate_python(**core_target);
-  ASSERT_TRUE(from_core) << from_core.error().message;
-  ASSERT_NE(from_core->layout, nullptr);
-  corostack::python::RemoteObjects core_ro(**core_target, *from_core->layout);
-  auto core_names = corostack::python::read_thread_names(core_ro, from_core->interp_head);
+  PythonCore pc;
+  ASSERT_TRUE(write_python_core(target.pid(), dir / "python.core", &pc));
+  corostack::python::RemoteObjects core_ro(*pc.core, *pc.runtime.layout);
+  auto core_names = corostack::python::read_thread_names(core_ro, pc.runtime.interp_head);
   int core_ok = check_names(core_names, truth, label + " core");
   EXPECT_EQ(core_names.size(), truth.threads.size()) << describe(core_names);
   std::cout << "thread names " << label << ": live " << live_ok << "/" << truth.threads.size()
