@@ -62,6 +62,9 @@ struct PythonLayout {
   FieldLoc frame_lasti;       // f_lasti: byte offset (<=3.9) / instruction index (3.10)
   FieldLoc frame_lineno;      // f_lineno: valid only while tracing
   FieldLoc frame_localsplus;  // f_localsplus[]: locals, cells, frees, then the value stack
+  FieldLoc frame_stacktop;    // f_stacktop: PyObject** past the value stack's top, or NULL (<=3.9)
+  FieldLoc frame_valuestack;  // f_valuestack: PyObject** bottom of the value stack (<=3.10)
+  FieldLoc frame_stackdepth;  // f_stackdepth: items on the value stack of a suspended frame (3.10)
 
   // _PyInterpreterFrame (3.11+)
   FieldLoc iframe_previous;    // caller's _PyInterpreterFrame*
@@ -71,6 +74,12 @@ struct PythonLayout {
   FieldLoc iframe_localsplus;  // localsplus[]: PyObject* per co_localsplusnames entry
   FieldLoc iframe_owner;       // FRAME_OWNED_BY_*: thread, generator, frame object, C stack
   FieldLoc iframe_is_entry;    // first Python frame of a C-level eval call (3.11 only)
+  FieldLoc iframe_stacktop;    // stacktop: value stack top, as an index into localsplus (3.11+)
+
+  // PyGenObject (PyCoroObject and PyAsyncGenObject share its head, cr_/ag_ prefixed)
+  FieldLoc gen_frame;        // gi_frame: PyFrameObject*, NULL once finished (<=3.10)
+  FieldLoc gen_iframe;       // gi_iframe: the embedded _PyInterpreterFrame (3.11+)
+  FieldLoc gen_frame_state;  // gi_frame_state: FRAME_CREATED .. FRAME_CLEARED (3.11+)
 
   // PyCodeObject
   FieldLoc code_argcount;         // co_argcount
@@ -87,6 +96,7 @@ struct PythonLayout {
   FieldLoc code_lnotab;           // co_lnotab: bytes, (addr, line) deltas (<=3.9)
   FieldLoc code_linetable;        // co_linetable: PEP 626 (3.10) / PEP 657 (3.11+) bytes
   FieldLoc code_code_adaptive;    // co_code_adaptive[]: start of bytecode (3.11+)
+  FieldLoc code_code;             // co_code: bytes of the bytecode (<=3.10)
 
   // Generic objects
   FieldLoc object_type;           // PyObject.ob_type
@@ -98,6 +108,14 @@ struct PythonLayout {
   FieldLoc heaptype_cached_keys;  // PyHeapTypeObject.ht_cached_keys: keys of split dicts
   FieldLoc module_dict;           // PyModuleObject.md_dict: the module's globals
   FieldLoc cell_ref;              // PyCellObject.ob_ref: the value of a cell variable
+  FieldLoc type_base;             // PyTypeObject.tp_base: the base class
+  FieldLoc function_code;         // PyFunctionObject.func_code
+  FieldLoc function_closure;      // PyFunctionObject.func_closure: tuple of cells or NULL
+  FieldLoc method_func;           // PyMethodObject.im_func: the function of a bound method
+  FieldLoc method_self;           // PyMethodObject.im_self: the instance it is bound to
+  FieldLoc partial_fn;            // functools.partial (partialobject).fn
+  FieldLoc partial_args;          // partialobject.args: tuple
+  FieldLoc weakref_object;        // PyWeakReference.wr_object: referent, None once dead
 
   // str (PEP 393)
   FieldLoc unicode_length;         // PyASCIIObject.length, in code points
@@ -142,6 +160,17 @@ struct PythonLayout {
   FieldLoc setentry;       // setentry: size only (key, hash)
   FieldLoc setentry_key;   // setentry.key: NULL when empty, the dummy when deleted
   FieldLoc setentry_hash;  // setentry.hash: -1 for deleted entries
+
+  // _asyncio (Modules/_asynciomodule.c, 3.8+; from the extension's DWARF). A
+  // TaskObj starts with the FutureObj head, so the future fields serve both.
+  FieldLoc future_loop;        // FutureObj.fut_loop: the event loop
+  FieldLoc future_callback0;   // fut_callback0: first done callback, or NULL
+  FieldLoc future_callbacks;   // fut_callbacks: list of (callback, context) tuples, or NULL
+  FieldLoc future_state;       // fut_state: PENDING, CANCELLED, FINISHED (enum)
+  FieldLoc task_fut_waiter;    // TaskObj.task_fut_waiter: the future the task waits on
+  FieldLoc task_coro;          // task_coro: the task's coroutine
+  FieldLoc task_name;          // task_name: str (or, lazily, an int counter)
+  FieldLoc futureiter_future;  // futureiterobject.future: what `await fut` is waiting on
 };
 
 }  // namespace corostack::python

@@ -36,13 +36,20 @@ std::optional<FieldLoc> evaluate_row(const DwarfStructReader& reader, const Layo
 }
 
 Result<PythonLayout> derive_python_layout(DwarfStructReader& reader, int major, int minor) {
+  DwarfStructReader* readers[] = {&reader};
+  return derive_python_layout(readers, major, minor);
+}
+
+Result<PythonLayout> derive_python_layout(std::span<DwarfStructReader* const> readers, int major,
+                                          int minor) {
+  if (readers.empty()) return make_error(ErrorKind::kUsage, "no DWARF file to derive from");
   if (major != 3) {
     return make_error(ErrorKind::kUnsupported, "only CPython 3.x layouts are described");
   }
   std::set<std::string> types;
   for (const auto& row : layout_spec()) types.insert(row.type_name);
   std::vector<std::string> names(types.begin(), types.end());
-  reader.find_types(names);
+  for (DwarfStructReader* reader : readers) reader->find_types(names);
 
   PythonLayout layout;
   layout.major = major;
@@ -50,7 +57,11 @@ Result<PythonLayout> derive_python_layout(DwarfStructReader& reader, int major, 
   std::string problems;
   for (const auto& row : layout_spec()) {
     bool in_range = row.min_minor <= minor && minor <= row.max_minor;
-    auto value = evaluate_row(reader, row);
+    std::optional<FieldLoc> value;
+    for (const DwarfStructReader* reader : readers) {
+      value = evaluate_row(*reader, row);
+      if (value) break;
+    }
     std::string where = std::string(row.field_name) + " (" + row.type_name +
                         (*row.path ? std::string(".") + row.path : std::string()) + ")";
     if (in_range && !value) {
@@ -63,7 +74,7 @@ Result<PythonLayout> derive_python_layout(DwarfStructReader& reader, int major, 
   }
   if (!problems.empty()) {
     return make_error(ErrorKind::kCorrupt,
-                      reader.path() + " as 3." + std::to_string(minor) + ":" + problems);
+                      readers.front()->path() + " as 3." + std::to_string(minor) + ":" + problems);
   }
   return layout;
 }

@@ -14,7 +14,11 @@ namespace corostack::python {
 std::optional<FieldLoc> evaluate_row(const DwarfStructReader& reader, const LayoutFieldSpec& row);
 
 // Every row must resolve inside its version range and must not resolve
-// outside it; the error lists every row that breaks this.
+// outside it; the error lists every row that breaks this. Rows are looked up
+// in each file in turn: libpython first, then extension modules whose
+// structs the spec names (_asyncio for 3.8+).
+Result<PythonLayout> derive_python_layout(std::span<DwarfStructReader* const> readers, int major,
+                                          int minor);
 Result<PythonLayout> derive_python_layout(DwarfStructReader& reader, int major, int minor);
 
 }  // namespace corostack::python

@@ -45,6 +45,9 @@ constexpr LayoutFieldSpec kSpec[] = {
     {F(frame_lasti), 6, 10, kMember, "PyFrameObject", "f_lasti"},
     {F(frame_lineno), 6, 10, kMember, "PyFrameObject", "f_lineno"},
     {F(frame_localsplus), 6, 10, kMember, "PyFrameObject", "f_localsplus"},
+    {F(frame_stacktop), 6, 9, kMember, "PyFrameObject", "f_stacktop"},
+    {F(frame_valuestack), 6, 10, kMember, "PyFrameObject", "f_valuestack"},
+    {F(frame_stackdepth), 10, 10, kMember, "PyFrameObject", "f_stackdepth"},
 
     {F(iframe_previous), 11, kLast, kMember, "_PyInterpreterFrame", "previous"},
     {F(iframe_code), 11, 12, kMember, "_PyInterpreterFrame", "f_code"},
@@ -54,6 +57,11 @@ constexpr LayoutFieldSpec kSpec[] = {
     {F(iframe_localsplus), 11, kLast, kMember, "_PyInterpreterFrame", "localsplus"},
     {F(iframe_owner), 11, kLast, kMember, "_PyInterpreterFrame", "owner"},
     {F(iframe_is_entry), 11, 11, kMember, "_PyInterpreterFrame", "is_entry"},
+    {F(iframe_stacktop), 11, kLast, kMember, "_PyInterpreterFrame", "stacktop"},
+
+    {F(gen_frame), 6, 10, kMember, "PyGenObject", "gi_frame"},
+    {F(gen_iframe), 11, kLast, kMember, "PyGenObject", "gi_iframe"},
+    {F(gen_frame_state), 11, kLast, kMember, "PyGenObject", "gi_frame_state"},
 
     {F(code_argcount), 6, kLast, kMember, "PyCodeObject", "co_argcount"},
     {F(code_flags), 6, kLast, kMember, "PyCodeObject", "co_flags"},
@@ -69,6 +77,7 @@ constexpr LayoutFieldSpec kSpec[] = {
     {F(code_lnotab), 6, 9, kMember, "PyCodeObject", "co_lnotab"},
     {F(code_linetable), 10, kLast, kMember, "PyCodeObject", "co_linetable"},
     {F(code_code_adaptive), 11, kLast, kMember, "PyCodeObject", "co_code_adaptive"},
+    {F(code_code), 6, 10, kMember, "PyCodeObject", "co_code"},
 
     {F(object_type), 6, kLast, kMember, "PyObject", "ob_type"},
     {F(varobject_size), 6, kLast, kMember, "PyVarObject", "ob_size"},
@@ -79,6 +88,14 @@ constexpr LayoutFieldSpec kSpec[] = {
     {F(heaptype_cached_keys), 6, kLast, kMember, "PyHeapTypeObject", "ht_cached_keys"},
     {F(module_dict), 6, kLast, kMember, "PyModuleObject", "md_dict"},
     {F(cell_ref), 6, kLast, kMember, "PyCellObject", "ob_ref"},
+    {F(type_base), 6, kLast, kMember, "PyTypeObject", "tp_base"},
+    {F(function_code), 6, kLast, kMember, "PyFunctionObject", "func_code"},
+    {F(function_closure), 6, kLast, kMember, "PyFunctionObject", "func_closure"},
+    {F(method_func), 6, kLast, kMember, "PyMethodObject", "im_func"},
+    {F(method_self), 6, kLast, kMember, "PyMethodObject", "im_self"},
+    {F(partial_fn), 6, kLast, kMember, "partialobject", "fn"},
+    {F(partial_args), 6, kLast, kMember, "partialobject", "args"},
+    {F(weakref_object), 6, kLast, kMember, "PyWeakReference", "wr_object"},
 
     {F(unicode_length), 6, kLast, kMember, "PyASCIIObject", "length"},
     {F(unicode_state), 6, kLast, kMember, "PyASCIIObject", "state"},
@@ -120,6 +137,16 @@ constexpr LayoutFieldSpec kSpec[] = {
     {F(setentry), 6, kLast, kSizeof, "setentry", ""},
     {F(setentry_key), 6, kLast, kMember, "setentry", "key"},
     {F(setentry_hash), 6, kLast, kMember, "setentry", "hash"},
+
+    // From the _asyncio extension's DWARF (a second file for the generator).
+    {F(future_loop), 8, kLast, kMember, "FutureObj", "fut_loop"},
+    {F(future_callback0), 8, kLast, kMember, "FutureObj", "fut_callback0"},
+    {F(future_callbacks), 8, kLast, kMember, "FutureObj", "fut_callbacks"},
+    {F(future_state), 8, kLast, kMember, "FutureObj", "fut_state"},
+    {F(task_fut_waiter), 8, kLast, kMember, "TaskObj", "task_fut_waiter"},
+    {F(task_coro), 8, kLast, kMember, "TaskObj", "task_coro"},
+    {F(task_name), 8, kLast, kMember, "TaskObj", "task_name"},
+    {F(futureiter_future), 8, kLast, kMember, "futureiterobject", "future"},
 };
 #undef F
 

@@ -51,4 +51,20 @@ inline std::filesystem::path find_pyenv_libpython(int major, int minor) {
   return hits.empty() ? fs::path() : hits.back();
 }
 
+// The extension module `name` (e.g. "_asyncio") of the pyenv build that
+// `libpython` belongs to: <prefix>/lib/python<major>.<minor>/lib-dynload/
+// <name>.cpython-*.so; empty when there is none.
+inline std::filesystem::path find_pyenv_extension(const std::filesystem::path& libpython, int major,
+                                                  int minor, const std::string& name) {
+  namespace fs = std::filesystem;
+  fs::path dir = libpython.parent_path() /
+                 ("python" + std::to_string(major) + "." + std::to_string(minor)) / "lib-dynload";
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::string file = entry.path().filename().string();
+    if (file.starts_with(name + ".cpython-") && file.ends_with(".so")) return entry.path();
+  }
+  return {};
+}
+
 }  // namespace corostack::testing_support

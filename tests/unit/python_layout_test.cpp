@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <ostream>
 #include <regex>
 #include <set>
@@ -92,7 +93,20 @@ TEST_P(PythonLayoutDwarf, TableMatchesLibpythonDwarf) {
   }
   auto reader = DwarfStructReader::open(lib.string());
   ASSERT_TRUE(reader.ok()) << reader.error().message;
-  auto derived = derive_python_layout(**reader, v.major, v.minor);
+  std::vector<DwarfStructReader*> readers = {reader->get()};
+  // The Task/Future rows start at 3.8 (the first TaskObj with task_name);
+  // older _asyncio builds must not be asked for them.
+  std::unique_ptr<DwarfStructReader> asyncio;
+  if (v.minor >= 8) {
+    fs::path so =
+        corostack::testing_support::find_pyenv_extension(lib, v.major, v.minor, "_asyncio");
+    ASSERT_FALSE(so.empty()) << "no _asyncio extension next to " << lib;
+    auto r = DwarfStructReader::open(so.string());
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    asyncio = std::move(*r);
+    readers.push_back(asyncio.get());
+  }
+  auto derived = derive_python_layout(readers, v.major, v.minor);
   ASSERT_TRUE(derived.ok()) << derived.error().message;
   const PythonLayout* table = layout_for(v.major, v.minor);
   ASSERT_NE(table, nullptr);
