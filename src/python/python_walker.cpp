@@ -3,7 +3,7 @@
 #include <unordered_set>
 
 #include "python/code_cache.hpp"
-#include "python/line_table.hpp"
+#include "python/frame_decoder.hpp"
 #include "python/remote_object.hpp"
 #include "python/thread_names.hpp"
 
@@ -20,7 +20,12 @@ constexpr size_t kMaxInterpreters = 64;
 class Walker {
  public:
   Walker(const MemoryReader& mem, const PythonRuntime& rt, const PyWalkOptions& opt)
-      : mem_(mem), rt_(rt), l_(*rt.layout), opt_(opt), ro_(mem, l_), codes_(ro_) {}
+      : rt_(rt),
+        l_(*rt.layout),
+        opt_(opt),
+        ro_(mem, l_),
+        codes_(ro_),
+        frames_(rt, ro_, codes_, {opt.locals, opt.repr, opt.max_locals_output}) {}
 
   PyProcess run();
 
@@ -29,20 +34,17 @@ class Walker {
   void walk_thread(RemoteAddr tstate, PyThread& t);
   void walk_frame_objects(RemoteAddr frame, PyThread& t);
   void walk_interpreter_frames(RemoteAddr iframe, PyThread& t);
-  // One frame from its code object and code-unit position (nullopt: unknown).
-  bool add_frame(RemoteAddr frame, RemoteAddr code, std::optional<int64_t> code_unit,
-                 RemoteAddr localsplus, PyThread& t);
-  void read_locals(const CodeInfo& code, RemoteAddr localsplus, PyFrame& f);
+  // Appends a decoded frame, or records why it could not be and returns false.
+  bool add_frame(Result<PyFrame> frame, PyThread& t);
   std::optional<RemoteAddr> gil_holder(RemoteAddr interp);
 
-  const MemoryReader& mem_;
   const PythonRuntime& rt_;
   const PythonLayout& l_;
   const PyWalkOptions& opt_;
   RemoteObjects ro_;
   CodeCache codes_;
+  FrameDecoder frames_;
   PyProcess out_;
-  size_t locals_bytes_ = 0;  // reprs of locals so far, for max_locals_output
 };
 
 PyProcess Walker::run() {
@@ -159,19 +161,11 @@ void Walker::walk_thread(RemoteAddr tstate, PyThread& t) {
 // <=3.10: a list of PyFrameObjects; each ran in its own eval-loop call.
 void Walker::walk_frame_objects(RemoteAddr frame, PyThread& t) {
   std::unordered_set<RemoteAddr> seen;
-  auto format = line_table_format(rt_.major, rt_.minor);
   for (; !frame.is_null();) {
     if (!seen.insert(frame).second) return t.errors.push_back("frame list has a cycle");
     if (t.frames.size() >= opt_.max_frames)
       return t.errors.push_back("more than " + std::to_string(opt_.max_frames) + " frames");
-    auto code = ro_.pointer_field(frame, l_.frame_code);
-    auto lasti = ro_.field(frame, l_.frame_lasti);
-    if (!code || !lasti) return t.errors.push_back("frame unreadable");
-    int64_t units = static_cast<int32_t>(*lasti);
-    // A byte offset before 3.10; -1 (not started) must stay negative, not round to 0.
-    if (format == LineTableFormat::kLnotab) units = units < 0 ? -1 : units / 2;
-    auto localsplus = checked_offset(frame, static_cast<uint64_t>(l_.frame_localsplus.offset));
-    if (!add_frame(frame, *code, units, localsplus.value_or(RemoteAddr()), t)) return;
+    if (!add_frame(frames_.frame_object(frame), t)) return;
     t.frames.back().entry = true;
     auto back = ro_.pointer_field(frame, l_.frame_back);
     if (!back) return t.errors.push_back("frame list unreadable");
@@ -182,39 +176,32 @@ void Walker::walk_frame_objects(RemoteAddr frame, PyThread& t) {
 // 3.11+: _PyInterpreterFrames linked by `previous`; several per eval-loop call.
 void Walker::walk_interpreter_frames(RemoteAddr iframe, PyThread& t) {
   std::unordered_set<RemoteAddr> seen;
-  FieldLoc instr = l_.iframe_prev_instr.present() ? l_.iframe_prev_instr : l_.iframe_instr_ptr;
   for (; !iframe.is_null();) {
     if (!seen.insert(iframe).second) return t.errors.push_back("frame list has a cycle");
     if (seen.size() > opt_.max_frames)
       return t.errors.push_back("more than " + std::to_string(opt_.max_frames) + " frames");
-    auto owner = ro_.field(iframe, l_.iframe_owner);
     auto previous = ro_.pointer_field(iframe, l_.iframe_previous);
-    if (!owner || !previous) return t.errors.push_back("frame unreadable");
+    auto owner = ro_.field(iframe, l_.iframe_owner);
+    if (!previous || !owner) return t.errors.push_back("frame unreadable");
     if (!l_.iframe_is_entry.present() && *owner == kOwnedByCStack) {
       // The shim below each eval-loop call: the frame above it was that call's first.
       if (!t.frames.empty()) t.frames.back().entry = true;
       iframe = *previous;
       continue;
     }
-    auto code = ro_.pointer_field(iframe, l_.iframe_code);
-    auto ip = ro_.pointer_field(iframe, instr);
-    if (!code || !ip) return t.errors.push_back("frame unreadable");
-    auto info = codes_.get(*code, false);
-    std::optional<int64_t> units;
-    if (info && !(*info)->code_start.is_null()) {
-      auto start = (*info)->code_start.value();
-      if (ip->value() >= start) {
-        units = static_cast<int64_t>((ip->value() - start) / 2);
-      } else if (*owner != kOwnedByGenerator) {
-        // Pushed but not started (CPython's _PyFrame_IsIncomplete): not a frame yet.
-        iframe = *previous;
-        continue;
-      } else {
-        units = -1;  // a generator not started yet: CPython reports co_firstlineno
-      }
+    auto pos = frames_.position(iframe);
+    if (!pos) return t.errors.push_back("frame unreadable");
+    if (!pos->started && pos->owner != kOwnedByGenerator) {
+      // Pushed but not started (CPython's _PyFrame_IsIncomplete): not a frame yet.
+      // (A generator not started yet is a frame: CPython reports co_firstlineno.)
+      iframe = *previous;
+      continue;
     }
     auto localsplus = checked_offset(iframe, static_cast<uint64_t>(l_.iframe_localsplus.offset));
-    if (!add_frame(iframe, *code, units, localsplus.value_or(RemoteAddr()), t)) return;
+    if (!add_frame(
+            frames_.decode(iframe, pos->code, pos->code_unit, localsplus.value_or(RemoteAddr())),
+            t))
+      return;
     if (l_.iframe_is_entry.present()) {
       if (auto e = ro_.field(iframe, l_.iframe_is_entry)) t.frames.back().entry = *e != 0;
     }
@@ -223,66 +210,13 @@ void Walker::walk_interpreter_frames(RemoteAddr iframe, PyThread& t) {
   if (!t.frames.empty()) t.frames.back().entry = true;
 }
 
-bool Walker::add_frame(RemoteAddr frame, RemoteAddr code, std::optional<int64_t> code_unit,
-                       RemoteAddr localsplus, PyThread& t) {
-  auto info = codes_.get(code, opt_.locals);
-  if (!info) {
-    t.errors.push_back("frame at 0x" + [&] {
-      char b[32];
-      std::snprintf(b, sizeof b, "%llx", static_cast<unsigned long long>(frame.value()));
-      return std::string(b);
-    }() + ": " + info.error().message);
+bool Walker::add_frame(Result<PyFrame> frame, PyThread& t) {
+  if (!frame) {
+    t.errors.push_back(frame.error().message);
     return false;
   }
-  const CodeInfo& c = **info;
-  PyFrame f;
-  f.frame = frame;
-  f.name = c.name;
-  f.function = c.qualname.value_or(c.name);
-  f.filename = c.filename;
-  if (code_unit) {
-    uint32_t pos =
-        *code_unit < 0 ? 0 : static_cast<uint32_t>(std::min<int64_t>(*code_unit, UINT32_MAX));
-    if (*code_unit < 0) {
-      f.line = c.firstlineno;  // not started yet: CPython reports the first line
-    } else if (auto line = line_for(rt_.major, rt_.minor, c.line_table, c.firstlineno, pos)) {
-      f.line = *line;
-    }
-  }
-  if (opt_.locals && !localsplus.is_null()) read_locals(c, localsplus, f);
-  t.frames.push_back(std::move(f));
+  t.frames.push_back(std::move(*frame));
   return true;
-}
-
-void Walker::read_locals(const CodeInfo& code, RemoteAddr localsplus, PyFrame& f) {
-  for (size_t i = 0; i < code.local_names.size(); ++i) {
-    auto value = ro_.word(localsplus, 8 * i);
-    if (!value) break;
-    if (*value == 0) continue;  // unbound
-    RemoteAddr obj(*value);
-    uint8_t kind = i < code.local_kinds.size() ? code.local_kinds[i] : kCoFastLocal;
-    if (kind & (kCoFastCell | kCoFastFree)) {
-      // After MAKE_CELL the slot holds a cell; show what it refers to.
-      auto type = ro_.type_name_of(obj);
-      if (type && *type == "cell") {
-        auto ref = ro_.pointer_field(obj, l_.cell_ref);
-        if (!ref || ref->is_null()) continue;  // empty cell: unbound
-        obj = *ref;
-      }
-    } else if (!(kind & kCoFastLocal)) {
-      continue;  // hidden or unknown kinds
-    }
-    PyLocal local;
-    local.name = code.local_names[i];
-    local.argument = static_cast<int64_t>(i) < code.argcount;
-    if (locals_bytes_ >= opt_.max_locals_output) {
-      local.repr = "<not read: locals output limit reached>";
-    } else {
-      local.repr = repr_object(mem_, l_, obj, opt_.repr);
-      locals_bytes_ += local.repr.size() + local.name.size();
-    }
-    f.locals.push_back(std::move(local));
-  }
 }
 
 }  // namespace

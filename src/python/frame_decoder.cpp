@@ -1,0 +1,116 @@
+#include "python/frame_decoder.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "python/line_table.hpp"
+
+namespace corostack::python {
+namespace {
+
+std::string hex(RemoteAddr a) {
+  char b[32];
+  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(a.value()));
+  return b;
+}
+
+}  // namespace
+
+Result<PyFrame> FrameDecoder::decode(RemoteAddr frame, RemoteAddr code,
+                                     std::optional<int64_t> code_unit, RemoteAddr localsplus) {
+  auto info = codes_.get(code, opt_.locals);
+  if (!info) {
+    return make_error(info.error().kind, "frame at " + hex(frame) + ": " + info.error().message);
+  }
+  const CodeInfo& c = **info;
+  PyFrame f;
+  f.frame = frame;
+  f.name = c.name;
+  f.function = c.qualname.value_or(c.name);
+  f.filename = c.filename;
+  if (code_unit) {
+    uint32_t pos =
+        *code_unit < 0 ? 0 : static_cast<uint32_t>(std::min<int64_t>(*code_unit, UINT32_MAX));
+    if (*code_unit < 0) {
+      f.line = c.firstlineno;  // not started yet: CPython reports the first line
+    } else if (auto line = line_for(rt_.major, rt_.minor, c.line_table, c.firstlineno, pos)) {
+      f.line = *line;
+    }
+  }
+  if (opt_.locals && !localsplus.is_null()) read_locals(c, localsplus, f);
+  return f;
+}
+
+Result<PyFrame> FrameDecoder::frame_object(RemoteAddr frame) {
+  auto code = ro_.pointer_field(frame, l_.frame_code);
+  auto lasti = ro_.field(frame, l_.frame_lasti);
+  if (!code || !lasti) return make_error(ErrorKind::kUnreadable, "frame unreadable");
+  int64_t units = static_cast<int32_t>(*lasti);
+  // A byte offset before 3.10; -1 (not started) must stay negative, not round to 0.
+  if (line_table_format(rt_.major, rt_.minor) == LineTableFormat::kLnotab)
+    units = units < 0 ? -1 : units / 2;
+  auto localsplus = checked_offset(frame, static_cast<uint64_t>(l_.frame_localsplus.offset));
+  return decode(frame, *code, units, localsplus.value_or(RemoteAddr()));
+}
+
+Result<InterpreterFramePosition> FrameDecoder::position(RemoteAddr iframe) {
+  FieldLoc instr = l_.iframe_prev_instr.present() ? l_.iframe_prev_instr : l_.iframe_instr_ptr;
+  auto owner = ro_.field(iframe, l_.iframe_owner);
+  auto code = ro_.pointer_field(iframe, l_.iframe_code);
+  auto ip = ro_.pointer_field(iframe, instr);
+  if (!owner || !code || !ip) return make_error(ErrorKind::kUnreadable, "frame unreadable");
+  InterpreterFramePosition pos;
+  pos.code = *code;
+  pos.owner = *owner;
+  auto info = codes_.get(*code, false);
+  if (info && !(*info)->code_start.is_null()) {
+    auto start = (*info)->code_start.value();
+    if (ip->value() >= start) {
+      pos.code_unit = static_cast<int64_t>((ip->value() - start) / 2);
+    } else {
+      pos.started = false;
+      pos.code_unit = -1;
+    }
+  }
+  return pos;
+}
+
+Result<PyFrame> FrameDecoder::interpreter_frame(RemoteAddr iframe) {
+  auto pos = position(iframe);
+  if (!pos) return pos.error();
+  auto localsplus = checked_offset(iframe, static_cast<uint64_t>(l_.iframe_localsplus.offset));
+  return decode(iframe, pos->code, pos->code_unit, localsplus.value_or(RemoteAddr()));
+}
+
+void FrameDecoder::read_locals(const CodeInfo& code, RemoteAddr localsplus, PyFrame& f) {
+  for (size_t i = 0; i < code.local_names.size(); ++i) {
+    auto value = ro_.word(localsplus, 8 * i);
+    if (!value) break;
+    if (*value == 0) continue;  // unbound
+    RemoteAddr obj(*value);
+    uint8_t kind = i < code.local_kinds.size() ? code.local_kinds[i] : kCoFastLocal;
+    if (kind & (kCoFastCell | kCoFastFree)) {
+      // After MAKE_CELL the slot holds a cell; show what it refers to.
+      auto type = ro_.type_name_of(obj);
+      if (type && *type == "cell") {
+        auto ref = ro_.pointer_field(obj, l_.cell_ref);
+        if (!ref || ref->is_null()) continue;  // empty cell: unbound
+        obj = *ref;
+      }
+    } else if (!(kind & kCoFastLocal)) {
+      continue;  // hidden or unknown kinds
+    }
+    PyLocal local;
+    local.name = code.local_names[i];
+    local.argument = static_cast<int64_t>(i) < code.argcount;
+    if (locals_bytes_ >= opt_.max_locals_output) {
+      local.repr = "<not read: locals output limit reached>";
+    } else {
+      local.repr = repr_object(ro_.memory(), l_, obj, opt_.repr);
+      locals_bytes_ += local.repr.size() + local.name.size();
+    }
+    f.locals.push_back(std::move(local));
+  }
+}
+
+}  // namespace corostack::python

@@ -1,0 +1,30 @@
+#pragma once
+// One Python frame as the walkers report it: function, file, line and,
+// when asked for, its locals already rendered.
+#include <string>
+#include <vector>
+
+#include "base/remote_addr.hpp"
+
+namespace corostack::python {
+
+struct PyLocal {
+  std::string name;
+  std::string repr;
+  bool argument = false;
+};
+
+struct PyFrame {
+  RemoteAddr frame;      // PyFrameObject* (<=3.10) or _PyInterpreterFrame* (3.11+)
+  std::string function;  // co_qualname where the version has it, else co_name
+  std::string name;      // co_name
+  std::string filename;  // co_filename
+  int line = 0;          // 0 when the line table gives none
+  // The outermost Python frame of one C-level call of the eval loop: for
+  // --native, each _PyEval_EvalFrameDefault frame runs the Python frames from
+  // the previous entry (exclusive) up to this one.
+  bool entry = false;
+  std::vector<PyLocal> locals;
+};
+
+}  // namespace corostack::python
