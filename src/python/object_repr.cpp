@@ -10,6 +10,7 @@
 #include "python/dict_reader.hpp"
 #include "python/object_repr_text.hpp"
 #include "python/remote_object.hpp"
+#include "python/set_reader.hpp"
 
 namespace corostack::python {
 namespace {
@@ -242,27 +243,11 @@ void Repr::dict_object(RemoteAddr obj, int depth) {
 
 void Repr::set_object(RemoteAddr obj, int depth, bool frozen) {
   const char* tname = frozen ? "frozenset" : "set";
-  // Entries are read as whole words: the table must describe 8-byte fields
-  // on word boundaries inside a small entry.
-  const FieldLoc &f_used = l_.set_used, &f_mask = l_.set_mask, &f_table = l_.set_table;
-  const FieldLoc &f_entry = l_.setentry, &f_key = l_.setentry_key, &f_hash = l_.setentry_hash;
-  auto word_field = [&](const FieldLoc& f) {
-    return f.present() && f.size == 8 && f.offset % 8 == 0 && f.offset + 8 <= f_entry.size;
-  };
-  if (!f_used.present() || !f_mask.present() || !f_table.present() || f_entry.size <= 0 ||
-      f_entry.size % 8 != 0 || f_entry.size > 64 || !word_field(f_key) || !word_field(f_hash))
-    return invalid(tname, obj);
-  const uint64_t entry_size = static_cast<uint64_t>(f_entry.size);
-  const uint64_t entry_words = entry_size / 8;
-  const uint64_t key_word = static_cast<uint64_t>(f_key.offset) / 8;
-  const uint64_t hash_word = static_cast<uint64_t>(f_hash.offset) / 8;
-  auto used = word(obj, static_cast<uint64_t>(f_used.offset));
-  auto mask = word(obj, static_cast<uint64_t>(f_mask.offset));
-  auto table = word(obj, static_cast<uint64_t>(f_table.offset));
-  if (!used || !mask || !table) return unreadable(obj);
-  auto n_used = static_cast<int64_t>(*used);
-  if (n_used < 0) return invalid(tname, obj);
-  if (n_used == 0) {
+  if (!l_.set_used.present()) return invalid(tname, obj);
+  auto used = word(obj, static_cast<uint64_t>(l_.set_used.offset));
+  if (!used) return unreadable(obj);
+  if (static_cast<int64_t>(*used) < 0) return invalid(tname, obj);
+  if (*used == 0) {
     out += tname;
     out += "()";
     return;
@@ -272,45 +257,27 @@ void Repr::set_object(RemoteAddr obj, int depth, bool frozen) {
     out += "(...)";
     return;
   }
-  uint64_t slots = *mask + 1;
-  if (slots == 0 || (slots & *mask) != 0 || *table == 0) return invalid(tname, obj);
   active_.push_back(obj.value());
+  size_t mark = out.size();
   out += frozen ? "frozenset({" : "{";
   uint64_t shown = 0;
-  bool cut = false;
-  uint64_t batch = 64;  // entries per read; 1 after a read fails (a table cut short)
-  for (uint64_t base = 0; base < slots && shown < static_cast<uint64_t>(n_used) && !cut;
-       base += batch) {
-    if (base >= kMaxTableSlotsScanned) {
-      cut = true;
-      break;
+  bool stopped = false;
+  SetWalk w = for_each_set_key(ro_, obj, kMaxTableSlotsScanned, [&](RemoteAddr key) {
+    if (shown >= opt_.max_items || !budget_left()) {
+      stopped = true;
+      return false;
     }
-    uint64_t count = std::min(batch, slots - base);
-    auto boff = checked_mul(base, entry_size);
-    auto words = boff ? read_words(RemoteAddr(*table), *boff, count * entry_words) : std::nullopt;
-    if (!words && count > 1 && boff) {
-      batch = 1;
-      count = 1;
-      words = read_words(RemoteAddr(*table), *boff, entry_words);
-    }
-    if (!words) {
-      cut = true;
-      break;
-    }
-    for (uint64_t j = 0; j < count && shown < static_cast<uint64_t>(n_used); ++j) {
-      uint64_t key = (*words)[j * entry_words + key_word];
-      auto hash = static_cast<int64_t>((*words)[j * entry_words + hash_word]);
-      if (key == 0 || hash == -1) continue;  // empty, or the dummy of a deleted key
-      if (shown >= opt_.max_items || !budget_left()) {
-        cut = true;
-        break;
-      }
-      if (shown > 0) out += ", ";
-      object(RemoteAddr(key), depth + 1);
-      ++shown;
-    }
+    if (shown > 0) out += ", ";
+    object(key, depth + 1);
+    ++shown;
+    return true;
+  });
+  if (!w.valid) {
+    out.resize(mark);
+    active_.pop_back();
+    return invalid(tname, obj);
   }
-  if (cut || shown < static_cast<uint64_t>(n_used)) out += shown > 0 ? ", ..." : "...";
+  if (stopped || w.cut || shown < static_cast<uint64_t>(w.used)) out += shown > 0 ? ", ..." : "...";
   out += frozen ? "})" : "}";
   active_.pop_back();
 }
