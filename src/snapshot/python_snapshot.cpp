@@ -96,9 +96,12 @@ Result<ProcessSnapshot> take_snapshot(Target& target, const SnapshotOptions& opt
   }
 
   python::PyProcess py;
+  std::optional<python::AsyncioState> tasks;
   CaptureOptions co = options.native.capture;
   co.while_paused = [&](const MemoryReader& mem) {
     py = python::walk_python(mem, *runtime, options.walk);
+    // The task graph changes whenever the loop runs: read it in the same pause.
+    if (options.asyncio) tasks = python::walk_asyncio(mem, *runtime, py, options.async_walk);
   };
   auto capture = target.capture(co);
   if (!capture) return capture.error();
@@ -117,6 +120,7 @@ Result<ProcessSnapshot> take_snapshot(Target& target, const SnapshotOptions& opt
   info.gil_known = py.gil_known;
   info.errors = py.errors;
   snap.python = info;
+  snap.asyncio = std::move(tasks);
 
   // Python threads onto captured threads.
   std::vector<const python::PyThread*> by_thread(capture->threads.size(), nullptr);
@@ -133,7 +137,7 @@ Result<ProcessSnapshot> take_snapshot(Target& target, const SnapshotOptions& opt
 
   std::vector<bool> wants_native(capture->threads.size(), options.merge_native);
   for (size_t i = 0; i < by_thread.size(); ++i)
-    if (!by_thread[i] || by_thread[i]->frames.empty())
+    if (options.native_fallback && (!by_thread[i] || by_thread[i]->frames.empty()))
       wants_native[i] = true;  // no Python frames: show what it does natively
   bool any_native = false;
   for (bool w : wants_native) any_native |= w;

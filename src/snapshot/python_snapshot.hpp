@@ -4,6 +4,7 @@
 // Python frames it runs), native frames for threads without Python state.
 // Non-Python targets get the plain native snapshot.
 #include "base/result.hpp"
+#include "python/asyncio_walker.hpp"
 #include "python/python_walker.hpp"
 #include "snapshot/native_snapshot.hpp"
 #include "snapshot/snapshot.hpp"
@@ -15,7 +16,12 @@ struct SnapshotOptions {
   NativeSnapshotOptions native;
   bool python = true;         // look for CPython at all
   bool merge_native = false;  // --native
+  // Unwind threads that have no Python frames (C threads); off for commands
+  // that only report Python state.
+  bool native_fallback = true;
   python::PyWalkOptions walk;
+  bool asyncio = false;  // also read asyncio's tasks, in the same pause
+  python::AsyncWalkOptions async_walk;
 };
 
 Result<ProcessSnapshot> take_snapshot(Target& target, const SnapshotOptions& options);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "native/syscalls.hpp"
+#include "python/asyncio_walker.hpp"
 #include "target/target.hpp"
 
 namespace corostack {
@@ -73,7 +74,15 @@ struct ProcessSnapshot {
   uint64_t pause_ns = 0;
   std::vector<ThreadSnapshot> threads;
   std::vector<std::string> warnings;
-  std::optional<PythonProcessInfo> python;  // set when the target runs CPython
+  std::optional<PythonProcessInfo> python;      // set when the target runs CPython
+  std::optional<python::AsyncioState> asyncio;  // set when asyncio's tasks were asked for
+
+  // The snapshot thread running Python thread `ident`, or nullptr.
+  const ThreadSnapshot* python_thread(uint64_t ident) const {
+    for (const auto& t : threads)
+      if (t.python && t.python->thread_id == ident) return &t;
+    return nullptr;
+  }
 
   // False when anything could not be read: a thread's stack or the
   // interpreter's own lists. `dump` exits 1 then.
@@ -81,6 +90,7 @@ struct ProcessSnapshot {
     for (const auto& t : threads)
       if (!t.errors.empty()) return false;
     if (python && !python->errors.empty()) return false;
+    if (asyncio && !asyncio->complete()) return false;
     return !threads.empty();
   }
 };

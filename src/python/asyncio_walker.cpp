@@ -1,0 +1,500 @@
+#include "python/asyncio_walker.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "python/code_cache.hpp"
+#include "python/dict_reader.hpp"
+#include "python/frame_decoder.hpp"
+#include "python/generator_frames.hpp"
+#include "python/instance_dict.hpp"
+#include "python/module_globals.hpp"
+#include "python/set_reader.hpp"
+
+namespace corostack::python {
+namespace {
+
+// fut_state (Modules/_asynciomodule.c, 3.8-3.13): STATE_PENDING,
+// STATE_CANCELLED, STATE_FINISHED in that order.
+constexpr uint64_t kStatePending = 0;
+constexpr uint64_t kStateCancelled = 1;
+constexpr uint64_t kStateFinished = 2;
+
+constexpr size_t kMaxTypeDepth = 32;        // tp_base steps when looking for a base class
+constexpr size_t kMaxSequenceItems = 4096;  // items of a callbacks list, closure, children
+constexpr size_t kMaxNameCodePoints = 256;
+
+bool is_generator_type(const std::string& t) {
+  return t == "coroutine" || t == "generator" || t == "async_generator";
+}
+
+bool ends_with(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// How a done callback links a child to the task that waits on it, by the
+// callback function's name (asyncio/tasks.py, taskgroups.py).
+std::string via_for(const std::string& function) {
+  if (function == "_on_task_done") return "taskgroup";
+  if (function == "_release_waiter") return "wait_for";
+  if (function == "_on_completion") return "wait";
+  if (function == "_inner_done_callback" || function == "_outer_done_callback") return "shield";
+  if (function == "_done_callback") return "gather";
+  return "callback";
+}
+
+class AsyncWalker {
+ public:
+  AsyncWalker(const MemoryReader& mem, const PythonRuntime& rt, const PyProcess& threads,
+              const AsyncWalkOptions& opt)
+      : rt_(rt),
+        l_(*rt.layout),
+        threads_(threads),
+        opt_(opt),
+        ro_(mem, l_),
+        codes_(ro_),
+        frames_(rt, ro_, codes_, {}) {}
+
+  AsyncioState run();
+
+ private:
+  void collect(RemoteAddr globals);
+  void add_task(RemoteAddr task);
+  void read_task(AsyncTask& t);
+  void read_stack(RemoteAddr coro, AsyncTask& t);
+  void read_loops(RemoteAddr globals);
+  void link_tasks();
+  void callback_edges(size_t child, RemoteAddr callback);
+  void find_cycles();
+
+  bool is_none(RemoteAddr obj) { return has_type(ro_, obj, "NoneType"); }
+  bool has_base(RemoteAddr obj, std::string_view name);
+  std::optional<RemoteAddr> attr(RemoteAddr obj, std::string_view name);
+  std::vector<RemoteAddr> sequence(RemoteAddr obj);  // list or tuple items
+  std::vector<RemoteAddr> callbacks(const AsyncTask& t);
+  std::string function_name(RemoteAddr function);
+  void edge(size_t child, size_t parent, std::string via);
+
+  const PythonRuntime& rt_;
+  const PythonLayout& l_;
+  const PyProcess& threads_;
+  const AsyncWalkOptions& opt_;
+  RemoteObjects ro_;
+  CodeCache codes_;
+  FrameDecoder frames_;
+  AsyncioState out_;
+  std::unordered_map<RemoteAddr, size_t> index_;     // task address -> index
+  std::unordered_map<RemoteAddr, size_t> waiters_;   // future a task waits on -> that task
+  std::unordered_map<RemoteAddr, RemoteAddr> coro_;  // task -> its coroutine
+  std::unordered_map<RemoteAddr, bool> c_types_;     // type -> is a C task type
+};
+
+AsyncioState AsyncWalker::run() {
+  auto globals = module_globals(ro_, rt_.interp_head, "asyncio.tasks");
+  if (!globals) return std::move(out_);
+  out_.imported = true;
+  collect(*globals);
+  for (AsyncTask& t : out_.tasks) read_task(t);
+  read_loops(*globals);
+  for (AsyncTask& t : out_.tasks) {
+    if (!t.running) read_stack(coro_[t.address], t);
+  }
+  link_tasks();
+  find_cycles();
+  return std::move(out_);
+}
+
+// The registry: WeakSets (their .data: a set of weakref.ref) and plain sets.
+void AsyncWalker::collect(RemoteAddr globals) {
+  const uint64_t max_slots = std::max<uint64_t>(1 << 16, opt_.max_tasks * 8);
+  auto visit_set = [&](RemoteAddr set, bool weak, const char* what) {
+    SetWalk w = for_each_set_key(ro_, set, max_slots, [&](RemoteAddr key) {
+      RemoteAddr task = key;
+      if (weak) {
+        auto ref = ro_.pointer_field(key, l_.weakref_object);
+        if (!ref || ref->is_null() || is_none(*ref)) return true;  // dead: being collected
+        task = *ref;
+      }
+      if (out_.tasks.size() >= opt_.max_tasks) {
+        out_.errors.push_back("more than " + std::to_string(opt_.max_tasks) + " tasks");
+        return false;
+      }
+      add_task(task);
+      return true;
+    });
+    if (!w.valid) out_.errors.push_back(std::string(what) + " unreadable");
+    if (w.cut && out_.tasks.size() < opt_.max_tasks)
+      out_.errors.push_back(std::string(what) + " only partly readable");
+  };
+  bool found = false;
+  for (const char* name : {"_scheduled_tasks", "_all_tasks"}) {
+    auto weakset = dict_get_str(ro_, globals, name);
+    if (!weakset) continue;
+    found = true;
+    auto data = attr(*weakset, "data");
+    if (!data || !has_type(ro_, *data, "set")) {
+      out_.errors.push_back(std::string("asyncio.tasks.") + name + ".data unreadable");
+      continue;
+    }
+    visit_set(*data, true, name);
+  }
+  if (auto eager = dict_get_str(ro_, globals, "_eager_tasks")) {
+    found = true;
+    if (has_type(ro_, *eager, "set")) visit_set(*eager, false, "_eager_tasks");
+  }
+  if (!found)
+    out_.errors.push_back("asyncio.tasks has no task registry this version of corostack knows");
+}
+
+void AsyncWalker::add_task(RemoteAddr task) {
+  if (index_.contains(task)) return;  // eager and scheduled at once, mid-transition
+  index_.emplace(task, out_.tasks.size());
+  AsyncTask t;
+  t.address = task;
+  out_.tasks.push_back(std::move(t));
+}
+
+bool AsyncWalker::has_base(RemoteAddr obj, std::string_view name) {
+  auto type = ro_.pointer_field(obj, l_.object_type);
+  for (size_t i = 0; type && !type->is_null() && i < kMaxTypeDepth; ++i) {
+    auto n = ro_.type_name(*type);
+    if (n && *n == name) return true;
+    type = ro_.pointer_field(*type, l_.type_base);
+  }
+  return false;
+}
+
+std::optional<RemoteAddr> AsyncWalker::attr(RemoteAddr obj, std::string_view name) {
+  return instance_attr_str(ro_, obj, name);
+}
+
+std::vector<RemoteAddr> AsyncWalker::sequence(RemoteAddr obj) {
+  std::vector<RemoteAddr> items;
+  auto type = ro_.type_name_of(obj);
+  if (!type || (*type != "list" && *type != "tuple")) return items;
+  auto size = ro_.field(obj, l_.varobject_size);
+  if (!size) return items;
+  auto n = std::min<uint64_t>(*size, kMaxSequenceItems);
+  RemoteAddr base = obj;
+  uint64_t off = static_cast<uint64_t>(l_.tuple_item.offset);
+  if (*type == "list") {
+    auto array = ro_.pointer_field(obj, l_.list_item);
+    if (!array || array->is_null()) return items;
+    base = *array;
+    off = 0;
+  }
+  for (uint64_t i = 0; i < n; ++i) {
+    auto item = ro_.word(base, off + 8 * i);
+    if (!item) break;
+    if (*item != 0) items.emplace_back(*item);
+  }
+  return items;
+}
+
+void AsyncWalker::read_task(AsyncTask& t) {
+  auto type = ro_.pointer_field(t.address, l_.object_type);
+  if (!type) {
+    t.errors.push_back("task unreadable");
+    return;
+  }
+  auto known = c_types_.find(*type);
+  t.c_task = known != c_types_.end() ? known->second : has_base(t.address, "_asyncio.Task");
+  c_types_[*type] = t.c_task;
+
+  std::optional<RemoteAddr> coro, name, loop, waiter;
+  if (t.c_task) {
+    coro = ro_.pointer_field(t.address, l_.task_coro);
+    name = ro_.pointer_field(t.address, l_.task_name);
+    loop = ro_.pointer_field(t.address, l_.future_loop);
+    waiter = ro_.pointer_field(t.address, l_.task_fut_waiter);
+    if (auto s = ro_.field(t.address, l_.future_state)) {
+      t.state = *s == kStatePending     ? TaskState::kPending
+                : *s == kStateCancelled ? TaskState::kCancelled
+                : *s == kStateFinished  ? TaskState::kFinished
+                                        : TaskState::kUnknown;
+    }
+  } else {
+    coro = attr(t.address, "_coro");
+    name = attr(t.address, "_name");
+    loop = attr(t.address, "_loop");
+    waiter = attr(t.address, "_fut_waiter");
+    // Future._state is a class attribute (PENDING) until the state changes.
+    t.state = TaskState::kPending;
+    if (auto s = attr(t.address, "_state")) {
+      auto text = ro_.str_utf8(*s, 16);
+      t.state = TaskState::kUnknown;
+      if (text) {
+        t.state = *text == "PENDING"     ? TaskState::kPending
+                  : *text == "CANCELLED" ? TaskState::kCancelled
+                  : *text == "FINISHED"  ? TaskState::kFinished
+                                         : TaskState::kUnknown;
+      }
+    }
+  }
+  if (!coro) t.errors.push_back("coroutine unreadable");
+  coro_[t.address] = coro.value_or(RemoteAddr());
+  if (loop && !is_none(*loop)) t.loop = *loop;
+  if (name && !name->is_null()) {
+    if (auto text = ro_.str_utf8(*name, kMaxNameCodePoints)) {
+      t.name = std::move(*text);
+    } else if (auto n = uint64_of(ro_, *name)) {
+      t.name = "Task-" + std::to_string(*n);  // 3.13 keeps the counter until asked
+    }
+  }
+  if (t.name.empty()) t.name = "<unnamed>";
+  if (waiter && !waiter->is_null() && !is_none(*waiter)) {
+    t.awaiting = *waiter;
+    waiters_.emplace(*waiter, index_[t.address]);
+  }
+}
+
+void AsyncWalker::read_stack(RemoteAddr coro, AsyncTask& t) {
+  RemoteAddr obj = coro;
+  RemoteAddr innermost;
+  std::unordered_set<RemoteAddr> seen;
+  for (size_t depth = 0; !obj.is_null(); ++depth) {
+    if (depth >= opt_.max_stack || !seen.insert(obj).second) {
+      t.errors.push_back("coroutine chain longer than " + std::to_string(opt_.max_stack) +
+                         " or cyclic");
+      break;
+    }
+    auto type = ro_.type_name_of(obj);
+    if (!type) {
+      t.errors.push_back("awaited object unreadable");
+      break;
+    }
+    if (is_generator_type(*type)) {
+      auto g = read_generator_frame(ro_, obj, rt_.minor);
+      if (!g) {
+        t.errors.push_back("coroutine unreadable");
+        break;
+      }
+      if (g->status == GeneratorStatus::kFinished || g->frame.is_null()) break;
+      auto f = l_.gen_frame.present() ? frames_.frame_object(g->frame)
+                                      : frames_.interpreter_frame(g->frame);
+      if (!f) {
+        t.errors.push_back(f.error().message);
+        break;
+      }
+      t.stack.push_back(std::move(*f));
+      if (!g->awaiting) break;
+      obj = *g->awaiting;
+      continue;
+    }
+    if (ends_with(*type, "FutureIter")) {  // `await fut` on a C future
+      auto fut = ro_.pointer_field(obj, l_.futureiter_future);
+      innermost = fut.value_or(RemoteAddr());
+    } else {
+      innermost = obj;
+    }
+    break;
+  }
+  std::reverse(t.stack.begin(), t.stack.end());  // innermost first
+  if (t.awaiting.is_null() && !innermost.is_null() && !is_none(innermost)) t.awaiting = innermost;
+  if (!t.awaiting.is_null()) {
+    t.awaiting_type = ro_.type_name_of(t.awaiting).value_or("?");
+    if (auto it = index_.find(t.awaiting); it != index_.end()) t.awaiting_task = it->second;
+  }
+}
+
+// Loops of the tasks, the thread each runs on, and the task it runs now.
+void AsyncWalker::read_loops(RemoteAddr globals) {
+  std::unordered_map<RemoteAddr, size_t> loops;
+  for (AsyncTask& t : out_.tasks) {
+    if (t.loop.is_null()) continue;
+    auto [it, fresh] = loops.emplace(t.loop, out_.loops.size());
+    if (fresh) {
+      AsyncLoop loop;
+      loop.address = t.loop;
+      loop.type = ro_.type_name_of(t.loop).value_or("?");
+      if (auto id = attr(t.loop, "_thread_id")) loop.thread_id = uint64_of(ro_, *id).value_or(0);
+      out_.loops.push_back(std::move(loop));
+    }
+    t.thread_id = out_.loops[it->second].thread_id;
+  }
+  auto current = dict_get_str(ro_, globals, "_current_tasks");
+  if (!current || !has_type(ro_, *current, "dict")) return;
+  for_each_dict_item(ro_, *current, 4096, [&](RemoteAddr loop, RemoteAddr task) {
+    auto l = loops.find(loop);
+    auto t = index_.find(task);
+    if (l == loops.end() || t == index_.end()) return true;
+    out_.loops[l->second].current_task = t->second;
+    AsyncTask& running = out_.tasks[t->second];
+    running.running = true;
+    // Its frames are live on the loop's thread: take them from the thread
+    // walk, innermost first, down to the task's own coroutine frame.
+    auto g = read_generator_frame(ro_, coro_[task], rt_.minor);
+    for (const PyThread& th : threads_.threads) {
+      if (th.thread_id != running.thread_id || !g) continue;
+      for (const PyFrame& f : th.frames) {
+        running.stack.push_back(f);
+        running.stack.back().locals.clear();
+        if (f.frame == g->frame) return true;
+      }
+      running.stack.clear();  // the coroutine's frame is not on that thread
+    }
+    read_stack(coro_[task], running);
+    return true;
+  });
+}
+
+std::string AsyncWalker::function_name(RemoteAddr function) {
+  auto code = ro_.pointer_field(function, l_.function_code);
+  if (!code) return {};
+  auto info = codes_.get(*code, false);
+  return info ? (*info)->name : std::string();
+}
+
+std::vector<RemoteAddr> AsyncWalker::callbacks(const AsyncTask& t) {
+  std::vector<RemoteAddr> out;
+  std::vector<RemoteAddr> entries;  // (callback, context) tuples
+  if (t.c_task) {
+    auto first = ro_.pointer_field(t.address, l_.future_callback0);
+    if (first && !first->is_null() && !is_none(*first)) out.push_back(*first);
+    auto rest = ro_.pointer_field(t.address, l_.future_callbacks);
+    if (rest && !rest->is_null()) entries = sequence(*rest);
+  } else if (auto list = attr(t.address, "_callbacks")) {
+    entries = sequence(*list);
+  }
+  for (RemoteAddr e : entries) {
+    auto pair = sequence(e);
+    if (!pair.empty()) out.push_back(pair[0]);
+    if (out.size() >= opt_.max_callbacks) break;
+  }
+  return out;
+}
+
+void AsyncWalker::edge(size_t child, size_t parent, std::string via) {
+  for (const AsyncEdge& e : out_.edges)
+    if (e.child == child && e.parent == parent) return;
+  out_.edges.push_back({child, parent, std::move(via)});
+}
+
+// A done callback of `child` that leads to a task waiting on something.
+void AsyncWalker::callback_edges(size_t child, RemoteAddr callback) {
+  auto type = ro_.type_name_of(callback);
+  if (!type) return;
+  std::vector<RemoteAddr> held;
+  std::string via;
+  if (*type == "method") {
+    auto self = ro_.pointer_field(callback, l_.method_self);
+    auto func = ro_.pointer_field(callback, l_.method_func);
+    if (!self || !func) return;
+    via = via_for(function_name(*func));
+    if (via == "taskgroup" && has_base(*self, "TaskGroup")) {
+      auto parent = attr(*self, "_parent_task");
+      if (parent && index_.contains(*parent)) edge(child, index_[*parent], via);
+      return;
+    }
+    held.push_back(*self);
+  } else if (*type == "function") {
+    via = via_for(function_name(callback));
+    auto closure = ro_.pointer_field(callback, l_.function_closure);
+    if (!closure || closure->is_null()) return;
+    for (RemoteAddr cell : sequence(*closure)) {
+      auto ref = ro_.pointer_field(cell, l_.cell_ref);
+      if (ref && !ref->is_null()) held.push_back(*ref);
+    }
+  } else if (*type == "functools.partial") {
+    auto fn = ro_.pointer_field(callback, l_.partial_fn);
+    auto args = ro_.pointer_field(callback, l_.partial_args);
+    if (!fn || !args) return;
+    via = has_type(ro_, *fn, "function") ? via_for(function_name(*fn)) : "callback";
+    held = sequence(*args);
+  }
+  for (RemoteAddr obj : held) {
+    auto w = waiters_.find(obj);
+    if (w != waiters_.end() && w->second != child) edge(child, w->second, via);
+  }
+}
+
+void AsyncWalker::link_tasks() {
+  for (size_t i = 0; i < out_.tasks.size(); ++i) {
+    AsyncTask& t = out_.tasks[i];
+    if (t.awaiting_task) edge(*t.awaiting_task, i, "await");
+    if (!t.awaiting.is_null() && t.awaiting_type == "_GatheringFuture") {
+      if (auto children = attr(t.awaiting, "_children")) {
+        for (RemoteAddr c : sequence(*children))
+          if (auto it = index_.find(c); it != index_.end()) edge(it->second, i, "gather");
+      }
+    }
+  }
+  for (size_t i = 0; i < out_.tasks.size(); ++i) {
+    if (out_.tasks[i].state != TaskState::kPending) continue;
+    for (RemoteAddr cb : callbacks(out_.tasks[i])) callback_edges(i, cb);
+  }
+}
+
+// Three-colour DFS over parent -> child ("awaits") edges; each cycle once.
+void AsyncWalker::find_cycles() {
+  const size_t n = out_.tasks.size();
+  std::vector<std::vector<size_t>> awaits(n);
+  for (const AsyncEdge& e : out_.edges) awaits[e.parent].push_back(e.child);
+  std::vector<int> colour(n, 0);  // 0 white, 1 on the path, 2 done
+  std::vector<size_t> path;
+  std::unordered_set<std::string> reported;
+  std::function<void(size_t)> dfs = [&](size_t v) {
+    colour[v] = 1;
+    path.push_back(v);
+    for (size_t w : awaits[v]) {
+      if (colour[w] == 1) {
+        auto from = std::find(path.begin(), path.end(), w);
+        std::vector<size_t> cycle(from, path.end());
+        auto lowest = std::min_element(cycle.begin(), cycle.end());
+        std::rotate(cycle.begin(), lowest, cycle.end());
+        std::string key;
+        for (size_t c : cycle) key += std::to_string(c) + ",";
+        if (reported.insert(key).second) out_.cycles.push_back(std::move(cycle));
+      } else if (colour[w] == 0 && path.size() < 10000) {
+        dfs(w);
+      }
+    }
+    path.pop_back();
+    colour[v] = 2;
+  };
+  for (size_t v = 0; v < n; ++v)
+    if (colour[v] == 0) dfs(v);
+}
+
+}  // namespace
+
+const char* task_state_name(TaskState s) {
+  switch (s) {
+    case TaskState::kPending:
+      return "pending";
+    case TaskState::kCancelled:
+      return "cancelled";
+    case TaskState::kFinished:
+      return "done";
+    case TaskState::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
+bool AsyncioState::complete() const {
+  if (!errors.empty()) return false;
+  for (const AsyncTask& t : tasks)
+    if (!t.errors.empty()) return false;
+  return true;
+}
+
+AsyncioState walk_asyncio(const MemoryReader& mem, const PythonRuntime& runtime,
+                          const PyProcess& threads, const AsyncWalkOptions& options) {
+  if (!runtime.layout || runtime.interp_head.is_null()) {
+    AsyncioState s;
+    s.errors.push_back("no layout for this Python");
+    return s;
+  }
+  if (!runtime.layout->task_coro.present()) {
+    AsyncioState s;
+    s.errors.push_back("asyncio tasks are read on CPython 3.8-3.13 only");
+    return s;
+  }
+  return AsyncWalker(mem, runtime, threads, options).run();
+}
+
+}  // namespace corostack::python

@@ -1,0 +1,231 @@
+#include "render/tasks_renderer.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "base/escape.hpp"
+
+namespace corostack {
+namespace {
+
+using python::AsyncEdge;
+using python::AsyncioState;
+using python::AsyncTask;
+
+std::string hex(uint64_t v) {
+  return fmt::format("{:#x}", v);
+}
+
+std::string text(const std::string& s) {
+  return escape_for_terminal(s, 512);
+}
+
+// "sleep -> play": function names, innermost first, as asyncio ps prints them.
+std::string chain(const AsyncTask& t) {
+  std::string out;
+  for (const python::PyFrame& f : t.stack) {
+    if (!out.empty()) out += " -> ";
+    out += f.function;
+  }
+  return out;
+}
+
+pid_t tid_of(const ProcessSnapshot& snap, const AsyncTask& t) {
+  if (t.thread_id == 0) return 0;
+  const ThreadSnapshot* th = snap.python_thread(t.thread_id);
+  return th ? th->tid : 0;
+}
+
+std::string waits_on(const AsyncioState& s, const AsyncTask& t) {
+  if (t.awaiting_task) return "Task " + s.tasks[*t.awaiting_task].name;
+  return t.awaiting_type;
+}
+
+std::string pad(std::string s, size_t width) {
+  if (s.size() < width) s.append(width - s.size(), ' ');
+  return s;
+}
+
+}  // namespace
+
+void render_tasks_table(const ProcessSnapshot& snap, std::ostream& out) {
+  if (!snap.asyncio) return;
+  const AsyncioState& s = *snap.asyncio;
+  out << fmt::format("{:<10} {:<20} {:<20} {:<9} {:<50} {:<20} {:<50} {:<15} {:<15}\n", "tid",
+                     "task id", "task name", "state", "coroutine stack", "waits on",
+                     "awaiter chain", "awaiter name", "awaiter id");
+  out << std::string(215, '-') << '\n';
+  std::multimap<size_t, const AsyncEdge*> awaiters;
+  for (const AsyncEdge& e : s.edges) awaiters.emplace(e.child, &e);
+  for (size_t i = 0; i < s.tasks.size(); ++i) {
+    const AsyncTask& t = s.tasks[i];
+    pid_t tid = tid_of(snap, t);
+    std::string head = fmt::format("{} {} {} {} {} {}", pad(tid ? std::to_string(tid) : "?", 10),
+                                   pad(hex(t.address.value()), 20), pad(text(t.name), 20),
+                                   pad(python::task_state_name(t.state), 9),
+                                   pad(text(chain(t)), 50), pad(text(waits_on(s, t)), 20));
+    auto [from, to] = awaiters.equal_range(i);
+    if (from == to) {
+      out << head << ' ' << pad("", 50) << ' ' << pad("", 15) << ' ' << "0x0" << '\n';
+      continue;
+    }
+    for (auto it = from; it != to; ++it) {
+      const AsyncTask& p = s.tasks[it->second->parent];
+      out << head << ' ' << pad(text(chain(p)), 50) << ' ' << pad(text(p.name), 15) << ' '
+          << hex(p.address.value()) << '\n';
+    }
+  }
+}
+
+std::vector<std::string> describe_cycles(const ProcessSnapshot& snap) {
+  std::vector<std::string> lines;
+  if (!snap.asyncio) return lines;
+  const AsyncioState& s = *snap.asyncio;
+  for (const auto& cycle : s.cycles) {
+    if (cycle.empty()) continue;
+    std::string line = "cycle: ";
+    for (size_t i : cycle) line += text(s.tasks[i].name) + " \u2192 ";
+    line += text(s.tasks[cycle.front()].name);
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
+// The pstree form: a task's awaiter chain (its coroutine frames, outermost
+// first) hangs under it, and each task it waits on hangs under the innermost
+// of those frames; tasks that wait on no task show their own frames.
+bool render_tasks_tree(const ProcessSnapshot& snap, std::ostream& out) {
+  if (!snap.asyncio) return true;
+  const AsyncioState& s = *snap.asyncio;
+  if (!s.cycles.empty()) return false;
+  struct Node {
+    std::string label;
+    std::vector<size_t> children;
+    std::map<std::string, size_t> by_label;  // coroutine children, for sharing
+    std::set<size_t> task_children;          // task indices already attached
+  };
+  std::vector<Node> nodes;
+  std::vector<size_t> task_node(s.tasks.size());
+  for (size_t i = 0; i < s.tasks.size(); ++i) {
+    task_node[i] = nodes.size();
+    nodes.push_back({"(T) " + text(s.tasks[i].name), {}, {}, {}});
+  }
+  auto coroutine_node = [&](size_t parent, const python::PyFrame& f) {
+    std::string label =
+        " " + text(f.function) + " " + text(f.filename) + ":" + std::to_string(f.line);
+    auto it = nodes[parent].by_label.find(label);
+    if (it != nodes[parent].by_label.end()) return it->second;
+    size_t id = nodes.size();
+    nodes.push_back({label, {}, {}, {}});
+    nodes[parent].children.push_back(id);
+    nodes[parent].by_label.emplace(label, id);
+    return id;
+  };
+  auto hang_frames = [&](size_t start, const AsyncTask& t) {
+    size_t cur = start;
+    for (auto f = t.stack.rbegin(); f != t.stack.rend(); ++f) cur = coroutine_node(cur, *f);
+    return cur;
+  };
+  std::vector<bool> awaits_someone(s.tasks.size(), false);
+  std::vector<bool> is_child(s.tasks.size(), false);
+  for (const AsyncEdge& e : s.edges) {
+    awaits_someone[e.parent] = true;
+    is_child[e.child] = true;
+    size_t cur = hang_frames(task_node[e.parent], s.tasks[e.parent]);
+    if (nodes[cur].task_children.insert(e.child).second)
+      nodes[cur].children.push_back(task_node[e.child]);
+  }
+  for (size_t i = 0; i < s.tasks.size(); ++i)
+    if (!awaits_someone[i]) hang_frames(task_node[i], s.tasks[i]);
+
+  std::function<void(size_t, const std::string&, bool)> print =
+      [&](size_t n, const std::string& prefix, bool last) {
+        out << prefix << (last ? "\u2514\u2500\u2500 " : "\u251c\u2500\u2500 ") << nodes[n].label
+            << '\n';
+        std::string next = prefix + (last ? "    " : "\u2502   ");
+        for (size_t c = 0; c < nodes[n].children.size(); ++c)
+          print(nodes[n].children[c], next, c + 1 == nodes[n].children.size());
+      };
+  std::vector<size_t> roots;
+  for (size_t i = 0; i < s.tasks.size(); ++i)
+    if (!is_child[i]) roots.push_back(task_node[i]);
+  for (size_t r = 0; r < roots.size(); ++r) print(roots[r], "", r + 1 == roots.size());
+  return true;
+}
+
+void render_tasks_json(const ProcessSnapshot& snap, std::ostream& out) {
+  using nlohmann::json;
+  json j;
+  j["pid"] = snap.pid;
+  if (!snap.core_path.empty()) j["core"] = sanitize_utf8(snap.core_path);
+  if (snap.python) j["python"] = {{"version", snap.python->version}};
+  json tasks = json::array();
+  json loops = json::array();
+  json edges = json::array();
+  json cycles = json::array();
+  json errors = json::array();
+  if (snap.asyncio) {
+    const AsyncioState& s = *snap.asyncio;
+    for (const AsyncTask& t : s.tasks) {
+      json stack = json::array();
+      for (const python::PyFrame& f : t.stack)
+        stack.push_back({{"function", sanitize_utf8(f.function)},
+                         {"file", sanitize_utf8(f.filename)},
+                         {"line", f.line > 0 ? json(f.line) : json(nullptr)}});
+      json tj = {{"id", hex(t.address.value())},
+                 {"name", sanitize_utf8(t.name)},
+                 {"state", python::task_state_name(t.state)},
+                 {"c_task", t.c_task},
+                 {"running", t.running},
+                 {"loop", t.loop.is_null() ? json(nullptr) : json(hex(t.loop.value()))},
+                 {"thread", nullptr},
+                 {"stack", stack},
+                 {"awaiting", nullptr},
+                 {"errors", t.errors}};
+      if (t.thread_id) {
+        const ThreadSnapshot* th = snap.python_thread(t.thread_id);
+        tj["thread"] = {{"ident", t.thread_id}, {"tid", th ? json(th->tid) : json(nullptr)}};
+      }
+      if (!t.awaiting.is_null()) {
+        tj["awaiting"] = {
+            {"id", hex(t.awaiting.value())},
+            {"type", sanitize_utf8(t.awaiting_type)},
+            {"task", t.awaiting_task ? json(sanitize_utf8(s.tasks[*t.awaiting_task].name))
+                                     : json(nullptr)}};
+      }
+      tasks.push_back(std::move(tj));
+    }
+    for (const python::AsyncLoop& l : s.loops) {
+      loops.push_back(
+          {{"id", hex(l.address.value())},
+           {"type", sanitize_utf8(l.type)},
+           {"thread_ident", l.thread_id ? json(l.thread_id) : json(nullptr)},
+           {"current_task",
+            l.current_task ? json(hex(s.tasks[*l.current_task].address.value())) : json(nullptr)}});
+    }
+    for (const AsyncEdge& e : s.edges)
+      edges.push_back({{"child", hex(s.tasks[e.child].address.value())},
+                       {"parent", hex(s.tasks[e.parent].address.value())},
+                       {"via", e.via}});
+    for (const auto& c : s.cycles) {
+      json ids = json::array();
+      for (size_t i : c) ids.push_back(hex(s.tasks[i].address.value()));
+      cycles.push_back(ids);
+    }
+    for (const std::string& e : s.errors) errors.push_back(sanitize_utf8(e));
+  }
+  for (auto& t : tasks)
+    for (auto& e : t["errors"]) e = sanitize_utf8(e.get<std::string>());
+  j["asyncio_imported"] = snap.asyncio && snap.asyncio->imported;
+  j["tasks"] = tasks;
+  j["loops"] = loops;
+  j["edges"] = edges;
+  j["cycles"] = cycles;
+  j["errors"] = errors;
+  out << j.dump(2) << '\n';
+}
+
+}  // namespace corostack
