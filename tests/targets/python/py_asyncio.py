@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 """Python test target: a known asyncio task graph, parked.
 
-Usage: python py_asyncio.py <ready_fd> <truth_path> [--many N]
+Usage: python py_asyncio.py <ready_fd> <truth_path> [--many N] [--no-cycle]
+
+--no-cycle leaves out cycle_a and cycle_b (an await graph that is a forest).
 
 Runs unchanged on CPython 3.8-3.13 (standard library only). Builds the task
 graph below, waits until every task is parked at its suspension point, writes
@@ -321,6 +323,9 @@ def coroutine_chain(coro):
     return frames, obj
 
 
+NO_CYCLE = False  # --no-cycle
+
+
 def expected_names(many):
     names = ['main', 'done_task', 'cancelled_task', 'gather_child_1', 'gather_child_2',
              'gather_parent', 'chain_2', 'chain_1', 'chain_0', 'on_sleep', 'on_queue',
@@ -331,6 +336,8 @@ def expected_names(many):
     if HAS_TASKGROUP:
         names += ['tg_outer', 'tg_mid', 'tg_leaf_1', 'tg_leaf_2']
     names += ['bulk_%d' % i for i in range(many)]
+    if NO_CYCLE:
+        names = [n for n in names if n not in ('cycle_a', 'cycle_b')]
     return names
 
 
@@ -496,8 +503,9 @@ def edges_truth(many):
     edge('shield_inner', 'on_shield', 'shield')
     edge('wait_child_1', 'on_wait', 'wait')
     edge('wait_child_2', 'on_wait', 'wait')
-    edge('cycle_b', 'cycle_a', 'await')
-    edge('cycle_a', 'cycle_b', 'await')
+    if not NO_CYCLE:
+        edge('cycle_b', 'cycle_a', 'await')
+        edge('cycle_a', 'cycle_b', 'await')
     edge('py_awaited', 'py_chain', 'await')
     edge('l2_sleeper', 'l2_waiter', 'await')
     return edges
@@ -544,7 +552,7 @@ def write_truth(truth_path, many, never_future):
         'loops': loops_truth,
         'tasks': task_entries,
         'edges': edges_truth(many),
-        'cycles': [['cycle_a', 'cycle_b']],
+        'cycles': [] if NO_CYCLE else [['cycle_a', 'cycle_b']],
         'unawaited': [{'id': id(c), 'qualname': c.__qualname__} for c in unawaited],
         'many': many,
     }
@@ -612,8 +620,9 @@ async def main(ready_fd, truth_path, many):
     spawn(loop, 'on_wait', on_wait([first, second]))
     spawn(loop, 'on_executor', on_executor())
 
-    spawn(loop, 'cycle_a', cycle('cycle_b'))
-    spawn(loop, 'cycle_b', cycle('cycle_a'))
+    if not NO_CYCLE:
+        spawn(loop, 'cycle_a', cycle('cycle_b'))
+        spawn(loop, 'cycle_b', cycle('cycle_a'))
 
     spawn_py(loop, 'py_sleeper', sleeper())
     awaited = spawn(loop, 'py_awaited', sleeper())
@@ -639,24 +648,29 @@ async def main(ready_fd, truth_path, many):
 
 
 def parse_args(argv):
-    usage = 'usage: %s <ready_fd> <truth_path> [--many N]' % argv[0]
-    if len(argv) not in (3, 5):
+    global NO_CYCLE
+    usage = 'usage: %s <ready_fd> <truth_path> [--many N] [--no-cycle]' % argv[0]
+    args = list(argv[1:])
+    if '--no-cycle' in args:
+        NO_CYCLE = True
+        args.remove('--no-cycle')
+    if len(args) not in (2, 4):
         die(usage)
     many = 0
-    if len(argv) == 5:
-        if argv[3] != '--many':
+    if len(args) == 4:
+        if args[2] != '--many':
             die(usage)
         try:
-            many = int(argv[4])
+            many = int(args[3])
         except ValueError:
             die(usage)
         if many < 0:
             die(usage)
     try:
-        ready_fd = int(argv[1])
+        ready_fd = int(args[0])
     except ValueError:
         die(usage)
-    return ready_fd, argv[2], many
+    return ready_fd, args[1], many
 
 
 def run(argv):

@@ -1,0 +1,282 @@
+// `corostack tasks` against tests/targets/python/py_asyncio.py under every
+// CPython 3.8+ on the machine, live and on a corostack gcore core: the set of
+// tasks, their ids, names, states, kinds (C or pure-Python), loops and
+// threads, each task's coroutine stack (function, file, line), what it waits
+// on, the await graph the target built, the cycle, and the pstree form.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "asyncio_truth.hpp"
+#include "corostack.hpp"
+#include "python_interpreters.hpp"
+#include "run_command.hpp"
+#include "target_process.hpp"
+#include "temp_dir.hpp"
+
+namespace e2e {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kPyAsyncioScript = PY_ASYNCIO_SCRIPT;
+constexpr int kBulkTasks = 200;
+
+std::string hex(uint64_t v) {
+  std::ostringstream s;
+  s << "0x" << std::hex << v;
+  return s.str();
+}
+
+std::string expected_function(const AsyncTruthFrame& f) {
+  return f.qualname.value_or(f.func);
+}
+
+std::string describe_stack(const json& stack) {
+  std::string out;
+  for (const json& f : stack)
+    out += "\n    " + f.at("function").get<std::string>() + " " + f.at("file").get<std::string>() +
+           ":" + (f.at("line").is_null() ? "?" : std::to_string(f.at("line").get<int>()));
+  return out;
+}
+
+void check_stack(const AsyncTruthTask& want, const json& got) {
+  const json& stack = got.at("stack");
+  if (want.running) {
+    // The thread's live frames down to the task's coroutine: the truth's
+    // coroutine frames are the outermost ones.
+    ASSERT_GE(stack.size(), want.stack.size()) << describe_stack(stack);
+    size_t skip = stack.size() - want.stack.size();
+    for (size_t i = 0; i < want.stack.size(); ++i) {
+      EXPECT_EQ(stack[skip + i].at("function"), expected_function(want.stack[i]));
+      EXPECT_EQ(stack[skip + i].at("line"), want.stack[i].line);
+    }
+    ASSERT_FALSE(stack.empty());
+    EXPECT_NE(stack.front().at("function").get<std::string>().find("wait"), std::string::npos)
+        << "the running task blocks in threading.Event.wait" << describe_stack(stack);
+    return;
+  }
+  ASSERT_EQ(stack.size(), want.stack.size()) << describe_stack(stack);
+  for (size_t i = 0; i < want.stack.size(); ++i) {
+    SCOPED_TRACE("frame " + std::to_string(i));
+    EXPECT_EQ(stack[i].at("function"), expected_function(want.stack[i]));
+    EXPECT_EQ(stack[i].at("file"), want.stack[i].co_filename);
+    EXPECT_EQ(stack[i].at("line"), want.stack[i].line);
+  }
+}
+
+// Compares `tasks --json` with the truth; returns name -> id for the tree check.
+void check_tasks(const AsyncTruth& truth, const JsonRun& run) {
+  ASSERT_FALSE(run.json.is_discarded()) << run.parse_error << run.cmd.describe();
+  EXPECT_EQ(run.cmd.exit_code, 0) << run.cmd.describe();
+  const json& j = run.json;
+  EXPECT_TRUE(j.at("asyncio_imported").get<bool>());
+  EXPECT_TRUE(j.at("errors").empty()) << j.at("errors").dump();
+
+  std::map<std::string, const json*> by_name;
+  std::map<std::string, std::string> name_of_id;
+  for (const json& t : j.at("tasks")) {
+    std::string name = t.at("name");
+    EXPECT_TRUE(by_name.emplace(name, &t).second) << "task listed twice: " << name;
+    name_of_id[t.at("id")] = name;
+  }
+  EXPECT_EQ(by_name.size(), truth.tasks.size());
+  std::map<std::string, pid_t> tid_of_loop;
+  for (const AsyncTruthThread& th : truth.threads)
+    if (th.loop) tid_of_loop[*th.loop] = th.tid;
+
+  for (const AsyncTruthTask& want : truth.tasks) {
+    SCOPED_TRACE("task " + want.name);
+    auto it = by_name.find(want.name);
+    ASSERT_NE(it, by_name.end()) << "missing";
+    const json& got = *it->second;
+    EXPECT_EQ(got.at("id"), hex(want.id));
+    EXPECT_EQ(got.at("state"), want.state);
+    EXPECT_EQ(got.at("c_task"), want.c_task);
+    EXPECT_EQ(got.at("running"), want.running);
+    EXPECT_TRUE(got.at("errors").empty()) << got.at("errors").dump();
+    ASSERT_FALSE(got.at("thread").is_null());
+    EXPECT_EQ(got.at("thread").at("tid"), tid_of_loop.at(want.loop));
+    check_stack(want, got);
+    if (want.state != "pending") continue;
+    const json& awaiting = got.at("awaiting");
+    if (want.awaits_kind == "none") {
+      EXPECT_TRUE(awaiting.is_null()) << awaiting.dump();
+    } else if (want.awaits_task) {
+      ASSERT_FALSE(awaiting.is_null());
+      EXPECT_EQ(awaiting.at("task"), *want.awaits_task);
+    } else {
+      ASSERT_FALSE(awaiting.is_null());
+      std::string type = awaiting.at("type");
+      EXPECT_TRUE(type == want.awaits_type || type.ends_with("." + want.awaits_type))
+          << type << " vs " << want.awaits_type;
+    }
+  }
+
+  // The await graph: exactly the edges the target built.
+  std::set<std::pair<std::string, std::string>> want_edges, got_edges;
+  std::map<std::pair<std::string, std::string>, std::string> got_via;
+  for (const AsyncTruthEdge& e : truth.edges) want_edges.insert({e.child, e.parent});
+  for (const json& e : j.at("edges")) {
+    std::pair<std::string, std::string> key{name_of_id[e.at("child")], name_of_id[e.at("parent")]};
+    got_edges.insert(key);
+    got_via[key] = e.at("via");
+  }
+  EXPECT_EQ(got_edges, want_edges);
+  for (const AsyncTruthEdge& e : truth.edges) {
+    auto v = got_via.find({e.child, e.parent});
+    if (v == got_via.end()) continue;
+    // wait_for is a direct await of the inner task from 3.12 on.
+    if (e.via == "wait_for") {
+      EXPECT_TRUE(v->second == "wait_for" || v->second == "await") << e.child << " " << v->second;
+    } else {
+      EXPECT_EQ(v->second, e.via) << e.child << " -> " << e.parent;
+    }
+  }
+
+  std::set<std::set<std::string>> want_cycles, got_cycles;
+  for (const auto& c : truth.cycles) want_cycles.insert(std::set<std::string>(c.begin(), c.end()));
+  for (const json& c : j.at("cycles")) {
+    std::set<std::string> names;
+    for (const json& id : c) names.insert(name_of_id[id]);
+    got_cycles.insert(names);
+  }
+  EXPECT_EQ(got_cycles, want_cycles);
+
+  // Loops: the thread each runs on and the task running on it.
+  for (const AsyncTruthLoop& l : truth.loops) {
+    SCOPED_TRACE("loop " + l.name);
+    const json* got = nullptr;
+    for (const json& g : j.at("loops"))
+      if (g.at("id") == hex(l.id)) got = &g;
+    ASSERT_NE(got, nullptr);
+    EXPECT_EQ(got->at("thread_ident"), l.thread_ident);
+    if (l.current_task) {
+      EXPECT_EQ(name_of_id[got->at("current_task")], *l.current_task);
+    } else {
+      EXPECT_TRUE(got->at("current_task").is_null());
+    }
+  }
+}
+
+// In the tree each task hangs under its awaiter: the nearest task above it.
+void check_tree(const AsyncTruth& truth, const CommandResult& tree) {
+  ASSERT_EQ(tree.exit_code, 0) << tree.describe();
+  std::map<std::string, std::string> parent_of;      // task -> nearest task above it
+  std::vector<std::pair<size_t, std::string>> path;  // (depth, task name or "")
+  std::istringstream lines(tree.out);
+  std::string line;
+  size_t task_lines = 0;
+  while (std::getline(lines, line)) {
+    size_t depth = 0;
+    // Each level of indentation is 4 columns: "│   " (6 bytes) or "    ".
+    size_t pos = 0;
+    while (true) {
+      if (line.compare(pos, 6, "\u2502   ") == 0) {
+        pos += 6;
+      } else if (line.compare(pos, 4, "    ") == 0) {
+        pos += 4;
+      } else {
+        break;
+      }
+      ++depth;
+    }
+    std::string rest = line.substr(pos + std::string("\u2514\u2500\u2500 ").size());
+    std::string task;
+    if (rest.starts_with("(T) ")) {
+      task = rest.substr(4);
+      ++task_lines;
+    }
+    while (!path.empty() && path.back().first >= depth) path.pop_back();
+    if (!task.empty()) {
+      for (auto p = path.rbegin(); p != path.rend(); ++p) {
+        if (!p->second.empty()) {
+          parent_of[task] = p->second;
+          break;
+        }
+      }
+    }
+    path.emplace_back(depth, task);
+  }
+  EXPECT_EQ(task_lines, truth.tasks.size()) << tree.out;
+  std::map<std::string, std::string> want;
+  for (const AsyncTruthEdge& e : truth.edges) want[e.child] = e.parent;
+  EXPECT_EQ(parent_of, want) << tree.out;
+}
+
+class AsyncioTasksTest : public testing::TestWithParam<PythonInterpreter> {
+ protected:
+  void SetUp() override {
+    py_ = GetParam();
+    probe_python_interpreter(&py_);
+    ASSERT_TRUE(py_.probe_error.empty()) << py_.probe_error;
+    if (py_.major < 3 || (py_.major == 3 && py_.minor < 8))
+      GTEST_SKIP() << "SKIPPED LOUDLY: asyncio tasks are read on 3.8-3.13; this is " << py_.version;
+    std::cout << "asyncio tasks: " << py_.version << " " << py_.path
+              << (py_.is_stripped ? " (stripped)" : "") << "\n";
+  }
+  PythonInterpreter py_;
+};
+
+TEST_P(AsyncioTasksTest, LiveAndCoreMatchTruth) {
+  TempDir dir;
+  TargetProcess target({py_.path, kPyAsyncioScript, "{ready_fd}", (dir / "truth").string(),
+                        "--many", std::to_string(kBulkTasks)});
+  ASSERT_TRUE(target.wait_ready(/*all_sleeping=*/true, std::chrono::seconds(40)))
+      << target.output();
+  AsyncTruth truth = read_asyncio_truth(dir / "truth");
+  ASSERT_EQ(truth.many, kBulkTasks);
+  std::string pid = std::to_string(target.pid());
+
+  {
+    SCOPED_TRACE("live");
+    check_tasks(truth, run_corostack_json({"tasks", "-p", pid, "--json"}));
+  }
+  CommandResult table = run_corostack({"tasks", "-p", pid});
+  EXPECT_EQ(table.exit_code, 0) << table.describe();
+  for (const AsyncTruthTask& t : truth.tasks)
+    EXPECT_NE(table.out.find(" " + hex(t.id) + " "), std::string::npos) << t.name;
+  CommandResult tree = run_corostack({"tasks", "-p", pid, "--tree"});
+  EXPECT_EQ(tree.exit_code, 1) << tree.describe();
+  EXPECT_TRUE(tree.out.empty()) << tree.out;
+  EXPECT_NE(tree.err.find("ERROR: await-graph contains cycles"), std::string::npos) << tree.err;
+  bool ab = tree.err.find("cycle: cycle_a \u2192 cycle_b \u2192 cycle_a") != std::string::npos;
+  bool ba = tree.err.find("cycle: cycle_b \u2192 cycle_a \u2192 cycle_b") != std::string::npos;
+  EXPECT_TRUE(ab || ba) << tree.err;
+
+  std::filesystem::path core = dir / "asyncio.core";
+  CommandResult gcore = run_corostack({"gcore", "-p", pid, "-o", core.string()});
+  ASSERT_TRUE(gcore.ok()) << gcore.describe();
+  {
+    SCOPED_TRACE("core");
+    check_tasks(truth, run_corostack_json({"tasks", "--core", core.string(), "--json"}));
+  }
+}
+
+TEST_P(AsyncioTasksTest, TreeMatchesTheBuiltGraph) {
+  TempDir dir;
+  TargetProcess target(
+      {py_.path, kPyAsyncioScript, "{ready_fd}", (dir / "truth").string(), "--no-cycle"});
+  ASSERT_TRUE(target.wait_ready(/*all_sleeping=*/true, std::chrono::seconds(40)))
+      << target.output();
+  AsyncTruth truth = read_asyncio_truth(dir / "truth");
+  ASSERT_TRUE(truth.cycles.empty());
+  check_tree(truth, run_corostack({"tasks", "-p", std::to_string(target.pid()), "--tree"}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Interpreters, AsyncioTasksTest,
+                         testing::ValuesIn(find_python_interpreter_paths()),
+                         [](const testing::TestParamInfo<PythonInterpreter>& info) {
+                           return info.param.name;
+                         });
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(AsyncioTasksTest);
+
+}  // namespace
+}  // namespace e2e
