@@ -55,6 +55,15 @@ std::optional<std::string> RemoteObjects::type_name_of(RemoteAddr obj) const {
 }
 
 std::optional<std::string> RemoteObjects::type_name(RemoteAddr type) const {
+  // Types outlive the objects a walk visits, and a walk asks for the same few
+  // over and over: read each name once per RemoteObjects (one pause).
+  if (auto it = type_names_.find(type); it != type_names_.end()) return it->second;
+  auto name = read_type_name(type);
+  if (type_names_.size() < kMaxCachedTypeNames) type_names_.emplace(type, name);
+  return name;
+}
+
+std::optional<std::string> RemoteObjects::read_type_name(RemoteAddr type) const {
   auto name_ptr = field(type, l_.type_name);
   if (!name_ptr || *name_ptr == 0) return std::nullopt;
   char buf[kMaxTypeName];

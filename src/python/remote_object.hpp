@@ -7,6 +7,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/remote_addr.hpp"
@@ -65,8 +66,12 @@ class RemoteObjects {
                                                 uint64_t* length = nullptr) const;
 
  private:
+  static constexpr size_t kMaxCachedTypeNames = 4096;
+  std::optional<std::string> read_type_name(RemoteAddr type) const;
+
   const MemoryReader& mem_;
   const PythonLayout& l_;
+  mutable std::unordered_map<RemoteAddr, std::optional<std::string>> type_names_;
 };
 
 }  // namespace corostack::python

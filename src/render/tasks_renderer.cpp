@@ -160,9 +160,10 @@ void render_tasks_json(const ProcessSnapshot& snap, std::ostream& out) {
   using nlohmann::json;
   json j;
   j["pid"] = snap.pid;
+  j["pause_ns"] = snap.pause_ns;
   if (!snap.core_path.empty()) j["core"] = sanitize_utf8(snap.core_path);
   if (snap.python) j["python"] = {{"version", snap.python->version}};
-  json tasks = json::array();
+  std::vector<std::string> tasks;  // each dumped as soon as it is built
   json loops = json::array();
   json edges = json::array();
   json cycles = json::array();
@@ -196,7 +197,8 @@ void render_tasks_json(const ProcessSnapshot& snap, std::ostream& out) {
             {"task", t.awaiting_task ? json(sanitize_utf8(s.tasks[*t.awaiting_task].name))
                                      : json(nullptr)}};
       }
-      tasks.push_back(std::move(tj));
+      for (auto& e : tj["errors"]) e = sanitize_utf8(e.get<std::string>());
+      tasks.push_back(tj.dump());
     }
     for (const python::AsyncLoop& l : s.loops) {
       loops.push_back(
@@ -217,15 +219,20 @@ void render_tasks_json(const ProcessSnapshot& snap, std::ostream& out) {
     }
     for (const std::string& e : s.errors) errors.push_back(sanitize_utf8(e));
   }
-  for (auto& t : tasks)
-    for (auto& e : t["errors"]) e = sanitize_utf8(e.get<std::string>());
   j["asyncio_imported"] = snap.asyncio && snap.asyncio->imported;
-  j["tasks"] = tasks;
   j["loops"] = loops;
   j["edges"] = edges;
   j["cycles"] = cycles;
   j["errors"] = errors;
-  out << j.dump(2) << '\n';
+  // Streamed one task per line: 10 000 tasks in one nlohmann tree cost more
+  // than reading them.
+  std::string head = j.dump();
+  head.pop_back();  // the closing brace
+  out << head << ",\"tasks\":[";
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    out << (i ? ",\n" : "\n") << tasks[i];
+  }
+  out << "\n]}\n";
 }
 
 }  // namespace corostack

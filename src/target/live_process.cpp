@@ -21,6 +21,8 @@ namespace {
 constexpr uint64_t kPage = 4096;
 // Reads larger than this go straight to the process, not through the cache.
 constexpr size_t kMaxCachedRead = 64 * 1024;
+constexpr size_t kPagesPerFill = 4;   // pages read per cache miss
+constexpr size_t kPagesPerSlab = 64;  // pages per cache allocation
 // The x86-64 ABI lets leaf functions use 128 bytes below the stack pointer.
 constexpr uint64_t kRedZone = 128;
 
@@ -175,6 +177,47 @@ ReadResult LiveProcess::read_uncached(RemoteAddr addr, std::span<std::byte> out)
   return read_proc_mem(addr, out);
 }
 
+void LiveProcess::clear_cache() const {
+  cache_.clear();
+  slabs_.clear();
+  slab_free_pages_ = 0;
+  last_page_ = 1;
+  last_data_ = nullptr;
+}
+
+const std::byte* LiveProcess::cached_page(uint64_t page) const {
+  if (page == last_page_) return last_data_;
+  if (auto it = cache_.find(page); it != cache_.end()) {
+    last_page_ = page;
+    last_data_ = it->second;
+    return it->second;
+  }
+  if (slab_free_pages_ < kPagesPerFill) {
+    // Not zero-filled: every byte used is read from the target first.
+    slabs_.push_back(std::unique_ptr<std::byte[]>(new std::byte[kPagesPerSlab * kPage]));
+    slab_free_pages_ = kPagesPerSlab;
+  }
+  std::byte* base = slabs_.back().get() + (kPagesPerSlab - slab_free_pages_) * kPage;
+  // The aligned block of kPagesPerFill pages around `page`, in one read; the
+  // pages read in full are kept (a block may run into an unmapped page).
+  uint64_t block = align_down(page, kPage * kPagesPerFill);
+  auto r = read_uncached(RemoteAddr(block), std::span<std::byte>(base, kPagesPerFill * kPage));
+  const std::byte* wanted = nullptr;
+  size_t used = 0;
+  for (size_t i = 0; i < kPagesPerFill && (i + 1) * kPage <= r.bytes; ++i) {
+    uint64_t p = block + i * kPage;
+    auto [it, fresh] = cache_.emplace(p, base + i * kPage);
+    if (p == page) wanted = it->second;
+    used = i + 1;
+  }
+  slab_free_pages_ -= used;
+  if (wanted) {
+    last_page_ = page;
+    last_data_ = wanted;
+  }
+  return wanted;
+}
+
 ReadResult LiveProcess::read(RemoteAddr addr, std::span<std::byte> out) const {
   if (out.size() > kMaxCachedRead) return read_uncached(addr, out);
   size_t done = 0;
@@ -182,22 +225,16 @@ ReadResult LiveProcess::read(RemoteAddr addr, std::span<std::byte> out) const {
     auto a = checked_add(addr.value(), done);
     if (!a) return {done, ErrorKind::kUnreadable};
     uint64_t page = align_down(*a, kPage);
-    auto& slot = cache_[page];
-    if (!slot) {
-      auto buf = std::make_shared<std::vector<std::byte>>(kPage);
-      auto r = read_uncached(RemoteAddr(page), *buf);
-      if (r.bytes != kPage) {
-        cache_.erase(page);
-        // Part of the page may still be readable (a mapping ending mid-page is
-        // impossible, but a page may vanish); read the rest directly.
-        auto rest = read_uncached(RemoteAddr(*a), out.subspan(done));
-        return {done + rest.bytes, rest.error};
-      }
-      slot = std::move(buf);
+    const std::byte* data = cached_page(page);
+    if (!data) {
+      // Part of the page may still be readable (a mapping ending mid-page is
+      // impossible, but a page may vanish); read the rest directly.
+      auto rest = read_uncached(RemoteAddr(*a), out.subspan(done));
+      return {done + rest.bytes, rest.error};
     }
     size_t in_page = static_cast<size_t>(*a - page);
     size_t n = std::min<size_t>(kPage - in_page, out.size() - done);
-    std::memcpy(out.data() + done, slot->data() + in_page, n);
+    std::memcpy(out.data() + done, data + in_page, n);
     done += n;
   }
   return {done, ErrorKind::kUnreadable};
