@@ -30,7 +30,7 @@ std::array<int, 3> resume_opcodes(int minor) {
 
 constexpr int kYieldFrom = 72;  // <=3.10
 
-// Element i of the value stack below `top`, i.e. top[-1].
+// The value-stack slot just below `top` (top[-1]), when it holds an object.
 std::optional<RemoteAddr> peek(const RemoteObjects& ro, RemoteAddr top) {
   if (top.value() < 8) return std::nullopt;
   auto v = ro.word(RemoteAddr(top.value() - 8));
