@@ -1,4 +1,4 @@
-#!/ usr / bin / env python3
+#!/usr/bin/env python3
 """Benchmark `corostack tasks` on a process with many suspended asyncio tasks.
 
 Starts tests/targets/python/py_asyncio.py --many N (N sleeping tasks plus the

@@ -40,6 +40,10 @@ class DumpCommand final : public Command {
                    "Python targets: arguments and local variables of each Python frame "
                    "(bounded reprs)");
     cmd_->add_flag("--no-python", no_python_, "Native frames only, even for a Python process");
+    cmd_->add_flag("--async", async_,
+                   "Python targets: after each thread, the asyncio loop it runs, the task "
+                   "running on it and its suspended tasks counted by what they wait on; then "
+                   "coroutines never awaited (see `corostack tasks` for every task)");
   }
 
   bool selected() const { return cmd_->parsed(); }
@@ -53,6 +57,7 @@ class DumpCommand final : public Command {
     opts.python = !no_python_;
     opts.merge_native = native_;
     opts.walk.locals = locals_;
+    opts.asyncio = async_ && !no_python_;
     auto snap = take_snapshot(**target, opts);
     if (!snap) return report_error(snap.error());
     snap->core_path = target_.core;
@@ -89,6 +94,7 @@ class DumpCommand final : public Command {
   bool native_ = false;
   bool locals_ = false;
   bool no_python_ = false;
+  bool async_ = false;
 };
 
 }  // namespace

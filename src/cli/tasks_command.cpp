@@ -30,6 +30,9 @@ class TasksCommand final : public Command {
                    "Print the await tree (tasks under the coroutine that awaits "
                    "them)");
     cmd_->add_flag("--json", json_, "Print JSON (schema: docs/json-schema.md)");
+    cmd_->add_flag("--no-unawaited", no_unawaited_,
+                   "Do not search the GC's object lists for coroutines that were never "
+                   "awaited (the search visits every tracked object, inside the pause)");
   }
 
   int run() override {
@@ -38,6 +41,7 @@ class TasksCommand final : public Command {
     SnapshotOptions opts;
     opts.native_fallback = false;
     opts.asyncio = true;
+    opts.async_walk.find_unawaited = !no_unawaited_;
     auto snap = take_snapshot(**target, opts);
     if (!snap) return report_error(snap.error());
     snap->core_path = target_.core;
@@ -60,9 +64,12 @@ class TasksCommand final : public Command {
         std::cerr << "ERROR: await-graph contains cycles - cannot print a tree!\n\n";
         for (const std::string& c : describe_cycles(*snap)) std::cerr << c << '\n';
         rc = kExitPartial;
+      } else {
+        render_unawaited(*snap, std::cout);
       }
     } else {
       render_tasks_table(*snap, std::cout);
+      render_unawaited(*snap, std::cout);
     }
     std::cout.flush();
     for (const std::string& e : s.errors)
@@ -79,6 +86,7 @@ class TasksCommand final : public Command {
   TargetOptions target_;
   bool tree_ = false;
   bool json_ = false;
+  bool no_unawaited_ = false;
 };
 
 }  // namespace

@@ -69,6 +69,7 @@ class AsyncWalker {
   void link_tasks();
   void callback_edges(size_t child, RemoteAddr callback);
   void find_cycles();
+  void find_unawaited();
 
   bool is_none(RemoteAddr obj) { return has_type(ro_, obj, "NoneType"); }
   bool has_base(RemoteAddr obj, std::string_view name);
@@ -93,18 +94,29 @@ class AsyncWalker {
 };
 
 AsyncioState AsyncWalker::run() {
-  auto globals = module_globals(ro_, rt_.interp_head, "asyncio.tasks");
-  if (!globals) return std::move(out_);
-  out_.imported = true;
-  collect(*globals);
-  for (AsyncTask& t : out_.tasks) read_task(t);
-  read_loops(*globals);
-  for (AsyncTask& t : out_.tasks) {
-    if (!t.running) read_stack(coro_[t.address], t);
+  if (auto globals = module_globals(ro_, rt_.interp_head, "asyncio.tasks")) {
+    out_.imported = true;
+    collect(*globals);
+    for (AsyncTask& t : out_.tasks) read_task(t);
+    read_loops(*globals);
+    for (AsyncTask& t : out_.tasks) {
+      if (!t.running) read_stack(coro_[t.address], t);
+    }
+    link_tasks();
+    find_cycles();
   }
-  link_tasks();
-  find_cycles();
+  if (opt_.find_unawaited) find_unawaited();
   return std::move(out_);
+}
+
+void AsyncWalker::find_unawaited() {
+  std::unordered_set<RemoteAddr> owned;
+  for (const auto& [task, coro] : coro_) owned.insert(coro);
+  auto scan =
+      find_unawaited_coroutines(ro_, rt_, frames_, owned, opt_.max_gc_objects, opt_.max_unawaited);
+  out_.unawaited = std::move(scan.coroutines);
+  out_.gc_objects_scanned = scan.objects_scanned;
+  for (std::string& e : scan.errors) out_.errors.push_back("unawaited coroutines: " + e);
 }
 
 // The registry: WeakSets (their .data: a set of weakref.ref) and plain sets.

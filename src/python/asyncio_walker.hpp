@@ -27,6 +27,7 @@
 #include "python/python_frame.hpp"
 #include "python/python_locator.hpp"
 #include "python/python_walker.hpp"
+#include "python/unawaited_coroutines.hpp"
 #include "target/memory_reader.hpp"
 
 namespace corostack::python {
@@ -67,6 +68,10 @@ struct AsyncLoop {
 struct AsyncioState {
   bool imported = false;  // asyncio.tasks is in sys.modules
   std::vector<AsyncTask> tasks;
+  // Coroutines created but never awaited nor wrapped in a task (found in the
+  // GC's lists, with or without asyncio), and how many objects were searched.
+  std::vector<UnawaitedCoroutine> unawaited;
+  size_t gc_objects_scanned = 0;
   std::vector<AsyncEdge> edges;
   std::vector<AsyncLoop> loops;
   std::vector<std::vector<size_t>> cycles;  // each: task indices, first repeated implicitly
@@ -78,6 +83,9 @@ struct AsyncWalkOptions {
   size_t max_tasks = 200000;
   size_t max_stack = 256;  // coroutine frames per task
   size_t max_callbacks = 64;
+  bool find_unawaited = true;       // search the GC's lists for never-awaited coroutines
+  size_t max_gc_objects = 4000000;  // objects visited in that search
+  size_t max_unawaited = 10000;     // coroutines reported
 };
 
 // `threads` is the thread walk of the same pause: running tasks take their

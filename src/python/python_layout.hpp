@@ -30,19 +30,28 @@ struct PythonLayout {
   FieldLoc runtime_gil;                // ceval.gil: embedded _gil_runtime_state (3.7-3.11)
   FieldLoc runtime_debug_offsets;      // _Py_DebugOffsets, cookie "xdebugpy" (3.13+)
   FieldLoc runtime_gc_collecting;      // gc.collecting: nonzero during a collection (3.7-3.8)
+  FieldLoc runtime_gc_generations;     // gc.generations[]: the GC's object lists (3.7-3.8)
+  FieldLoc runtime_gc_permanent;       // gc.permanent_generation (3.7-3.8)
 
   // struct _gil_runtime_state (3.7+)
   FieldLoc gil_locked;       // nonzero while someone holds the GIL
   FieldLoc gil_last_holder;  // PyThreadState* that took it last
 
   // PyInterpreterState
-  FieldLoc interp_next;           // next interpreter
-  FieldLoc interp_id;             // interpreter id (3.7+)
-  FieldLoc interp_threads_head;   // tstate_head (<=3.10) / threads.head (3.11+)
-  FieldLoc interp_modules;        // sys.modules: modules (<=3.11) / imports.modules (3.12+)
-  FieldLoc interp_sysdict;        // sys.__dict__
-  FieldLoc interp_ceval_gil;      // ceval.gil: _gil_runtime_state* (3.12+, per interpreter)
-  FieldLoc interp_gc_collecting;  // gc.collecting: nonzero during a collection (3.9+)
+  FieldLoc interp_next;            // next interpreter
+  FieldLoc interp_id;              // interpreter id (3.7+)
+  FieldLoc interp_threads_head;    // tstate_head (<=3.10) / threads.head (3.11+)
+  FieldLoc interp_modules;         // sys.modules: modules (<=3.11) / imports.modules (3.12+)
+  FieldLoc interp_sysdict;         // sys.__dict__
+  FieldLoc interp_ceval_gil;       // ceval.gil: _gil_runtime_state* (3.12+, per interpreter)
+  FieldLoc interp_gc_collecting;   // gc.collecting: nonzero during a collection (3.9+)
+  FieldLoc interp_gc_generations;  // gc.generations[]: the GC's object lists (3.9+)
+  FieldLoc interp_gc_permanent;    // gc.permanent_generation (3.9+)
+
+  // The cyclic GC's lists: every tracked container object sits in one
+  FieldLoc gcgen_head;   // gc_generation.head: the list head, a PyGC_Head
+  FieldLoc gchead;       // PyGC_Head: size only; the object follows its head
+  FieldLoc gchead_next;  // PyGC_Head._gc_next: next head; low bits are flags (3.8+)
 
   // PyThreadState
   FieldLoc tstate_next;           // next thread of the same interpreter
@@ -80,6 +89,7 @@ struct PythonLayout {
   FieldLoc gen_frame;        // gi_frame: PyFrameObject*, NULL once finished (<=3.10)
   FieldLoc gen_iframe;       // gi_iframe: the embedded _PyInterpreterFrame (3.11+)
   FieldLoc gen_frame_state;  // gi_frame_state: FRAME_CREATED .. FRAME_CLEARED (3.11+)
+  FieldLoc gen_qualname;     // gi_qualname: str, what __qualname__ returns
 
   // PyCodeObject
   FieldLoc code_argcount;         // co_argcount

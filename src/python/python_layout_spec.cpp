@@ -16,6 +16,8 @@ constexpr LayoutFieldSpec kSpec[] = {
     {F(runtime_gil), 7, 11, kMember, "_PyRuntimeState", "ceval.gil"},
     {F(runtime_debug_offsets), 13, kLast, kMember, "_PyRuntimeState", "debug_offsets"},
     {F(runtime_gc_collecting), 7, 8, kMember, "_PyRuntimeState", "gc.collecting"},
+    {F(runtime_gc_generations), 7, 8, kMember, "_PyRuntimeState", "gc.generations"},
+    {F(runtime_gc_permanent), 7, 8, kMember, "_PyRuntimeState", "gc.permanent_generation"},
 
     {F(gil_locked), 7, kLast, kMember, "_gil_runtime_state", "locked"},
     {F(gil_last_holder), 7, kLast, kMember, "_gil_runtime_state", "last_holder"},
@@ -29,6 +31,12 @@ constexpr LayoutFieldSpec kSpec[] = {
     {F(interp_sysdict), 6, kLast, kMember, "PyInterpreterState", "sysdict"},
     {F(interp_ceval_gil), 12, kLast, kMember, "PyInterpreterState", "ceval.gil"},
     {F(interp_gc_collecting), 9, kLast, kMember, "PyInterpreterState", "gc.collecting"},
+    {F(interp_gc_generations), 9, kLast, kMember, "PyInterpreterState", "gc.generations"},
+    {F(interp_gc_permanent), 9, kLast, kMember, "PyInterpreterState", "gc.permanent_generation"},
+
+    {F(gcgen_head), 6, kLast, kMember, "gc_generation", "head"},
+    {F(gchead), 6, kLast, kSizeof, "PyGC_Head", ""},
+    {F(gchead_next), 8, kLast, kMember, "PyGC_Head", "_gc_next"},
 
     {F(tstate_next), 6, kLast, kMember, "PyThreadState", "next"},
     {F(tstate_interp), 6, kLast, kMember, "PyThreadState", "interp"},
@@ -62,6 +70,7 @@ constexpr LayoutFieldSpec kSpec[] = {
     {F(gen_frame), 6, 10, kMember, "PyGenObject", "gi_frame"},
     {F(gen_iframe), 11, kLast, kMember, "PyGenObject", "gi_iframe"},
     {F(gen_frame_state), 11, kLast, kMember, "PyGenObject", "gi_frame_state"},
+    {F(gen_qualname), 6, kLast, kMember, "PyGenObject", "gi_qualname"},
 
     {F(code_argcount), 6, kLast, kMember, "PyCodeObject", "co_argcount"},
     {F(code_flags), 6, kLast, kMember, "PyCodeObject", "co_flags"},

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "base/escape.hpp"
+#include "render/async_summary.hpp"
 
 namespace corostack {
 namespace {
@@ -84,6 +85,37 @@ json thread_json(const ThreadSnapshot& t) {
   return j;
 }
 
+// `dump --async`: the loops a thread runs (ident 0: loops on no thread).
+json loops_json(const python::AsyncioState& s, uint64_t ident) {
+  json loops = json::array();
+  for (const LoopSummary& sum : summarize_loops(s, ident)) {
+    json by = json::array();
+    for (const auto& [what, n] : sum.by_awaitable)
+      by.push_back({{"awaitable", sanitize_utf8(what)}, {"count", n}});
+    json running = nullptr;
+    if (sum.running)
+      running = {{"id", hex(sum.running->address.value())},
+                 {"name", sanitize_utf8(sum.running->name)}};
+    loops.push_back({{"id", hex(sum.loop->address.value())},
+                     {"type", sanitize_utf8(sum.loop->type)},
+                     {"running_task", running},
+                     {"suspended", sum.suspended},
+                     {"finished", sum.finished},
+                     {"by_awaitable", by}});
+  }
+  return loops;
+}
+
+json unawaited_json(const python::AsyncioState& s) {
+  json out = json::array();
+  for (const python::UnawaitedCoroutine& c : s.unawaited)
+    out.push_back({{"id", hex(c.address.value())},
+                   {"qualname", sanitize_utf8(c.qualname)},
+                   {"file", sanitize_utf8(c.filename)},
+                   {"line", c.line > 0 ? json(c.line) : json(nullptr)}});
+  return out;
+}
+
 }  // namespace
 
 json snapshot_to_json(const ProcessSnapshot& snap) {
@@ -116,7 +148,18 @@ json snapshot_to_json(const ProcessSnapshot& snap) {
   }
   j["complete"] = snap.complete();
   j["threads"] = json::array();
-  for (const ThreadSnapshot& t : snap.threads) j["threads"].push_back(thread_json(t));
+  for (const ThreadSnapshot& t : snap.threads) {
+    json tj = thread_json(t);
+    if (snap.asyncio) tj["asyncio"] = loops_json(*snap.asyncio, t.python ? t.python->thread_id : 0);
+    j["threads"].push_back(std::move(tj));
+  }
+  if (snap.asyncio) {
+    j["asyncio"] = {{"idle_loops", loops_json(*snap.asyncio, 0)},
+                    {"unawaited", unawaited_json(*snap.asyncio)},
+                    {"errors", json::array()}};
+    for (const std::string& e : snap.asyncio->errors)
+      j["asyncio"]["errors"].push_back(sanitize_utf8(e));
+  }
   j["warnings"] = json::array();
   for (const std::string& w : snap.warnings) j["warnings"].push_back(sanitize_utf8(w));
   return j;

@@ -80,6 +80,16 @@ void render_tasks_table(const ProcessSnapshot& snap, std::ostream& out) {
   }
 }
 
+void render_unawaited(const ProcessSnapshot& snap, std::ostream& out) {
+  if (!snap.asyncio || snap.asyncio->unawaited.empty()) return;
+  const auto& list = snap.asyncio->unawaited;
+  out << "\nCoroutines never awaited (" << list.size() << "):\n";
+  for (const python::UnawaitedCoroutine& c : list) {
+    out << "  " << pad(hex(c.address.value()), 16) << ' ' << text(c.qualname) << "  "
+        << text(c.filename) << ':' << c.line << '\n';
+  }
+}
+
 std::vector<std::string> describe_cycles(const ProcessSnapshot& snap) {
   std::vector<std::string> lines;
   if (!snap.asyncio) return lines;
@@ -168,6 +178,7 @@ void render_tasks_json(const ProcessSnapshot& snap, std::ostream& out) {
   json edges = json::array();
   json cycles = json::array();
   json errors = json::array();
+  json unawaited = json::array();
   if (snap.asyncio) {
     const AsyncioState& s = *snap.asyncio;
     for (const AsyncTask& t : s.tasks) {
@@ -218,11 +229,18 @@ void render_tasks_json(const ProcessSnapshot& snap, std::ostream& out) {
       cycles.push_back(ids);
     }
     for (const std::string& e : s.errors) errors.push_back(sanitize_utf8(e));
+    for (const python::UnawaitedCoroutine& c : s.unawaited)
+      unawaited.push_back({{"id", hex(c.address.value())},
+                           {"qualname", sanitize_utf8(c.qualname)},
+                           {"file", sanitize_utf8(c.filename)},
+                           {"line", c.line > 0 ? json(c.line) : json(nullptr)}});
+    j["gc_objects_scanned"] = s.gc_objects_scanned;
   }
   j["asyncio_imported"] = snap.asyncio && snap.asyncio->imported;
   j["loops"] = loops;
   j["edges"] = edges;
   j["cycles"] = cycles;
+  j["unawaited"] = unawaited;
   j["errors"] = errors;
   // Streamed one task per line: 10 000 tasks in one nlohmann tree cost more
   // than reading them.

@@ -20,6 +20,9 @@ bool render_tasks_tree(const ProcessSnapshot& snap, std::ostream& out);
 // "cycle: A → B → A" lines, one per cycle (names, or ids for unnamed tasks).
 std::vector<std::string> describe_cycles(const ProcessSnapshot& snap);
 
+// "Coroutines never awaited (N):" and one line per coroutine; nothing if none.
+void render_unawaited(const ProcessSnapshot& snap, std::ostream& out);
+
 void render_tasks_json(const ProcessSnapshot& snap, std::ostream& out);
 
 }  // namespace corostack

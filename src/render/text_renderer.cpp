@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <sstream>
+
 #include "base/escape.hpp"
+#include "render/async_summary.hpp"
+#include "render/tasks_renderer.hpp"
 
 namespace corostack {
 namespace {
@@ -70,6 +74,39 @@ void render_frame(const Frame& f, size_t index, const Style& st, std::ostream& o
   out << line << '\n';
 }
 
+constexpr size_t kMaxAwaitableRows = 20;
+
+// `dump --async`: what each loop on this thread is doing.
+void render_loops(const python::AsyncioState& s, uint64_t ident, const char* indent,
+                  const Style& st, std::ostream& out) {
+  for (const LoopSummary& sum : summarize_loops(s, ident)) {
+    out << indent << st.bold() << "asyncio loop" << st.reset() << ' '
+        << escape_for_terminal(sum.loop->type) << fmt::format(" {:#x}", sum.loop->address.value())
+        << ": ";
+    if (sum.running) {
+      out << "running task \"" << escape_for_terminal(sum.running->name, 256) << '"'
+          << fmt::format(" ({:#x})", sum.running->address.value());
+    } else {
+      out << "no task running";
+    }
+    out << fmt::format("; {} task{} suspended", sum.suspended, sum.suspended == 1 ? "" : "s");
+    if (sum.finished) out << fmt::format(", {} finished", sum.finished);
+    out << (sum.by_awaitable.empty() ? "\n" : ", on:\n");
+    size_t shown = 0, rest = 0;
+    for (const auto& [what, n] : sum.by_awaitable) {
+      if (shown++ < kMaxAwaitableRows) {
+        out << indent << fmt::format("  {:>8}  ", n) << escape_for_terminal(what, 512) << '\n';
+      } else {
+        rest += n;
+      }
+    }
+    if (rest)
+      out << indent
+          << fmt::format("  {:>8}  ({} more kinds; `corostack tasks` lists them)\n", rest,
+                         sum.by_awaitable.size() - kMaxAwaitableRows);
+  }
+}
+
 }  // namespace
 
 void render_text(const ProcessSnapshot& snap, const TextOptions& options, std::ostream& out) {
@@ -107,6 +144,15 @@ void render_text(const ProcessSnapshot& snap, const TextOptions& options, std::o
     for (const Frame& f : t.frames) render_frame(f, index++, st, out);
     for (const std::string& e : t.errors)
       out << "    " << st.warn() << "!! " << escape_for_terminal(e) << st.reset() << '\n';
+    if (snap.asyncio && t.python) render_loops(*snap.asyncio, t.python->thread_id, "    ", st, out);
+  }
+  if (snap.asyncio) {
+    std::ostringstream idle;
+    render_loops(*snap.asyncio, 0, "  ", st, idle);
+    if (!idle.str().empty()) out << "\nEvent loops not running on any thread:\n" << idle.str();
+    for (const std::string& e : snap.asyncio->errors)
+      out << "  " << st.warn() << "!! asyncio: " << escape_for_terminal(e) << st.reset() << '\n';
+    render_unawaited(snap, out);
   }
 }
 

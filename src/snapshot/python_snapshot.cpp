@@ -98,6 +98,8 @@ Result<ProcessSnapshot> take_snapshot(Target& target, const SnapshotOptions& opt
   python::PyProcess py;
   std::optional<python::AsyncioState> tasks;
   CaptureOptions co = options.native.capture;
+  // The task graph reads thousands of scattered pages: learn them first.
+  co.warm_up = options.asyncio;
   co.while_paused = [&](const MemoryReader& mem) {
     py = python::walk_python(mem, *runtime, options.walk);
     // The task graph changes whenever the loop runs: read it in the same pause.

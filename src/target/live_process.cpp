@@ -192,6 +192,7 @@ const std::byte* LiveProcess::cached_page(uint64_t page) const {
     last_data_ = it->second;
     return it->second;
   }
+  if (frozen_) ++frozen_misses_;
   if (slab_free_pages_ < kPagesPerFill) {
     // Not zero-filled: every byte used is read from the target first.
     slabs_.push_back(std::unique_ptr<std::byte[]>(new std::byte[kPagesPerSlab * kPage]));
@@ -199,9 +200,14 @@ const std::byte* LiveProcess::cached_page(uint64_t page) const {
   }
   std::byte* base = slabs_.back().get() + (kPagesPerSlab - slab_free_pages_) * kPage;
   // The aligned block of kPagesPerFill pages around `page`, in one read; the
-  // pages read in full are kept (a block may run into an unmapped page).
+  // pages read in full are kept. A block that starts in an unmapped page
+  // (the gap before a mapping) reads nothing: then read from `page` on.
   uint64_t block = align_down(page, kPage * kPagesPerFill);
   auto r = read_uncached(RemoteAddr(block), std::span<std::byte>(base, kPagesPerFill * kPage));
+  if (r.bytes < page - block + kPage && page != block) {
+    block = page;
+    r = read_uncached(RemoteAddr(block), std::span<std::byte>(base, kPagesPerFill * kPage));
+  }
   const std::byte* wanted = nullptr;
   size_t used = 0;
   for (size_t i = 0; i < kPagesPerFill && (i + 1) * kPage <= r.bytes; ++i) {
@@ -216,6 +222,55 @@ const std::byte* LiveProcess::cached_page(uint64_t page) const {
     last_data_ = wanted;
   }
   return wanted;
+}
+
+void LiveProcess::refresh_cache() const {
+  std::vector<std::pair<uint64_t, std::byte*>> pages;
+  pages.reserve(cache_.size());
+  for (const auto& [page, data] : cache_) pages.emplace_back(page, const_cast<std::byte*>(data));
+  std::sort(pages.begin(), pages.end());
+  std::vector<uint64_t> lost;
+  // Runs of pages adjacent both in the target and in our slabs are one iovec
+  // pair; IOV_MAX pairs per call.
+  constexpr size_t kMaxIov = 1024;
+  std::vector<iovec> local, remote;
+  std::vector<std::pair<size_t, size_t>> runs;  // [first, last) indices into pages
+  auto flush = [&] {
+    if (runs.empty()) return;
+    size_t want = 0;
+    for (const iovec& v : local) want += v.iov_len;
+    ssize_t n = vm_readv_works_ ? ::process_vm_readv(pid_, local.data(), local.size(),
+                                                     remote.data(), remote.size(), 0)
+                                : -1;
+    if (n < 0 || static_cast<size_t>(n) != want) {
+      // Some page went away (or the call is unavailable): page by page.
+      for (auto [first, last] : runs) {
+        for (size_t i = first; i < last; ++i) {
+          auto r = read_uncached(RemoteAddr(pages[i].first),
+                                 std::span<std::byte>(pages[i].second, kPage));
+          if (r.bytes != kPage) lost.push_back(pages[i].first);
+        }
+      }
+    }
+    local.clear();
+    remote.clear();
+    runs.clear();
+  };
+  for (size_t i = 0; i < pages.size();) {
+    size_t j = i + 1;
+    while (j < pages.size() && pages[j].first == pages[j - 1].first + kPage &&
+           pages[j].second == pages[j - 1].second + kPage)
+      ++j;
+    local.push_back({pages[i].second, (j - i) * kPage});
+    remote.push_back({reinterpret_cast<void*>(pages[i].first), (j - i) * kPage});
+    runs.emplace_back(i, j);
+    if (local.size() == kMaxIov) flush();
+    i = j;
+  }
+  flush();
+  for (uint64_t page : lost) cache_.erase(page);
+  last_page_ = 1;
+  last_data_ = nullptr;
 }
 
 ReadResult LiveProcess::read(RemoteAddr addr, std::span<std::byte> out) const {
@@ -242,7 +297,6 @@ ReadResult LiveProcess::read(RemoteAddr addr, std::span<std::byte> out) const {
 
 Result<Capture> LiveProcess::capture(const CaptureOptions& options) {
   clear_cache();
-  Capture cap;
   // Names and scheduler states are read before the pause: the state that
   // matters is the one the thread was in, not "traced".
   auto tids = list_tasks(pid_);
@@ -252,8 +306,51 @@ Result<Capture> LiveProcess::capture(const CaptureOptions& options) {
     if (auto st = read_proc_stat(pid_, tid)) before[tid] = *st;
   }
 
+  Result<Capture> cap = make_error(ErrorKind::kIo, "no capture");
+  if (options.warm_up && options.while_paused) {
+    // Walk once while the target runs, to learn the pages the walk reads;
+    // copy them in the pause; walk the copies after resuming.
+    options.while_paused(*this);
+    cap = pause_once(options, WalkMode::kAfterResume);
+    if (cap && frozen_misses_ > 0) {
+      // The walk needed pages the warm-up had not read: the target changed
+      // in between. Walk inside a second pause instead, on fresh copies.
+      uint64_t first_pause = cap->pause_ns;
+      cap = pause_once(options, WalkMode::kInPause);
+      if (cap) cap->pause_ns += first_pause;
+    }
+  } else {
+    cap = pause_once(options, WalkMode::kInPause);
+  }
+  if (!cap) {
+    clear_cache();
+    return cap.error();
+  }
+  for (ThreadState& ts : cap->threads) {
+    auto it = before.find(ts.tid);
+    if (it != before.end()) {
+      ts.name = it->second.comm;
+      ts.state = it->second.state;
+    } else if (auto st = read_proc_stat(pid_, ts.tid)) {
+      ts.name = st->comm;
+      ts.state = st->state;
+    }
+  }
+  std::sort(cap->threads.begin(), cap->threads.end(),
+            [this](const ThreadState& a, const ThreadState& b) {
+              if ((a.tid == pid_) != (b.tid == pid_)) return a.tid == pid_;
+              return a.tid < b.tid;
+            });
+  clear_cache();
+  return cap;
+}
+
+Result<Capture> LiveProcess::pause_once(const CaptureOptions& options, WalkMode mode) {
+  Capture cap;
   auto guard = PauseGuard::pause(pid_, stop_deadline_);
   if (!guard) return guard.error();
+  // Pages cached before the pause (a warm-up walk) are stale: copy them again.
+  if (!cache_.empty()) refresh_cache();
 
   // Inside the pause: registers, then every stack top in one batch.
   for (const PausedThread& pt : (*guard)->threads()) {
@@ -284,27 +381,19 @@ Result<Capture> LiveProcess::capture(const CaptureOptions& options) {
     region.bytes.resize(r.bytes);
     if (!region.bytes.empty()) cap.regions.push_back(std::move(region));
   }
-  if (options.while_paused) options.while_paused(*this);
+  if (mode == WalkMode::kInPause && options.while_paused) options.while_paused(*this);
   hold_pause_for_tests();
   (*guard)->resume();
   cap.pause_ns = (*guard)->paused_ns();
-
-  for (ThreadState& ts : cap.threads) {
-    auto it = before.find(ts.tid);
-    if (it != before.end()) {
-      ts.name = it->second.comm;
-      ts.state = it->second.state;
-    } else if (auto st = read_proc_stat(pid_, ts.tid)) {
-      ts.name = st->comm;
-      ts.state = st->state;
-    }
+  if (mode == WalkMode::kAfterResume && options.while_paused) {
+    // The cache now is the pause's copy; a page outside it would be read from
+    // the running target, so each such read is counted and the caller
+    // discards this walk.
+    frozen_misses_ = 0;
+    frozen_ = true;
+    options.while_paused(*this);
+    frozen_ = false;
   }
-  std::sort(cap.threads.begin(), cap.threads.end(),
-            [this](const ThreadState& a, const ThreadState& b) {
-              if ((a.tid == pid_) != (b.tid == pid_)) return a.tid == pid_;
-              return a.tid < b.tid;
-            });
-  clear_cache();
   return cap;
 }
 

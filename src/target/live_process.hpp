@@ -38,6 +38,10 @@ class LiveProcess final : public Target {
  private:
   explicit LiveProcess(pid_t pid) : pid_(pid) {}
   ReadResult read_uncached(RemoteAddr addr, std::span<std::byte> out) const;
+  // One pause: registers, stack tops, and the while_paused walk either inside
+  // it or, on the pause's copy of the cached pages, right after it.
+  enum class WalkMode { kInPause, kAfterResume };
+  Result<Capture> pause_once(const CaptureOptions& options, WalkMode mode);
   ReadResult read_proc_mem(RemoteAddr addr, std::span<std::byte> out) const;
 
   pid_t pid_;
@@ -50,11 +54,17 @@ class LiveProcess final : public Target {
   // 64 pages, filled 4 pages per read: heap objects that point at each other
   // are usually close, and one process_vm_readv per page dominated).
   const std::byte* cached_page(uint64_t page) const;
+  // Re-reads every cached page in place, batched; drops pages that can no
+  // longer be read. For the pause after a warm-up walk.
+  void refresh_cache() const;
   mutable std::unordered_map<uint64_t, const std::byte*> cache_;
   mutable std::vector<std::unique_ptr<std::byte[]>> slabs_;
   mutable size_t slab_free_pages_ = 0;
   mutable uint64_t last_page_ = 1;  // not page-aligned: matches nothing
   mutable const std::byte* last_data_ = nullptr;
+  // While walking the pause's copy after resuming: reads the copy lacks.
+  mutable bool frozen_ = false;
+  mutable size_t frozen_misses_ = 0;
 
  public:
   ~LiveProcess() override;

@@ -48,6 +48,14 @@ struct CaptureOptions {
   // the program mutates, like Python's frame lists. Keep it short: it runs
   // inside the pause.
   std::function<void(const MemoryReader&)> while_paused;
+  // Live targets: run while_paused once before the pause, to learn which
+  // pages it reads; the pause copies those pages in a few batched calls and
+  // ends; while_paused then runs again on that copy. If it needs a page the
+  // copy lacks (the target changed in between), a second pause runs it
+  // inside, as without warm_up. Trades two extra walks outside the pause for
+  // a pause as short as the copy, when the walk reads thousands of scattered
+  // pages (asyncio tasks). Each run overwrites what the previous one stored.
+  bool warm_up = false;
 };
 
 struct Capture {

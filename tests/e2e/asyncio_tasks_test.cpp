@@ -164,6 +164,76 @@ void check_tasks(const AsyncTruth& truth, const JsonRun& run) {
       EXPECT_TRUE(got->at("current_task").is_null());
     }
   }
+
+  // Coroutines never awaited: exactly the ones the target left unscheduled
+  // (its tasks' coroutines, started or not, are not among them).
+  std::set<std::pair<std::string, std::string>> want_unawaited, got_unawaited;
+  for (const AsyncTruthCoroutine& c : truth.unawaited)
+    want_unawaited.emplace(hex(c.id), c.qualname);
+  for (const json& c : j.at("unawaited")) {
+    got_unawaited.emplace(c.at("id"), c.at("qualname"));
+    EXPECT_EQ(c.at("file"), PY_ASYNCIO_SCRIPT);
+  }
+  EXPECT_EQ(got_unawaited, want_unawaited);
+  EXPECT_GT(j.at("gc_objects_scanned").get<uint64_t>(), truth.tasks.size());
+}
+
+// `dump --async --json`: each loop under the thread that runs it, with its
+// running task and its suspended tasks counted by (innermost coroutine, Task
+// or a future), as the truth's stacks and awaited objects say.
+void check_dump_async(const AsyncTruth& truth, const JsonRun& run) {
+  ASSERT_FALSE(run.json.is_discarded()) << run.parse_error << run.cmd.describe();
+  EXPECT_EQ(run.cmd.exit_code, 0) << run.cmd.describe();
+  const json& j = run.json;
+  EXPECT_TRUE(j.at("asyncio").at("errors").empty()) << j.at("asyncio").dump();
+  using Key = std::pair<std::string, std::string>;  // (innermost function, "Task" or "future")
+  for (const AsyncTruthLoop& l : truth.loops) {
+    SCOPED_TRACE("loop " + l.name);
+    std::map<Key, size_t> want;
+    size_t finished = 0;
+    for (const AsyncTruthTask& t : truth.tasks) {
+      if (t.loop != l.name || t.running) continue;
+      if (t.state != "pending") {
+        ++finished;
+        continue;
+      }
+      ASSERT_FALSE(t.stack.empty()) << t.name;
+      ++want[{expected_function(t.stack.front()), t.awaits_task ? "Task" : "future"}];
+    }
+    const json* got = nullptr;
+    for (const json& th : j.at("threads")) {
+      for (const json& loop : th.at("asyncio")) {
+        if (loop.at("id") != hex(l.id)) continue;
+        EXPECT_EQ(th.at("python").at("thread_id"), l.thread_ident);
+        got = &loop;
+      }
+    }
+    ASSERT_NE(got, nullptr) << "loop not under its thread";
+    if (l.current_task) {
+      ASSERT_FALSE(got->at("running_task").is_null());
+      EXPECT_EQ(got->at("running_task").at("name"), *l.current_task);
+    } else {
+      EXPECT_TRUE(got->at("running_task").is_null());
+    }
+    EXPECT_EQ(got->at("finished"), finished);
+    std::map<Key, size_t> have;
+    size_t total = 0;
+    for (const json& row : got->at("by_awaitable")) {
+      std::string what = row.at("awaitable");
+      auto arrow = what.find(" \u2192 ");
+      ASSERT_NE(arrow, std::string::npos) << what;
+      std::string awaited = what.substr(arrow + std::string(" \u2192 ").size());
+      have[{what.substr(0, arrow), awaited == "Task" ? "Task" : "future"}] +=
+          row.at("count").get<size_t>();
+      total += row.at("count").get<size_t>();
+    }
+    EXPECT_EQ(got->at("suspended"), total);
+    EXPECT_EQ(have, want);
+  }
+  std::set<std::string> want_unawaited, got_unawaited;
+  for (const AsyncTruthCoroutine& c : truth.unawaited) want_unawaited.insert(hex(c.id));
+  for (const json& c : j.at("asyncio").at("unawaited")) got_unawaited.insert(c.at("id"));
+  EXPECT_EQ(got_unawaited, want_unawaited);
 }
 
 // In the tree each task hangs under its awaiter: the nearest task above it.
@@ -175,6 +245,7 @@ void check_tree(const AsyncTruth& truth, const CommandResult& tree) {
   std::string line;
   size_t task_lines = 0;
   while (std::getline(lines, line)) {
+    if (line.empty()) break;  // the tree ends; the never-awaited coroutines follow
     size_t depth = 0;
     // Each level of indentation is 4 columns: "│   " (6 bytes) or "    ".
     size_t pos = 0;
@@ -209,6 +280,13 @@ void check_tree(const AsyncTruth& truth, const CommandResult& tree) {
   std::map<std::string, std::string> want;
   for (const AsyncTruthEdge& e : truth.edges) want[e.child] = e.parent;
   EXPECT_EQ(parent_of, want) << tree.out;
+  // Then the never-awaited coroutines, by id and name.
+  EXPECT_NE(
+      tree.out.find("Coroutines never awaited (" + std::to_string(truth.unawaited.size()) + "):"),
+      std::string::npos)
+      << tree.out;
+  for (const AsyncTruthCoroutine& c : truth.unawaited)
+    EXPECT_NE(tree.out.find(hex(c.id) + "   " + c.qualname), std::string::npos) << tree.out;
 }
 
 class AsyncioTasksTest : public testing::TestWithParam<PythonInterpreter> {
@@ -238,6 +316,7 @@ TEST_P(AsyncioTasksTest, LiveAndCoreMatchTruth) {
   {
     SCOPED_TRACE("live");
     check_tasks(truth, run_corostack_json({"tasks", "-p", pid, "--json"}));
+    check_dump_async(truth, run_corostack_json({"dump", "--async", "-p", pid, "--json"}));
   }
   CommandResult table = run_corostack({"tasks", "-p", pid});
   EXPECT_EQ(table.exit_code, 0) << table.describe();
@@ -257,7 +336,13 @@ TEST_P(AsyncioTasksTest, LiveAndCoreMatchTruth) {
   {
     SCOPED_TRACE("core");
     check_tasks(truth, run_corostack_json({"tasks", "--core", core.string(), "--json"}));
+    check_dump_async(truth,
+                     run_corostack_json({"dump", "--async", "--core", core.string(), "--json"}));
   }
+  CommandResult dump = run_corostack({"dump", "--async", "-p", pid});
+  EXPECT_EQ(dump.exit_code, 0) << dump.describe();
+  EXPECT_NE(dump.out.find("running task \"l2_blocker\""), std::string::npos) << dump.out;
+  EXPECT_NE(dump.out.find("Coroutines never awaited (2):"), std::string::npos) << dump.out;
 }
 
 TEST_P(AsyncioTasksTest, TreeMatchesTheBuiltGraph) {

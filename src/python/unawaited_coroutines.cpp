@@ -1,0 +1,59 @@
+#include "python/unawaited_coroutines.hpp"
+
+#include <fmt/format.h>
+
+#include "python/gc_objects.hpp"
+#include "python/generator_frames.hpp"
+
+namespace corostack::python {
+namespace {
+
+constexpr size_t kMaxNameCodePoints = 256;
+
+}  // namespace
+
+UnawaitedScan find_unawaited_coroutines(const RemoteObjects& ro, const PythonRuntime& runtime,
+                                        FrameDecoder& frames,
+                                        const std::unordered_set<RemoteAddr>& owned,
+                                        size_t max_objects, size_t max_reported) {
+  UnawaitedScan out;
+  const PythonLayout& l = ro.layout();
+  std::vector<RemoteAddr> found;
+  auto walk = for_each_gc_object(ro, runtime, max_objects, [&](RemoteAddr obj) {
+    auto type = ro.type_name_of(obj);
+    if (!type || *type != "coroutine" || owned.count(obj)) return true;
+    auto g = read_generator_frame(ro, obj, runtime.minor);
+    if (!g || g->status != GeneratorStatus::kNotStarted) return true;
+    found.push_back(obj);
+    return found.size() < max_reported;
+  });
+  out.objects_scanned = walk.visited;
+  out.errors = std::move(walk.errors);
+  if (walk.truncated) {
+    out.errors.push_back(found.size() >= max_reported
+                             ? fmt::format("more than {} unawaited coroutines", max_reported)
+                             : fmt::format("GC lists longer than {} objects: not all were "
+                                           "searched for unawaited coroutines",
+                                           max_objects));
+  }
+  for (RemoteAddr obj : found) {
+    UnawaitedCoroutine c;
+    c.address = obj;
+    if (auto q = ro.pointer_field(obj, l.gen_qualname)) {
+      if (auto s = ro.str_utf8(*q, kMaxNameCodePoints)) c.qualname = std::move(*s);
+    }
+    if (auto g = read_generator_frame(ro, obj, runtime.minor); g && !g->frame.is_null()) {
+      auto f = l.gen_frame.present() ? frames.frame_object(g->frame)
+                                     : frames.interpreter_frame(g->frame);
+      if (f) {
+        c.filename = f->filename;
+        c.line = f->line;
+        if (c.qualname.empty()) c.qualname = f->function;
+      }
+    }
+    out.coroutines.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace corostack::python
