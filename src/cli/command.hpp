@@ -15,5 +15,6 @@ class Command {
 std::unique_ptr<Command> make_dump_command(CLI::App& app);
 std::unique_ptr<Command> make_gcore_command(CLI::App& app);
 std::unique_ptr<Command> make_tasks_command(CLI::App& app);
+std::unique_ptr<Command> make_coro_command(CLI::App& app);
 
 }  // namespace corostack

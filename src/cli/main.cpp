@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   add(make_dump_command);
   add(make_gcore_command);
   add(make_tasks_command);
+  add(make_coro_command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -81,10 +81,9 @@ std::vector<SymbolFrame> Symbolizer::lookup(uint64_t pc, bool is_activation) {
   // inlined_subroutine is a frame whose caller's location is its call site.
   std::vector<SymbolFrame> frames;
   Dwarf_Addr bias = 0;
-  Dwarf_Die* cudie = dwfl_module_addrdie(mod, adj, &bias);
-  // libdw may hand back the nearest CU for a pc no CU covers (e.g. _start
-  // from crt1.o); its lines would be wrong, so insist the CU contains pc.
-  if (cudie && dwarf_haspc(cudie, adj - bias) <= 0) cudie = nullptr;
+  // Only a unit that contains pc: libdw may hand back the nearest one (e.g.
+  // for _start from crt1.o), or none at all for clang code (no aranges).
+  Dwarf_Die* cudie = units_.unit_at(mod, adj, &bias);
   if (cudie) {
     if (Dwarf_Line* line = dwarf_getsrc_die(cudie, adj - bias)) {
       int lineno = 0;

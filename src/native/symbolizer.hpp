@@ -11,6 +11,7 @@
 
 #include "native/dwfl_session.hpp"
 #include "native/scope_index.hpp"
+#include "native/unit_lookup.hpp"
 
 namespace corostack {
 
@@ -39,6 +40,7 @@ class Symbolizer {
   DwflSession& session_;
   bool use_dwarf_;
   ScopeIndex scope_index_;
+  UnitLookup units_;
   std::unordered_map<uint64_t, std::vector<SymbolFrame>> cache_;  // key: pc, low bit = activation
 };
 

@@ -43,6 +43,16 @@ json python_frame_json(const Frame& f) {
 
 json frame_json(const Frame& f) {
   if (f.kind == FrameKind::kPython) return python_frame_json(f);
+  if (f.kind == FrameKind::kAsync) {
+    json a;
+    a["kind"] = "async";
+    a["frame"] = hex(f.pc);  // the coroutine frame's address
+    a["function"] = f.function ? json(sanitize_utf8(*f.function)) : json(nullptr);
+    a["module"] = optional_string(f.module);
+    a["file"] = optional_string(f.file);
+    a["line"] = f.line > 0 ? json(f.line) : json(nullptr);
+    return a;
+  }
   json j;
   j["kind"] = "native";
   j["pc"] = hex(f.pc);

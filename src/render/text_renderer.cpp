@@ -59,8 +59,18 @@ void render_python_frame(const Frame& f, size_t index, const Style& st, std::ost
   }
 }
 
+void render_async_frame(const Frame& f, size_t index, const Style& st, std::ostream& out) {
+  std::string func = f.function ? escape_for_terminal(*f.function) : "??";
+  std::string line =
+      fmt::format("    #{:<3} {:<18} in {}{}{}", index, "[async]", st.func(), func, st.reset());
+  if (f.line > 0) line += fmt::format(" at {}:{}", escape_for_terminal(f.file), f.line);
+  line += fmt::format(" {}(frame {:#x}){}", st.dim(), f.pc, st.reset());
+  out << line << '\n';
+}
+
 void render_frame(const Frame& f, size_t index, const Style& st, std::ostream& out) {
   if (f.kind == FrameKind::kPython) return render_python_frame(f, index, st, out);
+  if (f.kind == FrameKind::kAsync) return render_async_frame(f, index, st, out);
   std::string where =
       f.inlined ? fmt::format("{:<18}", "[inlined]") : fmt::format("0x{:016x}", f.pc);
   std::string func = f.function ? escape_for_terminal(*f.function) : "??";

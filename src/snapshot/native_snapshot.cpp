@@ -1,5 +1,7 @@
 #include "snapshot/native_snapshot.hpp"
 
+#include "snapshot/coro_snapshot.hpp"
+
 #include "native/dwfl_session.hpp"
 #include "native/symbolizer.hpp"
 #include "native/unwinder.hpp"
@@ -110,6 +112,7 @@ Result<ProcessSnapshot> take_native_snapshot(Target& target, const NativeSnapsho
   CapturedMemory memory(target, std::move(capture->regions));
   add_native_frames(**session, target.pid(), *capture, memory, options,
                     std::vector<bool>(capture->threads.size(), true), snap.threads);
+  if (options.coroutine_chains) splice_coroutine_chains(target, **session, *capture, memory, snap);
   return snap;
 }
 

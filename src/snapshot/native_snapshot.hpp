@@ -14,6 +14,9 @@ namespace corostack {
 struct NativeSnapshotOptions {
   size_t max_frames = 256;
   bool source_lines = true;  // DWARF file:line and inlined frames
+  // Splice the suspended C++ coroutines awaiting a running one as [async]
+  // frames (only costs anything when a thread runs a coroutine).
+  bool coroutine_chains = true;
   CaptureOptions capture;
 };
 

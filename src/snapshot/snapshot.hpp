@@ -14,7 +14,9 @@
 
 namespace corostack {
 
-enum class FrameKind { kNative, kPython };
+// kAsync: a suspended C++ coroutine that awaits the running one, spliced
+// after the physical frame of the coroutine it resumes when that finishes.
+enum class FrameKind { kNative, kPython, kAsync };
 
 // A local variable of a Python frame, already rendered (bounded repr).
 struct Local {

@@ -15,6 +15,11 @@ target_compile_definitions(corostack_e2e_tests PRIVATE
   PY_ASYNCIO_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_asyncio.py")
 # Building the tests builds what they run.
 add_dependencies(corostack_e2e_tests corostack native_threads_O0 native_threads_O2 many_threads)
+# The coroutine targets (tests/targets/coro_targets.cmake): those built.
+target_compile_definitions(corostack_e2e_tests PRIVATE CORO_TARGETS_DIR="${CORO_TARGETS_DIR}")
+if(CORO_TARGETS)
+  add_dependencies(corostack_e2e_tests ${CORO_TARGETS})
+endif()
 gtest_discover_tests(corostack_e2e_tests DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES
   PROPERTIES LABELS e2e TIMEOUT 300)
 # In-process tests of library APIs against real targets (python_locator_test).
