@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "base/escape.hpp"
 
@@ -139,6 +140,13 @@ void render_coro_tree(const CoroSnapshot& snap, bool promise_values, std::ostrea
   }
 }
 
+// A JSON string: target bytes made valid UTF-8, then escaped.
+std::string jstr(const std::string& s) {
+  return nlohmann::json(sanitize_utf8(s)).dump();
+}
+
+// Streamed by hand, one frame per line: 100 000 frames as nlohmann trees
+// cost seconds and hundreds of MiB; this is a tenth of that.
 void render_coro_json(const CoroSnapshot& snap, std::ostream& out) {
   using nlohmann::json;
   const auto& s = snap.coro;
@@ -152,48 +160,68 @@ void render_coro_json(const CoroSnapshot& snap, std::ostream& out) {
                {"rejected", s.scan.rejected},
                {"unreadable_bytes", s.scan.unreadable}};
   j["coroutine_functions"] = s.coroutines_known;
-  json frames = json::array();
-  for (const CoroFrame& f : s.frames) {
-    json promise = {{"address", hex(f.promise.value())},
-                    {"type", sanitize_utf8(f.info->promise_type)},
-                    {"offset", f.info->promise_offset}};
-    if (!f.promise_values.empty()) {
-      json members = json::array();
-      for (const coro::PromiseValue& v : f.promise_values)
-        members.push_back({{"name", sanitize_utf8(v.name)}, {"value", sanitize_utf8(v.value)}});
-      promise["members"] = members;
-    }
-    frames.push_back({{"address", hex(f.address.value())},
-                      {"function", sanitize_utf8(f.info->name)},
-                      {"ramp", sanitize_utf8(f.info->ramp_linkage)},
-                      {"module", sanitize_utf8(snap.catalog->module_of(f.info))},
-                      {"state", coro::frame_state_name(f.state)},
-                      {"index", f.index ? json(*f.index) : json(nullptr)},
-                      {"file", f.file.empty() ? json(nullptr) : json(sanitize_utf8(f.file))},
-                      {"line", f.line > 0 ? json(f.line) : json(nullptr)},
-                      {"line_source", f.line_source == coro::LineSource::kNone
-                                          ? json(nullptr)
-                                          : json(coro::line_source_name(f.line_source))},
-                      {"thread", f.thread ? json(f.thread) : json(nullptr)},
-                      {"promise", promise},
-                      {"continuation", f.continuation ? json(hex(*f.continuation)) : json(nullptr)},
-                      {"continuation_kind", coro::continuation_kind_name(f.continuation_kind)}});
-  }
-  j["frames"] = frames;
-  json chains = json::array();
-  for (const auto& c : s.chains) {
-    json ids = json::array();
-    for (size_t i : c) ids.push_back(hex(s.frames[i].address.value()));
-    chains.push_back(ids);
-  }
-  j["chains"] = chains;
   json errors = json::array(), warnings = json::array();
   for (const std::string& e : s.errors) errors.push_back(sanitize_utf8(e));
   for (const std::string& w : s.warnings) warnings.push_back(sanitize_utf8(w));
   for (const std::string& w : snap.process.warnings) warnings.push_back(sanitize_utf8(w));
   j["errors"] = errors;
   j["warnings"] = warnings;
-  out << j.dump(1) << '\n';
+  std::string head = j.dump();
+  head.pop_back();  // the closing brace
+  out << head;
+
+  // Per coroutine function, the parts every frame of it shares.
+  std::unordered_map<const coro::CoroutineInfo*, std::string> shared;
+  fmt::memory_buffer buf;
+  out << ",\"frames\":[";
+  for (size_t i = 0; i < s.frames.size(); ++i) {
+    const CoroFrame& f = s.frames[i];
+    auto [it, fresh] = shared.try_emplace(f.info);
+    if (fresh) {
+      it->second = fmt::format("\"function\":{},\"ramp\":{},\"module\":{}", jstr(f.info->name),
+                               jstr(f.info->ramp_linkage), jstr(snap.catalog->module_of(f.info)));
+    }
+    buf.clear();
+    auto o = std::back_inserter(buf);
+    fmt::format_to(o, "{}\n{{\"address\":\"{:#x}\",{},\"state\":\"{}\",", i ? "," : "",
+                   f.address.value(), it->second, coro::frame_state_name(f.state));
+    if (f.index) {
+      fmt::format_to(o, "\"index\":{},", *f.index);
+    } else {
+      fmt::format_to(o, "\"index\":null,");
+    }
+    fmt::format_to(o, "\"file\":{},\"line\":{},\"line_source\":{},\"thread\":{},",
+                   f.file.empty() ? "null" : jstr(f.file),
+                   f.line > 0 ? std::to_string(f.line) : "null",
+                   f.line_source == coro::LineSource::kNone
+                       ? "null"
+                       : "\"" + std::string(coro::line_source_name(f.line_source)) + "\"",
+                   f.thread ? std::to_string(f.thread) : "null");
+    fmt::format_to(o, "\"promise\":{{\"address\":\"{:#x}\",\"type\":{},\"offset\":{}",
+                   f.promise.value(), jstr(f.info->promise_type), f.info->promise_offset);
+    if (!f.promise_values.empty()) {
+      fmt::format_to(o, ",\"members\":[");
+      for (size_t k = 0; k < f.promise_values.size(); ++k)
+        fmt::format_to(o, "{}{{\"name\":{},\"value\":{}}}", k ? "," : "",
+                       jstr(f.promise_values[k].name), jstr(f.promise_values[k].value));
+      fmt::format_to(o, "]");
+    }
+    fmt::format_to(o, "}},\"continuation\":{},\"continuation_kind\":\"{}\"}}",
+                   f.continuation ? fmt::format("\"{:#x}\"", *f.continuation) : "null",
+                   coro::continuation_kind_name(f.continuation_kind));
+    out.write(buf.data(), static_cast<std::streamsize>(buf.size()));
+  }
+  out << "\n],\"chains\":[";
+  for (size_t c = 0; c < s.chains.size(); ++c) {
+    buf.clear();
+    auto o = std::back_inserter(buf);
+    fmt::format_to(o, "{}\n[", c ? "," : "");
+    for (size_t k = 0; k < s.chains[c].size(); ++k)
+      fmt::format_to(o, "{}\"{:#x}\"", k ? "," : "", s.frames[s.chains[c][k]].address.value());
+    fmt::format_to(o, "]");
+    out.write(buf.data(), static_cast<std::streamsize>(buf.size()));
+  }
+  out << "\n]}\n";
 }
 
 }  // namespace corostack
