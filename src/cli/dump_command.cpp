@@ -40,6 +40,11 @@ class DumpCommand final : public Command {
                    "Python targets: arguments and local variables of each Python frame "
                    "(bounded reprs)");
     cmd_->add_flag("--no-python", no_python_, "Native frames only, even for a Python process");
+    cmd_->add_flag("--stop-all", stop_all_,
+                   "Also stop threads blocked in a system call. By default they are read "
+                   "without stopping them (from /proc/TID/syscall and their stack), since "
+                   "interrupting them makes epoll_wait, poll, select... return EINTR in the "
+                   "target; only running threads are stopped");
     cmd_->add_flag("--async", async_,
                    "Python targets: after each thread, the asyncio loop it runs, the task "
                    "running on it and its suspended tasks counted by what they wait on; then "
@@ -57,6 +62,7 @@ class DumpCommand final : public Command {
     opts.python = !no_python_;
     opts.merge_native = native_;
     opts.walk.locals = locals_;
+    opts.native.capture.stop_blocked_threads = stop_all_;
     opts.asyncio = async_ && !no_python_;
     auto snap = take_snapshot(**target, opts);
     if (!snap) return report_error(snap.error());
@@ -95,6 +101,7 @@ class DumpCommand final : public Command {
   bool locals_ = false;
   bool no_python_ = false;
   bool async_ = false;
+  bool stop_all_ = false;
 };
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "native/unwinder.hpp"
 
+#include "target/frame_pointer_guess.hpp"
+
 #include <dwarf.h>
 
 namespace corostack {
@@ -13,6 +15,8 @@ constexpr int kDwarfRegs = 17;
 struct ThreadSlot {
   size_t index;  // position in Context::slots
   const ThreadState* thread;
+  // Partial registers: rbp recovered from the stack for a second attempt.
+  std::optional<uint64_t> frame_pointer;
 };
 
 struct Context {
@@ -48,7 +52,22 @@ bool memory_read(Dwfl*, Dwarf_Addr addr, Dwarf_Word* result, void* dwfl_arg) {
 }
 
 bool set_initial_registers(Dwfl_Thread* thread, void* thread_arg) {
-  const X86_64Regs& r = static_cast<ThreadSlot*>(thread_arg)->thread->regs;
+  const ThreadSlot& slot = *static_cast<ThreadSlot*>(thread_arg);
+  const ThreadState& ts = *slot.thread;
+  const X86_64Regs& r = ts.regs;
+  if (ts.regs_partial) {
+    // A thread read without stopping it: only its stack and instruction
+    // pointers are known (from /proc/TID/syscall); the others stay undefined,
+    // so CFI that needs them ends the unwind instead of inventing frames.
+    Dwarf_Word sp = r.rsp;
+    if (!dwfl_thread_state_registers(thread, 7, 1, &sp)) return false;
+    if (slot.frame_pointer) {
+      Dwarf_Word bp = *slot.frame_pointer;
+      if (!dwfl_thread_state_registers(thread, 6, 1, &bp)) return false;
+    }
+    dwfl_thread_state_register_pc(thread, r.rip);
+    return true;
+  }
   Dwarf_Word dw[kDwarfRegs] = {r.rax, r.rdx, r.rcx, r.rbx, r.rsi, r.rdi, r.rbp, r.rsp, r.r8,
                                r.r9,  r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rip};
   if (!dwfl_thread_state_registers(thread, 0, kDwarfRegs, dw)) return false;
@@ -68,6 +87,7 @@ const Dwfl_Thread_Callbacks kThreadCallbacks = {
 struct WalkState {
   UnwoundThread* out;
   size_t max_frames;
+  std::vector<uint64_t> sps;  // stack pointer of each frame reached (0: unknown)
 };
 
 int on_frame(Dwfl_Frame* frame, void* arg) {
@@ -83,7 +103,20 @@ int on_frame(Dwfl_Frame* frame, void* arg) {
     return DWARF_CB_ABORT;
   }
   ws->out->frames.push_back(RawFrame{pc, activation});
+  Dwarf_Word sp = 0;
+  ws->sps.push_back(dwfl_frame_reg(frame, 7, &sp) == 0 ? sp : 0);
   return DWARF_CB_OK;
+}
+
+// Frames above the innermost are return addresses; one that does not follow
+// a call instruction came from a wrong register (see regs_partial).
+void cut_implausible(const MemoryReader& memory, UnwoundThread& ut) {
+  for (size_t i = 1; i < ut.frames.size(); ++i) {
+    if (ut.frames[i].is_activation || follows_call(memory, ut.frames[i].pc)) continue;
+    ut.frames.resize(i);
+    ut.truncated = false;
+    break;
+  }
 }
 
 }  // namespace
@@ -93,7 +126,7 @@ std::vector<UnwoundThread> unwind_threads(DwflSession& session, pid_t pid, const
                                           const UnwindOptions& options) {
   Context ctx{&memory, {}};
   for (const ThreadState& t : capture.threads) {
-    if (t.regs_valid) ctx.slots.push_back(ThreadSlot{ctx.slots.size(), &t});
+    if (t.regs_valid) ctx.slots.push_back(ThreadSlot{ctx.slots.size(), &t, std::nullopt});
   }
   std::vector<UnwoundThread> out;
   if (ctx.slots.empty()) return out;
@@ -106,11 +139,45 @@ std::vector<UnwoundThread> unwind_threads(DwflSession& session, pid_t pid, const
     }
     return out;
   }
-  for (const ThreadSlot& s : ctx.slots) {
+  for (ThreadSlot& s : ctx.slots) {
     UnwoundThread ut;
     ut.tid = s.thread->tid;
-    WalkState ws{&ut, options.max_frames};
+    WalkState ws{&ut, options.max_frames, {}};
     int rc = dwfl_getthread_frames(dwfl, ut.tid, on_frame, &ws);
+    if (s.thread->regs_partial) {
+      // A thread not stopped gives no rbp: libdwfl ends the walk (as if at
+      // the outermost frame) where CFI needs it, or follows a stale value.
+      // Cut at the first caller frame whose return address does not follow a
+      // call; recover rbp from the stack above the last good frame and walk
+      // again; keep the longer plausible walk.
+      cut_implausible(memory, ut);
+      uint64_t from =
+          ut.frames.empty() || ut.frames.size() > ws.sps.size() ? 0 : ws.sps[ut.frames.size() - 1];
+      if (!ut.truncated && from) {
+        // The function of the last good frame: pairs returning into it are
+        // its callees' stale frames.
+        uint64_t pc = ut.frames.back().pc - (ut.frames.back().is_activation ? 0 : 1);
+        GElf_Off off = 0;
+        GElf_Sym sym{};
+        Dwfl_Module* mod = dwfl_addrmodule(dwfl, pc);
+        bool known = mod && dwfl_module_addrinfo(mod, pc, &off, &sym, nullptr, nullptr, nullptr);
+        uint64_t fn_start = pc - off, fn_size = sym.st_size;
+        auto same = [&](uint64_t ret) { return known && fn_size && ret - 1 - fn_start < fn_size; };
+        auto bp = guess_frame_pointer(memory, from, same);
+        if (bp) {
+          s.frame_pointer = bp;
+          UnwoundThread again;
+          again.tid = ut.tid;
+          WalkState ws2{&again, options.max_frames, {}};
+          int rc2 = dwfl_getthread_frames(dwfl, ut.tid, on_frame, &ws2);
+          cut_implausible(memory, again);
+          if (again.frames.size() > ut.frames.size()) {
+            ut = std::move(again);
+            rc = rc2;
+          }
+        }
+      }
+    }
     if (rc != 0 && ut.error.empty() && !ut.truncated) {
       // libdwfl reports how the walk ended; an ordinary end of stack is rc 0.
       ut.error = std::string("unwind stopped: ") + dwfl_errmsg(-1);

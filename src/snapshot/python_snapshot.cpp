@@ -22,18 +22,36 @@ Frame python_frame(const python::PyFrame& pf) {
 
 // Which captured thread a Python thread state belongs to: the kernel TID
 // where the interpreter records it (3.11+), else its pthread_t, which on
-// x86-64 glibc is the thread pointer: the thread's fs_base register.
-std::optional<size_t> thread_index(const python::PyThread& pt, const Capture& cap) {
+// x86-64 glibc is the thread pointer: the thread's fs_base register. A thread
+// read without stopping it (regs_partial) has no fs_base: glibc allocates a
+// thread's stack and its struct pthread in one mapping, so the pthread_t
+// lies in the mapping holding its stack pointer; the main thread's does not
+// (it sits in the static TLS block), so it is the main thread's when it is
+// in no thread stack's mapping.
+std::optional<size_t> thread_index(const python::PyThread& pt, const Capture& cap,
+                                   const Target& target) {
   for (size_t i = 0; i < cap.threads.size(); ++i) {
     const ThreadState& ts = cap.threads[i];
     if (pt.native_tid > 0 && ts.tid == pt.native_tid) return i;
   }
+  if (pt.native_tid > 0 || pt.thread_id == 0) return std::nullopt;
   for (size_t i = 0; i < cap.threads.size(); ++i) {
     const ThreadState& ts = cap.threads[i];
-    if (pt.native_tid <= 0 && ts.regs_valid && pt.thread_id != 0 && ts.regs.fs_base == pt.thread_id)
-      return i;
+    if (ts.regs_valid && !ts.regs_partial && ts.regs.fs_base == pt.thread_id) return i;
   }
-  return std::nullopt;
+  std::optional<size_t> main;
+  bool in_a_stack = false;
+  for (size_t i = 0; i < cap.threads.size(); ++i) {
+    const ThreadState& ts = cap.threads[i];
+    if (!ts.regs_valid) continue;
+    const MemoryMap* m = find_map(target.maps(), RemoteAddr(ts.regs.rsp));
+    bool here = m && m->contains(RemoteAddr(pt.thread_id));
+    in_a_stack = in_a_stack || here;
+    if (!ts.regs_partial) continue;
+    if (here && ts.tid != target.pid()) return i;
+    if (ts.tid == target.pid()) main = i;
+  }
+  return in_a_stack ? std::nullopt : main;
 }
 
 }  // namespace
@@ -127,7 +145,7 @@ Result<ProcessSnapshot> take_snapshot(Target& target, const SnapshotOptions& opt
   // Python threads onto captured threads.
   std::vector<const python::PyThread*> by_thread(capture->threads.size(), nullptr);
   for (const python::PyThread& pt : py.threads) {
-    auto i = thread_index(pt, *capture);
+    auto i = thread_index(pt, *capture, target);
     if (!i) {
       if (!pt.frames.empty())
         snap.warnings.push_back("a Python thread (ident " + std::to_string(pt.thread_id) +

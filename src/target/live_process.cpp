@@ -10,10 +10,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <unordered_set>
 
 #include "base/checked.hpp"
 #include "target/pause_guard.hpp"
 #include "target/proc_fs.hpp"
+#include "target/proc_syscall.hpp"
 
 namespace corostack {
 namespace {
@@ -312,21 +314,34 @@ Result<Capture> LiveProcess::capture(const CaptureOptions& options) {
     if (auto st = read_proc_stat(pid_, tid)) before[tid] = *st;
   }
 
+  // One pause; if a thread left running moved meanwhile, again stopping all.
+  bool stop_all = options.stop_blocked_threads;
+  auto attempt = [&](WalkMode mode) {
+    frozen_torn_ = false;
+    auto c = pause_once(options, mode, stop_all);
+    if (c && frozen_torn_ && !stop_all) {
+      stop_all = true;
+      uint64_t first = c->pause_ns;
+      c = pause_once(options, mode, true);
+      if (c) c->pause_ns += first;
+    }
+    return c;
+  };
   Result<Capture> cap = make_error(ErrorKind::kIo, "no capture");
   if (options.warm_up && options.while_paused) {
     // Walk once while the target runs, to learn the pages the walk reads;
     // copy them in the pause; walk the copies after resuming.
     options.while_paused(*this);
-    cap = pause_once(options, WalkMode::kAfterResume);
+    cap = attempt(WalkMode::kAfterResume);
     if (cap && frozen_misses_ > 0) {
       // The walk needed pages the warm-up had not read: the target changed
       // in between. Walk inside a second pause instead, on fresh copies.
       uint64_t first_pause = cap->pause_ns;
-      cap = pause_once(options, WalkMode::kInPause);
+      cap = attempt(WalkMode::kInPause);
       if (cap) cap->pause_ns += first_pause;
     }
   } else {
-    cap = pause_once(options, WalkMode::kInPause);
+    cap = attempt(WalkMode::kInPause);
   }
   if (!cap) {
     clear_cache();
@@ -351,9 +366,25 @@ Result<Capture> LiveProcess::capture(const CaptureOptions& options) {
   return cap;
 }
 
-Result<Capture> LiveProcess::pause_once(const CaptureOptions& options, WalkMode mode) {
+Result<Capture> LiveProcess::pause_once(const CaptureOptions& options, WalkMode mode,
+                                        bool stop_all) {
   Capture cap;
-  auto guard = PauseGuard::pause(pid_, stop_deadline_);
+  // Threads asleep in a system call are left running (invariant 7): they
+  // cannot touch user memory until the call returns, which we verify below.
+  std::unordered_map<pid_t, SyscallSample> blocked;
+  if (!stop_all) {
+    if (auto tids = list_tasks(pid_)) {
+      for (pid_t tid : *tids) {
+        auto st = read_proc_stat(pid_, tid);
+        if (!st || (st->state != 'S' && st->state != 'D')) continue;
+        auto sc = read_proc_syscall(pid_, tid);
+        if (sc && sc->nr >= 0) blocked.emplace(tid, *sc);
+      }
+    }
+  }
+  std::unordered_set<pid_t> leave_alone;
+  for (const auto& [tid, sc] : blocked) leave_alone.insert(tid);
+  auto guard = PauseGuard::pause(pid_, stop_deadline_, leave_alone);
   if (!guard) return guard.error();
   // Pages cached before the pause (a warm-up walk) are stale: copy them again.
   if (!cache_.empty()) refresh_cache();
@@ -373,6 +404,30 @@ Result<Capture> LiveProcess::pause_once(const CaptureOptions& options, WalkMode 
     }
     cap.threads.push_back(std::move(ts));
   }
+  for (auto& [tid, sc] : blocked) {
+    // Sampled again now that the others are stopped: this is the state read.
+    auto now = read_proc_syscall(pid_, tid);
+    if (!now || now->nr < 0) {
+      frozen_torn_ = true;  // it woke up in between: stop everything instead
+      continue;
+    }
+    sc = *now;
+    ThreadState ts;
+    ts.tid = tid;
+    ts.regs_valid = true;
+    ts.regs_partial = true;
+    ts.regs.rip = sc.pc;
+    ts.regs.rsp = sc.sp;
+    ts.regs.orig_rax = static_cast<uint64_t>(sc.nr);
+    ts.regs.rdi = sc.args[0];
+    ts.regs.rsi = sc.args[1];
+    ts.regs.rdx = sc.args[2];
+    ts.regs.r10 = sc.args[3];
+    ts.regs.r8 = sc.args[4];
+    ts.regs.r9 = sc.args[5];
+    cap.threads.push_back(std::move(ts));
+  }
+  cap.threads_left_running = blocked.size();
   for (const ThreadState& ts : cap.threads) {
     if (!ts.regs_valid) continue;
     const MemoryMap* m = find_map(maps_, RemoteAddr(ts.regs.rsp));
@@ -389,6 +444,12 @@ Result<Capture> LiveProcess::pause_once(const CaptureOptions& options, WalkMode 
   }
   if (mode == WalkMode::kInPause && options.while_paused) options.while_paused(*this);
   hold_pause_for_tests();
+  // A thread left running that is no longer in the same call at the same
+  // stack pointer may have changed what we read: the caller starts over.
+  for (const auto& [tid, sc] : blocked) {
+    auto after = read_proc_syscall(pid_, tid);
+    if (!after || *after != sc) frozen_torn_ = true;
+  }
   (*guard)->resume();
   cap.pause_ns = (*guard)->paused_ns();
   if (mode == WalkMode::kAfterResume && options.while_paused) {

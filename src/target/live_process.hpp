@@ -41,7 +41,8 @@ class LiveProcess final : public Target {
   // One pause: registers, stack tops, and the while_paused walk either inside
   // it or, on the pause's copy of the cached pages, right after it.
   enum class WalkMode { kInPause, kAfterResume };
-  Result<Capture> pause_once(const CaptureOptions& options, WalkMode mode);
+  // stop_all: also stop threads blocked in system calls.
+  Result<Capture> pause_once(const CaptureOptions& options, WalkMode mode, bool stop_all);
   ReadResult read_proc_mem(RemoteAddr addr, std::span<std::byte> out) const;
 
   pid_t pid_;
@@ -65,6 +66,8 @@ class LiveProcess final : public Target {
   // While walking the pause's copy after resuming: reads the copy lacks.
   mutable bool frozen_ = false;
   mutable size_t frozen_misses_ = 0;
+  // Set by pause_once when a thread left running was seen to move.
+  bool frozen_torn_ = false;
 
  public:
   ~LiveProcess() override;

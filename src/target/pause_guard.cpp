@@ -33,9 +33,10 @@ std::string ptrace_permission_help(pid_t pid) {
          "(0 or 1 with a same-user target); in a container, start it with --cap-add SYS_PTRACE";
 }
 
-Result<std::unique_ptr<PauseGuard>> PauseGuard::pause(pid_t pid,
-                                                      std::chrono::microseconds deadline) {
+Result<std::unique_ptr<PauseGuard>> PauseGuard::pause(
+    pid_t pid, std::chrono::microseconds deadline, const std::unordered_set<pid_t>& leave_alone) {
   std::unique_ptr<PauseGuard> guard(new PauseGuard(pid));
+  guard->seen_ = leave_alone;  // never seized
   auto until = Clock::now() + deadline;
   for (int round = 0; round < kMaxListingRounds; ++round) {
     std::vector<size_t> fresh;
@@ -43,7 +44,7 @@ Result<std::unique_ptr<PauseGuard>> PauseGuard::pause(pid_t pid,
     if (fresh.empty()) break;
     guard->wait_for_stops(fresh, until);
   }
-  if (guard->threads_.empty()) {
+  if (guard->threads_.empty() && leave_alone.empty()) {
     return make_error(ErrorKind::kGone, "process " + std::to_string(pid) + " has no threads left");
   }
   return guard;

@@ -25,10 +25,14 @@ struct PausedThread {
 
 class PauseGuard {
  public:
-  // Seizes and interrupts every thread of `pid`, re-listing /proc/PID/task
-  // until no new thread appears. Threads that do not stop within `deadline`
-  // (e.g. uninterruptible sleep) are reported with stopped == false.
-  static Result<std::unique_ptr<PauseGuard>> pause(pid_t pid, std::chrono::microseconds deadline);
+  // Seizes and interrupts every thread of `pid` but those in `leave_alone`
+  // (threads blocked in a system call, read without stopping them),
+  // re-listing /proc/PID/task until no new thread appears. Threads that do
+  // not stop within `deadline` (e.g. uninterruptible sleep) are reported with
+  // stopped == false.
+  static Result<std::unique_ptr<PauseGuard>> pause(
+      pid_t pid, std::chrono::microseconds deadline,
+      const std::unordered_set<pid_t>& leave_alone = {});
 
   PauseGuard(const PauseGuard&) = delete;
   PauseGuard& operator=(const PauseGuard&) = delete;

@@ -25,6 +25,9 @@ struct ThreadState {
   std::string name;         // comm; may be empty (kernel cores do not record it per thread)
   char state = '?';         // /proc state letter before the pause: R, S, D, T, t, Z, ...
   bool regs_valid = false;  // false when the thread could not be stopped or read
+  // Not stopped (blocked in a system call, read from /proc and memory): only
+  // rip, rsp, orig_rax and the syscall arguments in `regs` are real.
+  bool regs_partial = false;
   X86_64Regs regs{};
   std::string error;  // why registers are missing, when they are
 };
@@ -56,12 +59,18 @@ struct CaptureOptions {
   // a pause as short as the copy, when the walk reads thousands of scattered
   // pages (asyncio tasks). Each run overwrites what the previous one stored.
   bool warm_up = false;
+  // Live targets: also stop threads blocked in a system call. By default they
+  // are left alone (PTRACE_INTERRUPT would make epoll_wait, poll, select...
+  // return EINTR in the target) and read from /proc/TID/syscall and memory;
+  // if one of them moves while we read, the capture is redone stopping all.
+  bool stop_blocked_threads = false;
 };
 
 struct Capture {
   std::vector<ThreadState> threads;     // sorted by tid, main thread first when known
   std::vector<CapturedRegion> regions;  // stack copies
   uint64_t pause_ns = 0;                // how long the target was stopped (live only)
+  size_t threads_left_running = 0;      // blocked threads read without stopping them
   std::vector<std::string> warnings;
 };
 

@@ -11,10 +11,12 @@ target_compile_definitions(corostack_e2e_tests PRIVATE
   NATIVE_THREADS_O0="$<TARGET_FILE:native_threads_O0>"
   NATIVE_THREADS_O2="$<TARGET_FILE:native_threads_O2>"
   MANY_THREADS="$<TARGET_FILE:many_threads>"
+  EINTR_LOOPS="$<TARGET_FILE:eintr_loops>"
   PY_THREADS_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_threads.py"
   PY_ASYNCIO_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_asyncio.py")
 # Building the tests builds what they run.
-add_dependencies(corostack_e2e_tests corostack native_threads_O0 native_threads_O2 many_threads)
+add_dependencies(corostack_e2e_tests corostack native_threads_O0 native_threads_O2 many_threads
+  eintr_loops)
 # The coroutine targets (tests/targets/coro_targets.cmake): those built.
 target_compile_definitions(corostack_e2e_tests PRIVATE CORO_TARGETS_DIR="${CORO_TARGETS_DIR}")
 if(CORO_TARGETS)

@@ -6,5 +6,6 @@ inline constexpr const char* kCorostack = COROSTACK_BIN;
 inline constexpr const char* kNativeThreadsO0 = NATIVE_THREADS_O0;
 inline constexpr const char* kNativeThreadsO2 = NATIVE_THREADS_O2;
 inline constexpr const char* kManyThreads = MANY_THREADS;
+inline constexpr const char* kEintrLoops = EINTR_LOOPS;
 
 }  // namespace e2e::paths

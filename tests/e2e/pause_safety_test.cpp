@@ -66,7 +66,9 @@ pid_t spawn_dump(pid_t target, long hold_us) {
     ::dup2(devnull, 1);
     ::dup2(devnull, 2);
     std::string pid = std::to_string(target);
-    ::execl(paths::kCorostack, paths::kCorostack, "dump", "-p", pid.c_str(), nullptr);
+    // --stop-all: the target's threads are all blocked, and by default those
+    // are read without stopping them; this test is about the stopping path.
+    ::execl(paths::kCorostack, paths::kCorostack, "dump", "--stop-all", "-p", pid.c_str(), nullptr);
     ::_exit(127);
   }
   return child;

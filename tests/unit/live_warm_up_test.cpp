@@ -13,6 +13,8 @@
 #include <cstring>
 
 #include "target/live_process.hpp"
+#include "target/proc_fs.hpp"
+#include "target/proc_syscall.hpp"
 
 namespace corostack {
 namespace {
@@ -38,6 +40,17 @@ class PausedChild {
     }
   }
   pid_t pid() const { return pid_; }
+  // Until the child sleeps in pause(2): a thread that is still starting is
+  // stopped rather than left alone, which changes what capture() does.
+  bool wait_asleep() const {
+    for (int i = 0; i < 4000; ++i) {
+      auto st = read_proc_stat(pid_);
+      auto sc = read_proc_syscall(pid_, pid_);
+      if (st && st->state == 'S' && sc && sc->nr >= 0) return true;
+      ::usleep(500);
+    }
+    return false;
+  }
   // Writes one word into the child's copy of the region.
   bool poke(size_t page, uint64_t value) {
     iovec local{&value, sizeof value};
@@ -77,6 +90,7 @@ class LiveWarmUpTest : public testing::Test {
 
 TEST_F(LiveWarmUpTest, UnchangedTargetIsWalkedOnThePausesCopy) {
   PausedChild child(region_);
+  ASSERT_TRUE(child.wait_asleep());
   auto proc = LiveProcess::open(child.pid());
   ASSERT_TRUE(proc) << proc.error().message;
   int runs = 0;
@@ -91,11 +105,44 @@ TEST_F(LiveWarmUpTest, UnchangedTargetIsWalkedOnThePausesCopy) {
   ASSERT_TRUE(cap) << cap.error().message;
   EXPECT_EQ(runs, 2);  // warm-up, then the copy
   EXPECT_EQ(seen, 0x1111u);
-  EXPECT_GT(cap->pause_ns, 0u);
+}
+
+// The child sleeps in pause(2): it is read without being stopped at all.
+TEST_F(LiveWarmUpTest, ThreadBlockedInASyscallIsNotStopped) {
+  PausedChild child(region_);
+  ASSERT_TRUE(child.wait_asleep());
+  auto proc = LiveProcess::open(child.pid());
+  ASSERT_TRUE(proc) << proc.error().message;
+  uint64_t seen = 0;
+  std::string tracer;
+  CaptureOptions opts;
+  opts.while_paused = [&](const MemoryReader& mem) {
+    seen = word_at(mem, word_at(mem, addr(0)));
+    auto status = read_text_file("/proc/" + std::to_string(child.pid()) + "/status");
+    if (!status) return;
+    size_t at = status->find("TracerPid:");
+    tracer = status->substr(at, status->find('\n', at) - at);
+  };
+  auto cap = (*proc)->capture(opts);
+  ASSERT_TRUE(cap) << cap.error().message;
+  EXPECT_EQ(seen, 0x1111u);
+  EXPECT_EQ(cap->threads_left_running, 1u);
+  EXPECT_EQ(tracer, "TracerPid:\t0") << "the blocked child was seized";
+  ASSERT_EQ(cap->threads.size(), 1u);
+  EXPECT_TRUE(cap->threads[0].regs_partial);
+  EXPECT_EQ(cap->threads[0].regs.orig_rax, 34u);  // pause(2)
+  // With stop_blocked_threads it is stopped like any other.
+  opts.stop_blocked_threads = true;
+  cap = (*proc)->capture(opts);
+  ASSERT_TRUE(cap) << cap.error().message;
+  EXPECT_EQ(cap->threads_left_running, 0u);
+  EXPECT_NE(tracer, "TracerPid:\t0");
+  EXPECT_FALSE(cap->threads[0].regs_partial);
 }
 
 TEST_F(LiveWarmUpTest, ChangedTargetIsWalkedAgainInsideAPause) {
   PausedChild child(region_);
+  ASSERT_TRUE(child.wait_asleep());
   auto proc = LiveProcess::open(child.pid());
   ASSERT_TRUE(proc) << proc.error().message;
   int runs = 0;
@@ -118,6 +165,7 @@ TEST_F(LiveWarmUpTest, ChangedTargetIsWalkedAgainInsideAPause) {
 
 TEST_F(LiveWarmUpTest, WithoutWarmUpTheWalkRunsOnceInThePause) {
   PausedChild child(region_);
+  ASSERT_TRUE(child.wait_asleep());
   auto proc = LiveProcess::open(child.pid());
   ASSERT_TRUE(proc) << proc.error().message;
   int runs = 0;
