@@ -28,6 +28,9 @@ class CoroCommand final : public Command {
         kExitCodesHelp);
     add_target_options(*cmd_, target_);
     cmd_->add_flag("--tree", tree_, "Group the async stacks under their outermost coroutine");
+    cmd_->add_flag("--stop-all", stop_all_,
+                   "Also stop threads blocked in a system call (by default they are read "
+                   "without stopping them: interrupting makes epoll_wait, poll... return EINTR)");
     cmd_->add_flag("--json", json_, "Print JSON (schema: docs/json-schema.md)");
     cmd_->add_flag("--promise", promise_,
                    "Print each promise's scalar members and std::string/string_view contents "
@@ -44,6 +47,7 @@ class CoroCommand final : public Command {
     CoroSnapshotOptions opts;
     if (!continuation_.empty()) opts.table.continuation_names = continuation_;
     opts.promise_values = promise_;
+    opts.native.capture.stop_blocked_threads = stop_all_;
     auto snap = take_coro_snapshot(**target, opts);
     if (!snap) return report_error(snap.error());
     if (json_) {
@@ -72,6 +76,7 @@ class CoroCommand final : public Command {
   TargetOptions target_;
   bool tree_ = false;
   bool json_ = false;
+  bool stop_all_ = false;
   bool promise_ = false;
   std::vector<std::string> continuation_;
 };

@@ -29,6 +29,9 @@ class TasksCommand final : public Command {
     cmd_->add_flag("--tree", tree_,
                    "Print the await tree (tasks under the coroutine that awaits "
                    "them)");
+    cmd_->add_flag("--stop-all", stop_all_,
+                   "Also stop threads blocked in a system call (by default they are read "
+                   "without stopping them: interrupting makes epoll_wait, poll... return EINTR)");
     cmd_->add_flag("--json", json_, "Print JSON (schema: docs/json-schema.md)");
     cmd_->add_flag("--no-unawaited", no_unawaited_,
                    "Do not search the GC's object lists for coroutines that were never "
@@ -41,6 +44,7 @@ class TasksCommand final : public Command {
     SnapshotOptions opts;
     opts.native_fallback = false;
     opts.asyncio = true;
+    opts.native.capture.stop_blocked_threads = stop_all_;
     opts.async_walk.find_unawaited = !no_unawaited_;
     auto snap = take_snapshot(**target, opts);
     if (!snap) return report_error(snap.error());
@@ -86,6 +90,7 @@ class TasksCommand final : public Command {
   TargetOptions target_;
   bool tree_ = false;
   bool json_ = false;
+  bool stop_all_ = false;
   bool no_unawaited_ = false;
 };
 
