@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "python/code_cache.hpp"
+#include "python/deque_reader.hpp"
 #include "python/dict_reader.hpp"
 #include "python/frame_decoder.hpp"
 #include "python/generator_frames.hpp"
@@ -68,6 +69,7 @@ class AsyncWalker {
   void read_loops(RemoteAddr globals);
   void link_tasks();
   void callback_edges(size_t child, RemoteAddr callback);
+  void queue_edges(size_t child, RemoteAddr obj);
   void find_cycles();
   void find_unawaited();
 
@@ -420,6 +422,25 @@ void AsyncWalker::callback_edges(size_t child, RemoteAddr callback) {
   for (RemoteAddr obj : held) {
     auto w = waiters_.find(obj);
     if (w != waiters_.end() && w->second != child) edge(child, w->second, via);
+    queue_edges(child, obj);
+  }
+}
+
+// as_completed: the child's done callback puts it on a Queue (a closure
+// cell `done` <= 3.12, `_AsCompletedIterator._done` 3.13) from which the
+// awaiting task is getting: its getter futures are in the queue's _getters.
+void AsyncWalker::queue_edges(size_t child, RemoteAddr obj) {
+  RemoteAddr queue = obj;
+  if (!has_base(queue, "Queue")) {
+    auto done = attr(obj, "_done");
+    if (!done || !has_base(*done, "Queue")) return;
+    queue = *done;
+  }
+  auto getters = attr(queue, "_getters");
+  if (!getters || !has_type(ro_, *getters, "collections.deque")) return;
+  for (RemoteAddr getter : deque_items(ro_, *getters, kMaxSequenceItems)) {
+    auto w = waiters_.find(getter);
+    if (w != waiters_.end() && w->second != child) edge(child, w->second, "as_completed");
   }
 }
 

@@ -55,7 +55,8 @@ struct AsyncTask {
 struct AsyncEdge {
   size_t child = 0;   // index into tasks: awaited ...
   size_t parent = 0;  // ... by this one
-  std::string via;    // "await", "gather", "taskgroup", "shield", "wait", "wait_for", "callback"
+  std::string via;    // "await", "gather", "taskgroup", "shield", "wait", "wait_for",
+                      // "as_completed", "callback"
 };
 
 struct AsyncLoop {

@@ -171,6 +171,12 @@ struct PythonLayout {
   FieldLoc setentry_key;   // setentry.key: NULL when empty, the dummy when deleted
   FieldLoc setentry_hash;  // setentry.hash: -1 for deleted entries
 
+  // collections.deque (Modules/_collectionsmodule.c): items in linked blocks
+  FieldLoc deque_leftblock;  // dequeobject.leftblock: first block
+  FieldLoc deque_leftindex;  // dequeobject.leftindex: first item's slot in it
+  FieldLoc block_data;       // block.data[BLOCKLEN]: item pointers
+  FieldLoc block_rightlink;  // block.rightlink: next block (BLOCKLEN = (this - data) / 8)
+
   // _asyncio (Modules/_asynciomodule.c, 3.8+; from the extension's DWARF). A
   // TaskObj starts with the FutureObj head, so the future fields serve both.
   FieldLoc future_loop;        // FutureObj.fut_loop: the event loop

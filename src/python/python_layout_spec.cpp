@@ -147,6 +147,11 @@ constexpr LayoutFieldSpec kSpec[] = {
     {F(setentry_key), 6, kLast, kMember, "setentry", "key"},
     {F(setentry_hash), 6, kLast, kMember, "setentry", "hash"},
 
+    {F(deque_leftblock), 6, kLast, kMember, "dequeobject", "leftblock"},
+    {F(deque_leftindex), 6, kLast, kMember, "dequeobject", "leftindex"},
+    {F(block_data), 6, kLast, kMember, "BLOCK", "data"},
+    {F(block_rightlink), 6, kLast, kMember, "BLOCK", "rightlink"},
+
     // From the _asyncio extension's DWARF (a second file for the generator).
     {F(future_loop), 8, kLast, kMember, "FutureObj", "fut_loop"},
     {F(future_callback0), 8, kLast, kMember, "FutureObj", "fut_callback0"},

@@ -38,6 +38,9 @@ unless said otherwise):
   wait_child_1/2    asyncio.sleep(3600)
   on_executor       await loop.run_in_executor(None, fn); fn blocks its pool
                     thread on a threading.Event never set
+  on_as_completed   for f in asyncio.as_completed([ac_child_1, ac_child_2]):
+                    await f
+  ac_child_1/2      asyncio.sleep(3600)
   cycle_a, cycle_b  each awaits the other task directly (a deadlock)
   py_sleeper        a pure-Python asyncio.tasks._PyTask: asyncio.sleep(3600)
   py_chain          a _PyTask awaiting the C task py_awaited
@@ -257,6 +260,11 @@ async def on_wait(children):
     await asyncio.wait(children)  # BLOCK:on_wait
 
 
+async def on_as_completed(children):
+    for next_done in asyncio.as_completed(children):
+        await next_done  # BLOCK:on_as_completed
+
+
 def executor_fn():
     executor_thread['ident'] = threading.current_thread().ident
     executor_entered.set()
@@ -331,7 +339,8 @@ def expected_names(many):
              'gather_parent', 'chain_2', 'chain_1', 'chain_0', 'on_sleep', 'on_queue',
              'on_lock', 'on_event', 'on_socket', 'wait_for_inner', 'on_wait_for',
              'shield_inner', 'on_shield', 'wait_child_1', 'wait_child_2', 'on_wait',
-             'on_executor', 'cycle_a', 'cycle_b', 'py_sleeper', 'py_awaited', 'py_chain',
+             'on_executor', 'ac_child_1', 'ac_child_2', 'on_as_completed', 'cycle_a', 'cycle_b',
+             'py_sleeper', 'py_awaited', 'py_chain',
              'l2_sleeper', 'l2_waiter', 'l2_blocker']
     if HAS_TASKGROUP:
         names += ['tg_outer', 'tg_mid', 'tg_leaf_1', 'tg_leaf_2']
@@ -503,6 +512,8 @@ def edges_truth(many):
     edge('shield_inner', 'on_shield', 'shield')
     edge('wait_child_1', 'on_wait', 'wait')
     edge('wait_child_2', 'on_wait', 'wait')
+    edge('ac_child_1', 'on_as_completed', 'as_completed')
+    edge('ac_child_2', 'on_as_completed', 'as_completed')
     if not NO_CYCLE:
         edge('cycle_b', 'cycle_a', 'await')
         edge('cycle_a', 'cycle_b', 'await')
@@ -619,6 +630,9 @@ async def main(ready_fd, truth_path, many):
     second = spawn(loop, 'wait_child_2', sleeper())
     spawn(loop, 'on_wait', on_wait([first, second]))
     spawn(loop, 'on_executor', on_executor())
+    first = spawn(loop, 'ac_child_1', sleeper())
+    second = spawn(loop, 'ac_child_2', sleeper())
+    spawn(loop, 'on_as_completed', on_as_completed([first, second]))
 
     if not NO_CYCLE:
         spawn(loop, 'cycle_a', cycle('cycle_b'))
