@@ -78,6 +78,8 @@ class AsyncWalker {
   std::optional<RemoteAddr> attr(RemoteAddr obj, std::string_view name);
   std::vector<RemoteAddr> sequence(RemoteAddr obj);  // list or tuple items
   std::vector<RemoteAddr> callbacks(const AsyncTask& t);
+  std::vector<RemoteAddr> callbacks_of(RemoteAddr future, bool c_future);
+  std::string owner_of(const AsyncTask& t);
   std::string function_name(RemoteAddr function);
   void edge(size_t child, size_t parent, std::string via);
 
@@ -311,7 +313,35 @@ void AsyncWalker::read_stack(RemoteAddr coro, AsyncTask& t) {
   if (!t.awaiting.is_null()) {
     t.awaiting_type = ro_.type_name_of(t.awaiting).value_or("?");
     if (auto it = index_.find(t.awaiting); it != index_.end()) t.awaiting_task = it->second;
+    if (!t.awaiting_task) t.awaiting_owner = owner_of(t);
   }
+}
+
+// Who made the future a task waits on. asyncio's own waits show as the
+// innermost coroutine frame (sleep, Queue.get, Lock.acquire, Event.wait,
+// StreamReader._wait_for_data for a stream read); a future wrapping a
+// concurrent.futures one (run_in_executor, wrap_future) is recognised by the
+// done callback _chain_future puts on it.
+std::string AsyncWalker::owner_of(const AsyncTask& t) {
+  bool c_future = ends_with(t.awaiting_type, "_asyncio.Future");
+  for (RemoteAddr cb : callbacks_of(t.awaiting, c_future)) {
+    if (has_type(ro_, cb, "function") && function_name(cb) == "_call_check_cancel")
+      return "run_in_executor";
+  }
+  if (t.stack.empty()) return "";
+  // By code name and module file: <= 3.10 code objects have no qualname.
+  const PyFrame& f = t.stack.front();
+  auto slash = f.filename.rfind('/');
+  std::string file = slash == std::string::npos ? f.filename : f.filename.substr(slash + 1);
+  auto qualified = [&](const char* cls) {
+    return f.function.find('.') != std::string::npos ? f.function : std::string(cls) + f.name;
+  };
+  if (file == "streams.py" && f.name == "_wait_for_data") return "stream read";
+  if (file == "tasks.py" && f.name == "sleep") return "sleep";
+  if (file == "queues.py" && (f.name == "get" || f.name == "put")) return qualified("Queue.");
+  if (file == "locks.py" && (f.name == "acquire" || f.name == "wait"))
+    return qualified("asyncio.locks:");
+  return "";
 }
 
 // Loops of the tasks, the thread each runs on, and the task it runs now.
@@ -363,14 +393,20 @@ std::string AsyncWalker::function_name(RemoteAddr function) {
 }
 
 std::vector<RemoteAddr> AsyncWalker::callbacks(const AsyncTask& t) {
+  return callbacks_of(t.address, t.c_task);
+}
+
+// A future's done callbacks: C futures keep the first apart (fut_callback0),
+// the rest as (callback, context) tuples; Python ones a _callbacks list.
+std::vector<RemoteAddr> AsyncWalker::callbacks_of(RemoteAddr future, bool c_future) {
   std::vector<RemoteAddr> out;
   std::vector<RemoteAddr> entries;  // (callback, context) tuples
-  if (t.c_task) {
-    auto first = ro_.pointer_field(t.address, l_.future_callback0);
+  if (c_future) {
+    auto first = ro_.pointer_field(future, l_.future_callback0);
     if (first && !first->is_null() && !is_none(*first)) out.push_back(*first);
-    auto rest = ro_.pointer_field(t.address, l_.future_callbacks);
+    auto rest = ro_.pointer_field(future, l_.future_callbacks);
     if (rest && !rest->is_null()) entries = sequence(*rest);
-  } else if (auto list = attr(t.address, "_callbacks")) {
+  } else if (auto list = attr(future, "_callbacks")) {
     entries = sequence(*list);
   }
   for (RemoteAddr e : entries) {

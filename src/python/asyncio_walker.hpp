@@ -48,6 +48,9 @@ struct AsyncTask {
   std::vector<PyFrame> stack;
   RemoteAddr awaiting;        // the future it waits on (_fut_waiter), or the innermost awaitable
   std::string awaiting_type;  // its type name ("Future", "_GatheringFuture", "Task", ...)
+  // What made that future: "sleep", "Queue.get", "Lock.acquire", "Event.wait",
+  // "stream read", "run_in_executor", ...; empty when unknown or a task.
+  std::string awaiting_owner;
   std::optional<size_t> awaiting_task;  // index of the awaited task, when it is one
   std::vector<std::string> errors;      // non-empty: this task is incomplete
 };

@@ -41,6 +41,7 @@ pid_t tid_of(const ProcessSnapshot& snap, const AsyncTask& t) {
 
 std::string waits_on(const AsyncioState& s, const AsyncTask& t) {
   if (t.awaiting_task) return "Task " + s.tasks[*t.awaiting_task].name;
+  if (!t.awaiting_owner.empty()) return t.awaiting_type + " (" + t.awaiting_owner + ")";
   return t.awaiting_type;
 }
 
@@ -151,13 +152,18 @@ bool render_tasks_tree(const ProcessSnapshot& snap, std::ostream& out) {
   for (size_t i = 0; i < s.tasks.size(); ++i)
     if (!awaits_someone[i]) hang_frames(task_node[i], s.tasks[i]);
 
+  // Edges in a cycle not listed in s.cycles must not recurse forever.
+  std::vector<bool> on_path(nodes.size(), false);
   std::function<void(size_t, const std::string&, bool)> print =
       [&](size_t n, const std::string& prefix, bool last) {
         out << prefix << (last ? "\u2514\u2500\u2500 " : "\u251c\u2500\u2500 ") << nodes[n].label
-            << '\n';
+            << (on_path[n] ? " (cycle)" : "") << '\n';
+        if (on_path[n]) return;
+        on_path[n] = true;
         std::string next = prefix + (last ? "    " : "\u2502   ");
         for (size_t c = 0; c < nodes[n].children.size(); ++c)
           print(nodes[n].children[c], next, c + 1 == nodes[n].children.size());
+        on_path[n] = false;
       };
   std::vector<size_t> roots;
   for (size_t i = 0; i < s.tasks.size(); ++i)
@@ -205,6 +211,7 @@ void render_tasks_json(const ProcessSnapshot& snap, std::ostream& out) {
         tj["awaiting"] = {
             {"id", hex(t.awaiting.value())},
             {"type", sanitize_utf8(t.awaiting_type)},
+            {"owner", t.awaiting_owner.empty() ? json(nullptr) : json(t.awaiting_owner)},
             {"task", t.awaiting_task ? json(sanitize_utf8(s.tasks[*t.awaiting_task].name))
                                      : json(nullptr)}};
       }

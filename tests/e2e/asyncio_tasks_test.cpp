@@ -117,6 +117,21 @@ void check_tasks(const AsyncTruth& truth, const JsonRun& run) {
       std::string type = awaiting.at("type");
       EXPECT_TRUE(type == want.awaits_type || type.ends_with("." + want.awaits_type))
           << type << " vs " << want.awaits_type;
+      // Who made the future, for the tasks built to wait on each kind
+      // ("Lock.acquire" where code has qualnames, "asyncio.locks:acquire" before 3.11).
+      static const std::map<std::string, std::string> kOwners = {{"on_sleep", "sleep"},
+                                                                 {"on_queue", "Queue.get"},
+                                                                 {"on_lock", "acquire"},
+                                                                 {"on_event", "wait"},
+                                                                 {"on_socket", "stream read"},
+                                                                 {"on_executor", "run_in_executor"},
+                                                                 {"on_as_completed", "Queue.get"},
+                                                                 {"bulk_0", "sleep"}};
+      if (auto o = kOwners.find(want.name); o != kOwners.end()) {
+        ASSERT_TRUE(awaiting.at("owner").is_string()) << want.name << " " << awaiting.dump();
+        EXPECT_TRUE(awaiting.at("owner").get<std::string>().ends_with(o->second))
+            << want.name << " " << awaiting.dump();
+      }
     }
   }
 
