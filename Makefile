@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test demo bench asan clean format soak
+.PHONY: all deps build test demo bench asan clean format soak fuzz
 
 all: build
 
@@ -29,6 +29,25 @@ bench: build
 asan:
 	$(MAKE) test BUILD=build-asan CMAKE_FLAGS=-DCOROSTACK_SANITIZE=ON
 
+# libFuzzer targets (fuzz/, docs/reliability.md): clang 19 build in its own
+# directory, then each fuzzer for FUZZ_SECONDS, one after the other. New
+# inputs go to $(FUZZ_BUILD)/corpus/<target>, crashes to $(FUZZ_BUILD)/artifacts;
+# copy the ones worth keeping (every crash fixed) into fuzz/corpus/<target>.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= fuzz_core_file fuzz_proc_parsers fuzz_python_walker fuzz_asyncio_walker fuzz_coro fuzz_renderers
+fuzz:
+	CC=clang-19 CXX=clang++-19 cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCOROSTACK_FUZZ=ON -DCOROSTACK_WERROR=OFF -DCOROSTACK_BENCH=OFF
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target corostack_fuzzers
+	@fail=0; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/artifacts; \
+	  echo "== $$t: $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 \
+	    -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t- \
+	    $(FUZZ_BUILD)/corpus/$$t fuzz/corpus/$$t || fail=1; \
+	done; exit $$fail
+
 soak: build
 	cd $(BUILD) && ctest --output-on-failure -L soak
 
@@ -36,4 +55,4 @@ format:
 	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz

@@ -21,7 +21,12 @@ std::optional<uint32_t> read_index(const MemoryReader& mem, uint64_t frame, cons
   auto raw = read_u(mem, frame + f.offset, f.byte_size);
   if (!raw) return std::nullopt;
   uint64_t v = *raw;
-  if (f.bit_size) v = (v >> f.bit_offset) & ((uint64_t{1} << f.bit_size) - 1);
+  if (f.bit_size) {
+    // DWARF is target input too: a shift by 64 or more is undefined.
+    if (f.bit_offset >= 64) return std::nullopt;
+    v >>= f.bit_offset;
+    if (f.bit_size < 64) v &= (uint64_t{1} << f.bit_size) - 1;
+  }
   return static_cast<uint32_t>(v);
 }
 

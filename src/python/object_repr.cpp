@@ -159,7 +159,7 @@ void Repr::bytes_object(RemoteAddr obj) {
     return unreadable(obj);
   }
   std::vector<uint8_t> u(data->size());
-  std::memcpy(u.data(), data->data(), u.size());
+  if (!u.empty()) std::memcpy(u.data(), data->data(), u.size());  // b'': data() may be null
   out += python_bytes_repr(u);
   if (len > u.size()) out += "…";
 }

@@ -211,7 +211,8 @@ void render_tasks_json(const ProcessSnapshot& snap, std::ostream& out) {
         tj["awaiting"] = {
             {"id", hex(t.awaiting.value())},
             {"type", sanitize_utf8(t.awaiting_type)},
-            {"owner", t.awaiting_owner.empty() ? json(nullptr) : json(t.awaiting_owner)},
+            {"owner",
+             t.awaiting_owner.empty() ? json(nullptr) : json(sanitize_utf8(t.awaiting_owner))},
             {"task", t.awaiting_task ? json(sanitize_utf8(s.tasks[*t.awaiting_task].name))
                                      : json(nullptr)}};
       }

@@ -1,6 +1,7 @@
 #include "target/core_memory.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -52,8 +53,20 @@ size_t CoreMemory::read_file(const CoreFileMapping& f, uint64_t a, std::span<std
                              ErrorKind& error) const {
   auto [it, inserted] = fds_.try_emplace(f.path, -1);
   if (inserted) {
-    int fd = ::open(resolve_(f.path).c_str(), O_RDONLY | O_CLOEXEC);
-    it->second = fd >= 0 ? fd : -errno;
+    // The path comes from the core: open regular files only (a FIFO would
+    // block forever, a device could have side effects).
+    std::string host = resolve_(f.path);
+    struct stat st {};
+    if (::stat(host.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+      it->second = -ENODEV;
+    } else {
+      int fd = ::open(host.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+      it->second = fd >= 0 ? fd : -errno;
+      if (fd >= 0 && (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+        ::close(fd);
+        it->second = -ENODEV;
+      }
+    }
   }
   if (it->second < 0) {
     error = errno_kind(-it->second);

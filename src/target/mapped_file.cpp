@@ -13,7 +13,12 @@
 namespace corostack {
 
 Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Paths may come from the target (a core's NT_FILE): never open a FIFO
+  // (open blocks forever) or a device (opening one can have side effects).
+  struct stat before {};
+  if (::stat(path.c_str(), &before) == 0 && !S_ISREG(before.st_mode))
+    return make_error(ErrorKind::kIo, path + ": not a regular file");
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) {
     int e = errno;
     return make_error(errno_kind(e), path + ": " + std::strerror(e));
