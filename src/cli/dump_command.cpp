@@ -45,6 +45,10 @@ class DumpCommand final : public Command {
                    "without stopping them (from /proc/TID/syscall and their stack), since "
                    "interrupting them makes epoll_wait, poll, select... return EINTR in the "
                    "target; only running threads are stopped");
+    cmd_->add_flag("--nonblocking", nonblocking_,
+                   "Stop nothing at all: running threads get no native stack and their Python "
+                   "frames may be torn (each is marked); blocked threads are read as usual")
+        ->excludes("--stop-all");
     cmd_->add_flag("--async", async_,
                    "Python targets: after each thread, the asyncio loop it runs, the task "
                    "running on it and its suspended tasks counted by what they wait on; then "
@@ -63,6 +67,7 @@ class DumpCommand final : public Command {
     opts.merge_native = native_;
     opts.walk.locals = locals_;
     opts.native.capture.stop_blocked_threads = stop_all_;
+    opts.native.capture.nonblocking = nonblocking_;
     opts.asyncio = async_ && !no_python_;
     auto snap = take_snapshot(**target, opts);
     if (!snap) return report_error(snap.error());
@@ -102,6 +107,7 @@ class DumpCommand final : public Command {
   bool no_python_ = false;
   bool async_ = false;
   bool stop_all_ = false;
+  bool nonblocking_ = false;
 };
 
 }  // namespace

@@ -81,6 +81,7 @@ json thread_json(const ThreadSnapshot& t) {
     j["syscall"] = nullptr;
   }
   j["active"] = t.state == 'R' || t.state == 'D';
+  j["may_be_torn"] = t.may_be_torn;
   if (t.python) {
     j["python"] = {{"thread_id", t.python->thread_id},
                    {"owns_gil", t.python->holds_gil},

@@ -149,6 +149,7 @@ void render_text(const ProcessSnapshot& snap, const TextOptions& options, std::o
     } else if (snap.python) {
       out << ", no Python state";
     }
+    if (t.may_be_torn) out << ", read while running: may be torn";
     out << ")\n";
     size_t index = 0;
     for (const Frame& f : t.frames) render_frame(f, index++, st, out);

@@ -48,8 +48,12 @@ ProcessSnapshot snapshot_from_capture(const Target& target, const Capture& captu
     t.comm = ts.name;
     t.state = ts.state;
     t.is_main = ts.tid == target.pid();
+    t.may_be_torn = ts.may_be_torn;
     if (!ts.regs_valid) {
-      t.errors.push_back(ts.error.empty() ? "registers unavailable" : ts.error);
+      // A thread left running (--nonblocking) may still get Python frames:
+      // it is an error only if it ends up with no frames at all.
+      if (!ts.may_be_torn)
+        t.errors.push_back(ts.error.empty() ? "registers unavailable" : ts.error);
     } else {
       t.syscall = blocked_syscall(ts.regs, ts.state);
     }
@@ -113,7 +117,14 @@ Result<ProcessSnapshot> take_native_snapshot(Target& target, const NativeSnapsho
   add_native_frames(**session, target.pid(), *capture, memory, options,
                     std::vector<bool>(capture->threads.size(), true), snap.threads);
   if (options.coroutine_chains) splice_coroutine_chains(target, **session, *capture, memory, snap);
+  mark_unread_running_threads(snap);
   return snap;
+}
+
+void mark_unread_running_threads(ProcessSnapshot& snap) {
+  for (ThreadSnapshot& t : snap.threads)
+    if (t.may_be_torn && t.frames.empty() && t.errors.empty())
+      t.errors.push_back("running while read (--nonblocking): not stopped, no stack read");
 }
 
 }  // namespace corostack

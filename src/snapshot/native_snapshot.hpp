@@ -24,6 +24,10 @@ struct NativeSnapshotOptions {
 // order, with identity, state and blocking syscall but no frames yet.
 ProcessSnapshot snapshot_from_capture(const Target& target, const Capture& capture);
 
+// --nonblocking: a thread that ran while read and got no frames at all is an
+// error (the dump is partial); one with Python frames is only marked torn.
+void mark_unread_running_threads(ProcessSnapshot& snap);
+
 // Unwinds and symbolizes the threads with wanted[i] set (i indexes
 // capture.threads, which threads mirrors) and appends their native frames.
 void add_native_frames(DwflSession& session, pid_t pid, const Capture& capture,

@@ -1,8 +1,10 @@
 #include "snapshot/python_snapshot.hpp"
 
 #include <unordered_map>
+#include <unordered_set>
 
 #include "native/dwfl_session.hpp"
+#include "python/pthread_tids.hpp"
 #include "python/python_locator.hpp"
 #include "target/captured_memory.hpp"
 
@@ -41,8 +43,10 @@ std::optional<size_t> thread_index(const python::PyThread& pt, const Capture& ca
   }
   std::optional<size_t> main;
   bool in_a_stack = false;
+  bool all_have_stacks = true;  // else the ident may be in an unread thread's stack
   for (size_t i = 0; i < cap.threads.size(); ++i) {
     const ThreadState& ts = cap.threads[i];
+    all_have_stacks = all_have_stacks && ts.regs_valid;
     if (!ts.regs_valid) continue;
     const MemoryMap* m = find_map(target.maps(), RemoteAddr(ts.regs.rsp));
     bool here = m && m->contains(RemoteAddr(pt.thread_id));
@@ -51,7 +55,7 @@ std::optional<size_t> thread_index(const python::PyThread& pt, const Capture& ca
     if (here && ts.tid != target.pid()) return i;
     if (ts.tid == target.pid()) main = i;
   }
-  return in_a_stack ? std::nullopt : main;
+  return in_a_stack || !all_have_stacks ? std::nullopt : main;
 }
 
 }  // namespace
@@ -144,8 +148,26 @@ Result<ProcessSnapshot> take_snapshot(Target& target, const SnapshotOptions& opt
 
   // Python threads onto captured threads.
   std::vector<const python::PyThread*> by_thread(capture->threads.size(), nullptr);
-  for (const python::PyThread& pt : py.threads) {
+  // ≤ 3.10 threads with no registers (--nonblocking) are matched through the
+  // TID glibc keeps in their struct pthread, computed only when needed.
+  std::optional<std::vector<std::optional<pid_t>>> glibc_tids;
+  auto tid_from_pthread = [&](size_t k) -> std::optional<size_t> {
+    if (!glibc_tids) {
+      std::vector<uint64_t> idents;
+      for (const python::PyThread& pt : py.threads) idents.push_back(pt.thread_id);
+      std::unordered_set<pid_t> tids;
+      for (const ThreadState& ts : capture->threads) tids.insert(ts.tid);
+      glibc_tids = python::pthread_tids(target, idents, tids);
+    }
+    if (!(*glibc_tids)[k]) return std::nullopt;
+    for (size_t i = 0; i < capture->threads.size(); ++i)
+      if (capture->threads[i].tid == *(*glibc_tids)[k]) return i;
+    return std::nullopt;
+  };
+  for (size_t k = 0; k < py.threads.size(); ++k) {
+    const python::PyThread& pt = py.threads[k];
     auto i = thread_index(pt, *capture, target);
+    if (!i && pt.native_tid <= 0 && pt.thread_id != 0) i = tid_from_pthread(k);
     if (!i) {
       if (!pt.frames.empty())
         snap.warnings.push_back("a Python thread (ident " + std::to_string(pt.thread_id) +
@@ -196,7 +218,10 @@ Result<ProcessSnapshot> take_snapshot(Target& target, const SnapshotOptions& opt
       pyframes.push_back(python_frame(pf));
       entries.push_back(pf.entry);
     }
-    if (options.merge_native && session) {
+    if (options.merge_native && session && t.may_be_torn && t.frames.empty()) {
+      t.frames = std::move(pyframes);
+      t.errors.push_back("running while read (--nonblocking): no native frames to merge");
+    } else if (options.merge_native && session) {
       std::vector<Frame> merged;
       if (!merge_python_frames(t.frames, pyframes, entries, merged))
         t.errors.push_back(
@@ -208,6 +233,7 @@ Result<ProcessSnapshot> take_snapshot(Target& target, const SnapshotOptions& opt
     }
     for (const std::string& e : pt->errors) t.errors.push_back("Python: " + e);
   }
+  mark_unread_running_threads(snap);
   return snap;
 }
 

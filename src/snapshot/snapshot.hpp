@@ -64,6 +64,8 @@ struct ThreadSnapshot {
   std::optional<PythonThreadInfo> python;  // set for threads with a Python thread state
   std::vector<Frame> frames;               // innermost first
   std::vector<std::string> errors;         // non-empty: this thread's stack is incomplete
+  // --nonblocking: read while it ran, so its frames may mix two moments.
+  bool may_be_torn = false;
 };
 
 struct ProcessSnapshot {

@@ -319,7 +319,7 @@ Result<Capture> LiveProcess::capture(const CaptureOptions& options) {
   auto attempt = [&](WalkMode mode) {
     frozen_torn_ = false;
     auto c = pause_once(options, mode, stop_all);
-    if (c && frozen_torn_ && !stop_all) {
+    if (c && frozen_torn_ && !stop_all && !options.nonblocking) {
       stop_all = true;
       uint64_t first = c->pause_ns;
       c = pause_once(options, mode, true);
@@ -372,25 +372,42 @@ Result<Capture> LiveProcess::pause_once(const CaptureOptions& options, WalkMode 
   // Threads asleep in a system call are left running (invariant 7): they
   // cannot touch user memory until the call returns, which we verify below.
   std::unordered_map<pid_t, SyscallSample> blocked;
-  if (!stop_all) {
+  std::vector<pid_t> running;  // --nonblocking: threads we do not stop either
+  if (!stop_all || options.nonblocking) {
     if (auto tids = list_tasks(pid_)) {
       for (pid_t tid : *tids) {
         auto st = read_proc_stat(pid_, tid);
-        if (!st || (st->state != 'S' && st->state != 'D')) continue;
-        auto sc = read_proc_syscall(pid_, tid);
-        if (sc && sc->nr >= 0) blocked.emplace(tid, *sc);
+        auto sc = st && (st->state == 'S' || st->state == 'D') ? read_proc_syscall(pid_, tid)
+                                                               : std::nullopt;
+        if (sc && sc->nr >= 0) {
+          blocked.emplace(tid, *sc);
+        } else if (options.nonblocking) {
+          running.push_back(tid);
+        }
       }
     }
   }
-  std::unordered_set<pid_t> leave_alone;
+  std::unordered_set<pid_t> leave_alone(running.begin(), running.end());
   for (const auto& [tid, sc] : blocked) leave_alone.insert(tid);
-  auto guard = PauseGuard::pause(pid_, stop_deadline_, leave_alone);
-  if (!guard) return guard.error();
+  std::unique_ptr<PauseGuard> guard;
+  if (!options.nonblocking) {
+    auto g = PauseGuard::pause(pid_, stop_deadline_, leave_alone);
+    if (!g) return g.error();
+    guard = std::move(*g);
+  }
+  for (pid_t tid : running) {
+    ThreadState ts;
+    ts.tid = tid;
+    ts.may_be_torn = true;
+    ts.error = "running and not stopped (--nonblocking): no registers";
+    cap.threads.push_back(std::move(ts));
+  }
   // Pages cached before the pause (a warm-up walk) are stale: copy them again.
   if (!cache_.empty()) refresh_cache();
 
   // Inside the pause: registers, then every stack top in one batch.
-  for (const PausedThread& pt : (*guard)->threads()) {
+  static const std::vector<PausedThread> kNone;
+  for (const PausedThread& pt : guard ? guard->threads() : kNone) {
     ThreadState ts;
     ts.tid = pt.tid;
     if (pt.stopped) {
@@ -409,6 +426,12 @@ Result<Capture> LiveProcess::pause_once(const CaptureOptions& options, WalkMode 
     auto now = read_proc_syscall(pid_, tid);
     if (!now || now->nr < 0) {
       frozen_torn_ = true;  // it woke up in between: stop everything instead
+      if (!options.nonblocking) continue;
+      ThreadState ts;
+      ts.tid = tid;
+      ts.may_be_torn = true;
+      ts.error = "left its system call before it was read (--nonblocking): no registers";
+      cap.threads.push_back(std::move(ts));
       continue;
     }
     sc = *now;
@@ -448,10 +471,17 @@ Result<Capture> LiveProcess::pause_once(const CaptureOptions& options, WalkMode 
   // stack pointer may have changed what we read: the caller starts over.
   for (const auto& [tid, sc] : blocked) {
     auto after = read_proc_syscall(pid_, tid);
-    if (!after || *after != sc) frozen_torn_ = true;
+    if (!after || *after != sc) {
+      frozen_torn_ = true;
+      if (!options.nonblocking) continue;
+      for (ThreadState& ts : cap.threads)
+        if (ts.tid == tid) ts.may_be_torn = true;
+    }
   }
-  (*guard)->resume();
-  cap.pause_ns = (*guard)->paused_ns();
+  if (guard) {
+    guard->resume();
+    cap.pause_ns = guard->paused_ns();
+  }
   if (mode == WalkMode::kAfterResume && options.while_paused) {
     // The cache now is the pause's copy; a page outside it would be read from
     // the running target, so each such read is counted and the caller

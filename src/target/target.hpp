@@ -28,6 +28,9 @@ struct ThreadState {
   // Not stopped (blocked in a system call, read from /proc and memory): only
   // rip, rsp, orig_rax and the syscall arguments in `regs` are real.
   bool regs_partial = false;
+  // --nonblocking: read while it may have been running (never stopped, or it
+  // left its system call during the read). What was read of it may be torn.
+  bool may_be_torn = false;
   X86_64Regs regs{};
   std::string error;  // why registers are missing, when they are
 };
@@ -64,6 +67,10 @@ struct CaptureOptions {
   // return EINTR in the target) and read from /proc/TID/syscall and memory;
   // if one of them moves while we read, the capture is redone stopping all.
   bool stop_blocked_threads = false;
+  // Live targets: stop nothing at all. Running threads get no registers (no
+  // native stack); blocked threads are read as above but not re-read if they
+  // move. Threads that ran while read are marked may_be_torn.
+  bool nonblocking = false;
 };
 
 struct Capture {

@@ -97,7 +97,10 @@ void expect_locals(const json& frame, const PyTruthThread& t) {
   EXPECT_EQ(got.size(), t.locals.size());
 }
 
-void check_dump(const PythonInterpreter& py, const PyTruth& truth, const JsonRun& run) {
+// nonblocking: `dump --nonblocking`: nothing is stopped, the running spinner
+// is read while it runs (marked may_be_torn), every blocked thread as usual.
+void check_dump(const PythonInterpreter& py, const PyTruth& truth, const JsonRun& run,
+                bool nonblocking = false) {
   ASSERT_FALSE(run.json.is_discarded()) << run.parse_error << "\n" << run.cmd.describe();
   EXPECT_EQ(run.cmd.exit_code, 0) << run.cmd.describe();
   const json& dump = run.json;
@@ -118,6 +121,12 @@ void check_dump(const PythonInterpreter& py, const PyTruth& truth, const JsonRun
     EXPECT_EQ(thread->at("python").at("thread_id"), t.ident);
     EXPECT_EQ(thread->at("name"), t.name) << "threading's name";
     EXPECT_TRUE(thread->at("errors").empty()) << thread->at("errors").dump();
+    if (nonblocking) {
+      EXPECT_EQ(thread->at("may_be_torn").get<bool>(), t.spinning)
+          << "only the running spinner is read while it runs";
+    } else {
+      EXPECT_FALSE(thread->at("may_be_torn").get<bool>());
+    }
     std::vector<json> frames = python_frames(*thread);
     EXPECT_EQ(frames.size(), thread->at("frames").size()) << "native frames without --native";
     std::vector<PyTruthFrame> want = t.frames;
@@ -203,6 +212,13 @@ TEST_P(PythonStacksTest, LiveAndCoreMatchTruth) {
   {
     SCOPED_TRACE("live");
     check_dump(py_, truth, live);
+  }
+  JsonRun nonblocking =
+      run_corostack_json({"dump", "-p", pid, "--json", "--locals", "--nonblocking"});
+  {
+    SCOPED_TRACE("live --nonblocking");
+    check_dump(py_, truth, nonblocking, /*nonblocking=*/true);
+    EXPECT_EQ(nonblocking.json.value("pause_ns", -1), 0) << "--nonblocking stopped something";
   }
   JsonRun live_native = run_corostack_json({"dump", "-p", pid, "--json", "--native"});
   {
