@@ -1,0 +1,101 @@
+// Invariant 7 measured by the kernel: an idle asyncio service (every task
+// waits forever, the loop thread sleeps in epoll_wait with no timeout) must
+// not be woken by corostack. CPython retries an interrupted epoll_wait
+// silently (PEP 475), so the target cannot tell; the kernel's context-switch
+// counters of the loop thread can: they stay the same while corostack leaves
+// the thread alone, and grow when something interrupts it. The control run
+// (`dump --stop-all`, which interrupts every thread as gdb, pystack and py-spy
+// do) must move them, or the test could not fail.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "corostack.hpp"
+#include "python_interpreters.hpp"
+#include "target_process.hpp"
+#include "temp_dir.hpp"
+
+namespace e2e {
+namespace {
+
+constexpr const char* kIdleLoopScript = PY_IDLE_LOOP_SCRIPT;
+
+// voluntary + nonvoluntary context switches of one thread; -1 if unreadable.
+long context_switches(pid_t pid, pid_t tid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/status");
+  std::string line;
+  long total = 0;
+  int found = 0;
+  while (std::getline(in, line)) {
+    for (const char* key : {"voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:"}) {
+      if (line.rfind(key, 0) == 0) {
+        total += std::stol(line.substr(std::string(key).size()));
+        ++found;
+      }
+    }
+  }
+  return found == 2 ? total : -1;
+}
+
+class IdleLoopHarmTest : public testing::TestWithParam<PythonInterpreter> {
+ protected:
+  void SetUp() override {
+    py_ = GetParam();
+    probe_python_interpreter(&py_);
+    ASSERT_TRUE(py_.probe_error.empty()) << py_.probe_error;
+    if (py_.major < 3 || (py_.major == 3 && py_.minor < 8))
+      GTEST_SKIP() << "SKIPPED LOUDLY: Python " << py_.version
+                   << ": corostack reads asyncio from 3.8 on";
+    std::cout << "idle loop: " << py_.version << " " << py_.path << "\n";
+  }
+  PythonInterpreter py_;
+};
+
+TEST_P(IdleLoopHarmTest, CorostackNeverWakesTheLoopThread) {
+  TempDir dir;
+  std::filesystem::path truth_path = dir / "truth";
+  TargetProcess target({py_.path, kIdleLoopScript, "{ready_fd}", truth_path.string()});
+  ASSERT_TRUE(target.wait_ready(/*all_sleeping=*/true)) << target.output();
+  nlohmann::json truth = nlohmann::json::parse(std::ifstream(truth_path));
+  pid_t pid = target.pid();
+  pid_t loop_tid = truth.at("loop_tid");
+  std::string p = std::to_string(pid);
+
+  long before = context_switches(pid, loop_tid);
+  ASSERT_GE(before, 0);
+  for (int i = 0; i < 20; ++i) {
+    CommandResult r = run_corostack({"dump", "-p", p});
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+  }
+  JsonRun tasks = run_corostack_json({"tasks", "-p", p, "--json"});
+  ASSERT_FALSE(tasks.json.is_discarded()) << tasks.cmd.describe();
+  EXPECT_EQ(tasks.cmd.exit_code, 0) << tasks.cmd.describe();
+  size_t idle_tasks = 0;
+  for (const auto& t : tasks.json.at("tasks"))
+    idle_tasks += t.at("name").get<std::string>().rfind("idle_", 0) == 0;
+  EXPECT_EQ(idle_tasks, truth.at("tasks").size()) << tasks.cmd.out;
+  long after = context_switches(pid, loop_tid);
+  EXPECT_EQ(after, before) << "20 dumps and a tasks run woke the idle loop thread";
+
+  // The control: interrupting every thread wakes it.
+  CommandResult all = run_corostack({"dump", "--stop-all", "-p", p});
+  EXPECT_EQ(all.exit_code, 0) << all.describe();
+  ASSERT_TRUE(target.wait_all_sleeping(std::chrono::seconds(10)));
+  long control = context_switches(pid, loop_tid);
+  EXPECT_GT(control, after) << "--stop-all did not wake the loop thread: the test cannot fail";
+}
+
+INSTANTIATE_TEST_SUITE_P(Interpreters, IdleLoopHarmTest,
+                         testing::ValuesIn(find_python_interpreter_paths()),
+                         [](const testing::TestParamInfo<PythonInterpreter>& info) {
+                           return info.param.name;
+                         });
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(IdleLoopHarmTest);
+
+}  // namespace
+}  // namespace e2e
