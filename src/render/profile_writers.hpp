@@ -18,7 +18,8 @@ enum class ProfileFormat { kFlamegraph, kFolded, kSpeedscope, kPprof, kChromeTra
 std::optional<ProfileFormat> parse_profile_format(std::string_view name);
 // "svg", "txt", "json", "pb.gz", "json".
 const char* profile_format_extension(ProfileFormat format);
-// Writes the whole profile; false + message in `error` on failure.
+// Writes the whole profile; false + message in `error` on failure (an index
+// out of range in the profile, or the stream failing). pprof is gzip bytes.
 bool write_profile(const sample::Profile& profile, ProfileFormat format, std::ostream& out,
                    std::string& error);
 
