@@ -57,8 +57,10 @@ inline Profile make_hostile_profile() {
   uint32_t f_kernel = p.intern_frame({ProfileFrameKind::kKernel, "syscall:epoll_wait", "", 0, ""});
   uint32_t f_idle = p.intern_frame({ProfileFrameKind::kIdle, "<idle>", "", 0, ""});
   uint32_t f_task = p.intern_frame({ProfileFrameKind::kTask, kScriptName, "", 0, ""});
+  // C1 CSI and U+FFFF: valid UTF-8, but not XML characters.
   uint32_t f_thread =
-      p.intern_frame({ProfileFrameKind::kThread, "thread 4243 (" + kAnsiName + ")", "", 0, ""});
+      p.intern_frame({ProfileFrameKind::kThread,
+                      "thread 4243 (" + kAnsiName + "\xc2\x9b\xef\xbf\xbf)", "", 0, ""});
 
   struct Plan {
     std::vector<uint32_t> stack;

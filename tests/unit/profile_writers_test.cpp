@@ -617,6 +617,11 @@ TEST(FlamegraphWriter, HostileNamesStayEscaped) {
             std::string::npos);
   EXPECT_NE(svg.find(kFffd + "]0;pwned" + kFffd + " (/app/app.py:30)"), std::string::npos);
   EXPECT_NE(svg.find("<title>all (50 samples, 100.00%)</title>"), std::string::npos);
+  // Not XML characters: C1 controls and U+FFFF become U+FFFD too.
+  EXPECT_EQ(svg.find("\xc2\x9b"), std::string::npos);
+  EXPECT_EQ(svg.find("\xef\xbf\xbf"), std::string::npos);
+  EXPECT_NE(svg.find("thread 4243 (" + kFffd + "]0;pwned" + kFffd + kFffd + kFffd + ")"),
+            std::string::npos);
   // In the title of the page too.
   EXPECT_NE(svg.find("python3 app.py &lt;/svg&gt;&lt;script&gt;"), std::string::npos);
   // Every kind has its colour class of fill; the kinds' legend is present.
