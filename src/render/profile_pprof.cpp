@@ -170,6 +170,7 @@ std::string encode_profile(const sample::Profile& profile) {
 
   // 2: samples, merged per (stack, thread, task), in order of first appearance.
   std::unordered_map<SampleKey, size_t, SampleKeyHash> index;
+  index.reserve(profile.stacks.size() * 2);
   std::vector<SampleKey> keys;
   std::vector<uint64_t> counts;
   for (const sample::Sample& s : profile.samples) {
@@ -188,14 +189,22 @@ std::string encode_profile(const sample::Profile& profile) {
   std::vector<int64_t> thread_names(profile.threads.size(), -1);
   std::vector<int64_t> task_names(profile.tasks.size(), -1);
   std::vector<uint64_t> ids;
+  std::vector<std::string> stack_fields(profile.stacks.size());
   for (size_t i = 0; i < keys.size(); ++i) {
     const SampleKey& k = keys[i];
-    const std::vector<uint32_t>& stack = profile.stacks[k.stack];
-    ids.clear();
-    for (auto it = stack.rbegin(); it != stack.rend(); ++it) ids.push_back(location_id(*it));
-    if (stack.empty()) ids.push_back(empty_location());  // pprof drops location-less samples
+    // location_id, leaf first: encoded once per stack, shared by its threads and tasks.
+    std::string& location_field = stack_fields[k.stack];
+    if (location_field.empty()) {
+      const std::vector<uint32_t>& stack = profile.stacks[k.stack];
+      ids.clear();
+      for (auto it = stack.rbegin(); it != stack.rend(); ++it) ids.push_back(location_id(*it));
+      if (stack.empty()) ids.push_back(empty_location());  // pprof drops location-less samples
+      ProtoWriter field;
+      field.packed_field(1, ids);
+      location_field = std::move(field.bytes());
+    }
     ProtoWriter smp;
-    smp.packed_field(1, ids);
+    smp.bytes() = location_field;
     smp.packed_field(2, {counts[i], counts[i] * interval});
     const sample::ProfileThread& thread = profile.threads[k.thread];
     if (thread_names[k.thread] < 0) thread_names[k.thread] = strings.index(pprof_text(thread.name));
