@@ -16,8 +16,9 @@ $(BUILD)/build.ninja: | deps
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
+# Everything but the soak runs (label soak: `make soak`).
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600 -LE soak
 
 demo: build
 	@scripts/demo $(BUILD)
@@ -48,6 +49,7 @@ fuzz:
 	    $(FUZZ_BUILD)/corpus/$$t fuzz/corpus/$$t || fail=1; \
 	done; exit $$fail
 
+# Long reliability runs (docs/reliability.md): kill tests, 10 000 threads, churn.
 soak: build
 	cd $(BUILD) && ctest --output-on-failure -L soak
 

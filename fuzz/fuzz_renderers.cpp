@@ -2,7 +2,8 @@
 // module, thread and task names, locals, errors, command line...) and
 // number comes from the input. Checked: JSON output parses (nlohmann,
 // strict UTF-8) whatever the bytes; terminal text holds no ESC, no other C0
-// control but newline, no DEL and no C1 control (U+0080-U+009F).
+// control but newline, no DEL, no C1 control (U+0080-U+009F) and no
+// bidirectional control.
 #include <iterator>
 #include <memory>
 #include <sstream>
@@ -50,6 +51,14 @@ void check_text(const std::string& out) {
     if (c == 0xc2 && i + 1 < out.size()) {
       auto d = static_cast<unsigned char>(out[i + 1]);
       FUZZ_CHECK(d < 0x80 || d > 0x9f);
+    }
+    // Bidirectional controls (they reorder the display): U+061C, U+200E/F,
+    // U+202A..U+202E, U+2066..U+2069.
+    if (c == 0xd8 && i + 1 < out.size()) FUZZ_CHECK(static_cast<unsigned char>(out[i + 1]) != 0x9c);
+    if (c == 0xe2 && i + 2 < out.size()) {
+      auto d = static_cast<unsigned char>(out[i + 1]), e = static_cast<unsigned char>(out[i + 2]);
+      FUZZ_CHECK(!(d == 0x80 && (e == 0x8e || e == 0x8f || (e >= 0xaa && e <= 0xae))));
+      FUZZ_CHECK(!(d == 0x81 && e >= 0xa6 && e <= 0xa9));
     }
   }
 }

@@ -8,7 +8,9 @@
 namespace corostack {
 
 // Valid UTF-8 printable text passes through; C0/C1 controls, DEL, and invalid
-// bytes become \xNN; backslash becomes "\\". Output is capped at max_bytes
+// bytes become \xNN; Unicode bidirectional controls (U+061C, U+200E/F,
+// U+202A-U+202E, U+2066-U+2069), which reorder the displayed text, become
+// \uNNNN; backslash becomes "\\". Output is capped at max_bytes
 // (appending "…" when cut). keep_backslash is for text that is already
 // unambiguous, like Python reprs, whose backslashes are escapes themselves.
 std::string escape_for_terminal(std::string_view s, size_t max_bytes = 4096,

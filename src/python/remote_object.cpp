@@ -141,6 +141,7 @@ Result<std::string> RemoteObjects::str_utf8(RemoteAddr obj, size_t max_code_poin
   if (!s) return s.error();
   std::string out;
   for (uint32_t cp : s->code_points) append_utf8(out, cp);
+  if (s->length > s->code_points.size()) out += "\u2026";
   return out;
 }
 

@@ -55,7 +55,9 @@ class RemoteObjects {
   // A str's contents. kUnreadable when memory is missing, kCorrupt when its
   // fields are impossible (unknown kind, negative length, ...).
   Result<StrContents> str_contents(RemoteAddr obj, size_t max_code_points) const;
-  // A str as UTF-8 (surrogates become U+FFFD), cut at max_code_points.
+  // A str as UTF-8 (surrogates become U+FFFD), cut at max_code_points; a cut
+  // string ends in U+2026 "…" so the cut is visible (a 1 MB function name is
+  // shown as its first max_code_points code points and "…").
   Result<std::string> str_utf8(RemoteAddr obj, size_t max_code_points) const;
   // An int's (or bool's) digits. kUnreadable when memory is missing,
   // kCorrupt when its fields are impossible (bad sign bits, digit >= 2^30),

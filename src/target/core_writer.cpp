@@ -137,6 +137,15 @@ Result<CoreWriteStats> write_core(LiveProcess& proc, const std::string& out_path
   const std::string proc_dir = "/proc/" + std::to_string(pid);
   CoreWriteStats stats;
 
+  // LiveProcess accepts a process whose main thread has exited (a zombie
+  // leader, other threads alive), but the core writer reads the address
+  // space through /proc/PID, which is empty for it: say so.
+  if (auto st = read_proc_stat(pid); st && (st->state == 'Z' || st->state == 'X'))
+    return make_error(ErrorKind::kUnsupported,
+                      "the main thread of process " + std::to_string(pid) +
+                          " has exited (its other threads run on): gcore cannot write its core; "
+                          "corostack dump reads it");
+
   // Before the pause: everything that does not need the target stopped.
   auto info = read_dump_process_info(pid);
   if (!info) return info.error();
@@ -161,6 +170,7 @@ Result<CoreWriteStats> write_core(LiveProcess& proc, const std::string& out_path
   auto layout = plan_dump_layout(maps, notes.size(), opts.include_file_backed_readonly, excluded);
   auto runs = plan_dump_copy(layout, pagemap);
   auto copied = (*copier)->copy(runs);
+  hold_pause_for_tests();
   (*guard)->resume();
   stats.pause_ns = (*guard)->paused_ns();
   if (!copied) return copied.error();

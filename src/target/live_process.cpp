@@ -40,14 +40,15 @@ int tracer_of(pid_t pid) {
   return std::atoi(status->c_str() + p + 10);
 }
 
-// Fault injection for the safety tests: COROSTACK_TEST_HOLD_PAUSE_US keeps the
-// target stopped that long, so a test can kill corostack inside the pause.
-void hold_pause_for_tests() {
-  static const long us = [] {
-    const char* v = std::getenv("COROSTACK_TEST_HOLD_PAUSE_US");
-    return v ? std::strtol(v, nullptr, 10) : 0L;
-  }();
-  if (us > 0) ::usleep(static_cast<useconds_t>(std::min(us, 10'000'000L)));
+// A thread of pid that is neither a zombie nor dead, or 0.
+pid_t live_thread(pid_t pid) {
+  auto tids = list_tasks(pid);
+  if (!tids) return 0;
+  for (pid_t tid : *tids) {
+    auto st = read_proc_stat(pid, tid);
+    if (st && st->state != 'Z' && st->state != 'X') return tid;
+  }
+  return 0;
 }
 
 }  // namespace
@@ -61,7 +62,12 @@ Result<std::unique_ptr<LiveProcess>> LiveProcess::open(pid_t pid) {
       return make_error(ErrorKind::kNotFound, "no such process: " + std::to_string(pid));
     return stat.error();
   }
-  if (stat->state == 'Z' || stat->state == 'X')
+  // A process whose main thread called pthread_exit shows its leader as a
+  // zombie while its other threads run on: that one is alive and readable,
+  // through a live thread's /proc entries.
+  pid_t mem_pid = pid;
+  if (stat->state == 'Z' || stat->state == 'X') mem_pid = live_thread(pid);
+  if (mem_pid == 0)
     return make_error(ErrorKind::kGone,
                       "process " + std::to_string(pid) +
                           " is a zombie (it has exited; its parent has not reaped it)");
@@ -75,22 +81,23 @@ Result<std::unique_ptr<LiveProcess>> LiveProcess::open(pid_t pid) {
                           std::to_string(tracer) + " (a debugger or strace?); detach it first");
 
   std::unique_ptr<LiveProcess> p(new LiveProcess(pid));
+  p->mem_pid_ = mem_pid;
   p->comm_ = stat->comm;
-  auto maps_text = read_text_file(proc_path(pid, "maps"));
+  auto maps_text = read_text_file(proc_path(mem_pid, "maps"));
   if (!maps_text) {
     if (maps_text.error().kind == ErrorKind::kPermission)
       return make_error(ErrorKind::kPermission, ptrace_permission_help(pid));
     return maps_text.error();
   }
   p->maps_ = parse_proc_maps(*maps_text);
-  if (auto cmd = read_text_file(proc_path(pid, "cmdline"), 1 << 16)) {
+  if (auto cmd = read_text_file(proc_path(mem_pid, "cmdline"), 1 << 16)) {
     std::string c = *cmd;
     while (!c.empty() && c.back() == '\0') c.pop_back();
     std::replace(c.begin(), c.end(), '\0', ' ');
     p->cmdline_ = c;
   }
   char buf[4096];
-  ssize_t n = ::readlink(proc_path(pid, "exe").c_str(), buf, sizeof buf - 1);
+  ssize_t n = ::readlink(proc_path(mem_pid, "exe").c_str(), buf, sizeof buf - 1);
   if (n > 0) {
     p->exe_.assign(buf, static_cast<size_t>(n));
     // A replaced or deleted executable still runs; its path gets this suffix.
@@ -105,7 +112,7 @@ LiveProcess::~LiveProcess() {
 
 std::string LiveProcess::host_path(const std::string& path) const {
   // Through the target's root so that processes in containers resolve their own files.
-  return "/proc/" + std::to_string(pid_) + "/root" + path;
+  return "/proc/" + std::to_string(mem_pid_) + "/root" + path;
 }
 
 std::string LiveProcess::mapping_host_path(const MemoryMap& m) const {
@@ -116,14 +123,14 @@ std::string LiveProcess::mapping_host_path(const MemoryMap& m) const {
     char range[64];
     std::snprintf(range, sizeof range, "%lx-%lx", static_cast<unsigned long>(m.start.value()),
                   static_cast<unsigned long>(m.end.value()));
-    return "/proc/" + std::to_string(pid_) + "/map_files/" + range;
+    return "/proc/" + std::to_string(mem_pid_) + "/map_files/" + range;
   }
   return host_path(m.path);
 }
 
 std::vector<AuxvEntry> LiveProcess::auxv() const {
   std::vector<AuxvEntry> out;
-  auto text = read_text_file(proc_path(pid_, "auxv"), 1 << 16);
+  auto text = read_text_file(proc_path(mem_pid_, "auxv"), 1 << 16);
   if (!text) return out;
   for (size_t off = 0; off + 16 <= text->size(); off += 16) {
     AuxvEntry e;
@@ -137,7 +144,7 @@ std::vector<AuxvEntry> LiveProcess::auxv() const {
 
 ReadResult LiveProcess::read_proc_mem(RemoteAddr addr, std::span<std::byte> out) const {
   if (mem_fd_ < 0) {
-    mem_fd_ = ::open(proc_path(pid_, "mem").c_str(), O_RDONLY | O_CLOEXEC);
+    mem_fd_ = ::open(proc_path(mem_pid_, "mem").c_str(), O_RDONLY | O_CLOEXEC);
     if (mem_fd_ < 0) return {0, errno_kind(errno)};
   }
   size_t done = 0;
@@ -159,7 +166,7 @@ ReadResult LiveProcess::read_uncached(RemoteAddr addr, std::span<std::byte> out)
     while (done < out.size()) {
       iovec local{out.data() + done, out.size() - done};
       iovec remote{reinterpret_cast<void*>(addr.value() + done), out.size() - done};
-      ssize_t n = ::process_vm_readv(pid_, &local, 1, &remote, 1, 0);
+      ssize_t n = ::process_vm_readv(mem_pid_, &local, 1, &remote, 1, 0);
       if (n > 0) {
         done += static_cast<size_t>(n);
         continue;
@@ -241,7 +248,7 @@ void LiveProcess::refresh_cache() const {
     if (runs.empty()) return;
     size_t want = 0;
     for (const iovec& v : local) want += v.iov_len;
-    ssize_t n = vm_readv_works_ ? ::process_vm_readv(pid_, local.data(), local.size(),
+    ssize_t n = vm_readv_works_ ? ::process_vm_readv(mem_pid_, local.data(), local.size(),
                                                      remote.data(), remote.size(), 0)
                                 : -1;
     if (n < 0 || static_cast<size_t>(n) != want) {

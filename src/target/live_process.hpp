@@ -36,7 +36,7 @@ class LiveProcess final : public Target {
   void set_stop_deadline(std::chrono::microseconds d) { stop_deadline_ = d; }
 
  private:
-  explicit LiveProcess(pid_t pid) : pid_(pid) {}
+  explicit LiveProcess(pid_t pid) : pid_(pid), mem_pid_(pid) {}
   ReadResult read_uncached(RemoteAddr addr, std::span<std::byte> out) const;
   // One pause: registers, stack tops, and the while_paused walk either inside
   // it or, on the pause's copy of the cached pages, right after it.
@@ -46,6 +46,10 @@ class LiveProcess final : public Target {
   ReadResult read_proc_mem(RemoteAddr addr, std::span<std::byte> out) const;
 
   pid_t pid_;
+  // Whose /proc entries (maps, mem, auxv, exe, root) and process_vm_readv
+  // serve the address space: pid_, or a live thread when the main thread has
+  // exited (a zombie leader has no mm, so its maps read empty).
+  pid_t mem_pid_;
   std::string comm_, cmdline_, exe_;
   std::vector<MemoryMap> maps_;
   std::chrono::microseconds stop_deadline_{std::chrono::milliseconds(200)};

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -24,7 +25,34 @@ constexpr int kMaxListingRounds = 64;
 // (it must be in a stop before PTRACE_DETACH accepts it).
 constexpr auto kLateStopGrace = std::chrono::milliseconds(500);
 
+long test_delay_us(const char* variable) {
+  const char* v = std::getenv(variable);
+  long us = v ? std::strtol(v, nullptr, 10) : 0L;
+  return std::clamp(us, 0L, 10'000'000L);
+}
+
+std::string gone_message(pid_t pid) {
+  return "process " + std::to_string(pid) + " exited before it could be attached (no such process)";
+}
+
+// Whether tid of pid has exited: no /proc entry any more, or a zombie / dead
+// state.
+bool thread_has_exited(pid_t pid, pid_t tid) {
+  auto st = read_proc_stat(pid, tid);
+  return !st || st->state == 'Z' || st->state == 'X';
+}
+
 }  // namespace
+
+void hold_pause_for_tests() {
+  static const long us = test_delay_us("COROSTACK_TEST_HOLD_PAUSE_US");
+  if (us > 0) ::usleep(static_cast<useconds_t>(us));
+}
+
+void delay_attach_for_tests() {
+  static const long us = test_delay_us("COROSTACK_TEST_DELAY_ATTACH_US");
+  if (us > 0) ::usleep(static_cast<useconds_t>(us));
+}
 
 std::string ptrace_permission_help(pid_t pid) {
   return "permission denied to trace pid " + std::to_string(pid) +
@@ -35,16 +63,25 @@ std::string ptrace_permission_help(pid_t pid) {
 
 Result<std::unique_ptr<PauseGuard>> PauseGuard::pause(
     pid_t pid, std::chrono::microseconds deadline, const std::unordered_set<pid_t>& leave_alone) {
+  delay_attach_for_tests();
   std::unique_ptr<PauseGuard> guard(new PauseGuard(pid));
   guard->seen_ = leave_alone;  // never seized
-  auto until = Clock::now() + deadline;
   for (int round = 0; round < kMaxListingRounds; ++round) {
     std::vector<size_t> fresh;
     if (auto st = guard->seize_new_threads(fresh); !st) return st.error();
     if (fresh.empty()) break;
-    guard->wait_for_stops(fresh, until);
+    // The deadline counts from the last interrupt of the round, not from the
+    // first: seizing 10 000 threads on a busy machine takes longer than the
+    // deadline itself, and the last ones seized would get no time to stop.
+    guard->wait_for_stops(fresh, Clock::now() + deadline);
   }
   if (guard->threads_.empty() && leave_alone.empty()) {
+    auto st = read_proc_stat(pid);
+    if (!st) return make_error(ErrorKind::kGone, gone_message(pid));
+    if (st->state == 'Z' || st->state == 'X')
+      return make_error(ErrorKind::kGone, "process " + std::to_string(pid) +
+                                              " exited before it could be attached (it is a "
+                                              "zombie now)");
     return make_error(ErrorKind::kGone, "process " + std::to_string(pid) + " has no threads left");
   }
   return guard;
@@ -54,6 +91,8 @@ Status PauseGuard::seize_new_threads(std::vector<size_t>& fresh) {
   auto tids = list_tasks(pid_);
   if (!tids) {
     if (!threads_.empty()) return ok_status();  // it went away mid-pause; keep what we have
+    if (tids.error().kind == ErrorKind::kNotFound)
+      return make_error(ErrorKind::kGone, gone_message(pid_));
     return tids.error();
   }
   for (pid_t tid : *tids) {
@@ -61,6 +100,10 @@ Status PauseGuard::seize_new_threads(std::vector<size_t>& fresh) {
     if (::ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) {
       int e = errno;
       if (e == ESRCH) continue;  // exited between listing and seizing
+      // A thread that has exited but is not reaped yet (a zombie leader whose
+      // process lives on, or the whole process dying) refuses with EPERM: it
+      // is gone, not forbidden.
+      if ((e == EPERM || e == EACCES) && thread_has_exited(pid_, tid)) continue;
       if (e == EPERM || e == EACCES) {
         return make_error(ErrorKind::kPermission, ptrace_permission_help(pid_));
       }

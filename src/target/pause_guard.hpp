@@ -28,8 +28,8 @@ class PauseGuard {
   // Seizes and interrupts every thread of `pid` but those in `leave_alone`
   // (threads blocked in a system call, read without stopping them),
   // re-listing /proc/PID/task until no new thread appears. Threads that do
-  // not stop within `deadline` (e.g. uninterruptible sleep) are reported with
-  // stopped == false.
+  // not stop within `deadline` of the last interrupt of their listing round
+  // (e.g. uninterruptible sleep) are reported with stopped == false.
   static Result<std::unique_ptr<PauseGuard>> pause(
       pid_t pid, std::chrono::microseconds deadline,
       const std::unordered_set<pid_t>& leave_alone = {});
@@ -62,5 +62,15 @@ class PauseGuard {
 
 // The one-line fix to offer when ptrace or process_vm_readv is refused.
 std::string ptrace_permission_help(pid_t pid);
+
+// Fault injection for the safety tests (docs/reliability.md), read once from
+// the environment; both sleep at most 10 s and do nothing when unset:
+// COROSTACK_TEST_HOLD_PAUSE_US keeps the target stopped that long, so a test
+// can kill corostack inside the pause (dump, tasks, coro: the capture;
+// gcore: after the memory copy); COROSTACK_TEST_DELAY_ATTACH_US waits that
+// long before the first PTRACE_SEIZE, so a test can make the target vanish
+// between the pid's validation and the attach.
+void hold_pause_for_tests();
+void delay_attach_for_tests();
 
 }  // namespace corostack

@@ -12,12 +12,16 @@ target_compile_definitions(corostack_e2e_tests PRIVATE
   NATIVE_THREADS_O2="$<TARGET_FILE:native_threads_O2>"
   MANY_THREADS="$<TARGET_FILE:many_threads>"
   EINTR_LOOPS="$<TARGET_FILE:eintr_loops>"
+  HOSTILE_THREADS="$<TARGET_FILE:hostile_threads>"
+  CHURN="$<TARGET_FILE:churn>"
+  PY_CHURN_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_churn.py"
+  PY_HOSTILE_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_hostile.py"
   PY_THREADS_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_threads.py"
   PY_ASYNCIO_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_asyncio.py"
   PY_IDLE_LOOP_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_idle_loop.py")
 # Building the tests builds what they run.
 add_dependencies(corostack_e2e_tests corostack native_threads_O0 native_threads_O2 many_threads
-  eintr_loops)
+  eintr_loops hostile_threads churn)
 # The coroutine targets (tests/targets/coro_targets.cmake): those built.
 target_compile_definitions(corostack_e2e_tests PRIVATE CORO_TARGETS_DIR="${CORO_TARGETS_DIR}")
 if(CORO_TARGETS)
@@ -25,5 +29,13 @@ if(CORO_TARGETS)
 endif()
 gtest_discover_tests(corostack_e2e_tests DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES
   PROPERTIES LABELS e2e TIMEOUT 300)
+# Soak runs (`make soak`, i.e. `ctest -L soak`; `make test` leaves the label
+# out): the same tests again under a "soak." prefix with COROSTACK_SOAK=1,
+# which makes them long (docs/reliability.md): 1000 kills per command, 10 000
+# threads, 10 000 runs against the churn target.
+gtest_discover_tests(corostack_e2e_tests DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES
+  TEST_PREFIX soak.
+  TEST_FILTER "PauseSafety.*Killed*:BadInput.ThousandsOfThreads:Churn.*"
+  PROPERTIES LABELS soak TIMEOUT 21600 ENVIRONMENT COROSTACK_SOAK=1)
 # In-process tests of library APIs against real targets (python_locator_test).
 target_link_libraries(corostack_e2e_tests PRIVATE corostack_lib)

@@ -7,5 +7,9 @@ inline constexpr const char* kNativeThreadsO0 = NATIVE_THREADS_O0;
 inline constexpr const char* kNativeThreadsO2 = NATIVE_THREADS_O2;
 inline constexpr const char* kManyThreads = MANY_THREADS;
 inline constexpr const char* kEintrLoops = EINTR_LOOPS;
+inline constexpr const char* kHostileThreads = HOSTILE_THREADS;
+inline constexpr const char* kPyHostileScript = PY_HOSTILE_SCRIPT;
+inline constexpr const char* kChurn = CHURN;
+inline constexpr const char* kPyChurnScript = PY_CHURN_SCRIPT;
 
 }  // namespace e2e::paths

@@ -1,7 +1,10 @@
 // Test target: many threads blocked in read() or in a futex, for tests that
 // need a large process (e.g. that every thread is resumed after a dump).
 //
-//   many_threads <ready_fd> <truth_path> [--threads N]     (N defaults to 100)
+//   many_threads <ready_fd> <truth_path> [--threads N] [--main-exits]
+//
+// N defaults to 100. With --main-exits the main thread calls pthread_exit
+// right after signalling ready: the process lives on with a zombie leader.
 //
 // Same ready/truth protocol as native_threads. Even threads block in read()
 // on a pipe nobody writes, odd ones in pthread_cond_wait() on a condition
@@ -64,8 +67,10 @@ TARGET_FRAME int main_wait(int ready_fd) {
 }
 
 int main(int argc, char** argv) {
+  bool main_exits = argc > 3 && std::string(argv[argc - 1]) == "--main-exits";
+  if (main_exits) --argc;
   if (argc != 3 && !(argc == 5 && std::string(argv[3]) == "--threads"))
-    target_common::die("usage: many_threads <ready_fd> <truth_path> [--threads N]");
+    target_common::die("usage: many_threads <ready_fd> <truth_path> [--threads N] [--main-exits]");
   int ready_fd = std::atoi(argv[1]);
   std::string truth_path = argv[2];
   long count = argc == 5 ? std::atol(argv[4]) : 100;
@@ -83,6 +88,10 @@ int main(int argc, char** argv) {
   threads.insert(threads.begin(), {gettid(), {"main_wait", "main"}, {}});
   target_common::write_truth(truth_path, threads);
 
+  if (main_exits) {
+    target_common::signal_ready(ready_fd);
+    pthread_exit(nullptr);
+  }
   int r = main_wait(ready_fd);
   AFTER_CALL();
   return r == 12345 ? 1 : 0;

@@ -24,3 +24,6 @@ corostack_test_target(native_threads_O0 -O0 ${TARGETS_DIR}/native_threads.cpp)
 corostack_test_target(native_threads_O2 -O2 ${TARGETS_DIR}/native_threads.cpp)
 corostack_test_target(many_threads -O2 ${TARGETS_DIR}/many_threads.cpp)
 corostack_test_target(eintr_loops -O2 ${TARGETS_DIR}/eintr_loops.cpp)
+corostack_test_target(hostile_threads -O2 ${TARGETS_DIR}/hostile_threads.cpp)
+# The churn soak's C++ target (coroutines, so C++20 like the rest).
+corostack_test_target(churn -O2 ${TARGETS_DIR}/churn.cpp)

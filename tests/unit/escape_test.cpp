@@ -24,6 +24,15 @@ TEST(EscapeForTerminal, EscapesInvalidUtf8AndC1) {
   EXPECT_EQ(escape_for_terminal("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // surrogate
 }
 
+TEST(EscapeForTerminal, EscapesBidiControls) {
+  // RLO would show "exe.txt" for "txt.exe"; each bidi control is shown by name.
+  EXPECT_EQ(escape_for_terminal("a\u202etxt.exe"), "a\\u202etxt.exe");
+  EXPECT_EQ(escape_for_terminal("\u200e\u200f\u202a\u2066\u2069\u061c"),
+            "\\u200e\\u200f\\u202a\\u2066\\u2069\\u061c");
+  // Neighbours pass: U+2010 (hyphen), U+2065 (unassigned but not bidi), U+061B.
+  EXPECT_EQ(escape_for_terminal("\u2010\u2065\u061b\u202f"), "\u2010\u2065\u061b\u202f");
+}
+
 TEST(EscapeForTerminal, CapsLength) {
   std::string big(1 << 20, 'a');
   auto out = escape_for_terminal(big, 100);

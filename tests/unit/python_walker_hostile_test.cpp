@@ -606,9 +606,10 @@ TEST_P(PythonWalkerHostile, HugeStrNamesAreCapped) {
   {
     const PyThread& t = p.threads[0];
     ASSERT_EQ(t.frames.size(), 1u) << joined(t.errors);
-    EXPECT_EQ(t.frames[0].name, std::string(CodeLimits{}.max_name, 'n'));
-    EXPECT_LE(t.frames[0].function.size(), CodeLimits{}.max_name);
-    EXPECT_EQ(t.frames[0].filename, std::string(CodeLimits{}.max_name, 'f'));
+    // Cut at max_name code points, and the cut is visible: "…" (3 bytes).
+    EXPECT_EQ(t.frames[0].name, std::string(CodeLimits{}.max_name, 'n') + "\u2026");
+    EXPECT_LE(t.frames[0].function.size(), CodeLimits{}.max_name + 3);
+    EXPECT_EQ(t.frames[0].filename, std::string(CodeLimits{}.max_name, 'f') + "\u2026");
   }
   {
     const PyThread& t = p.threads[1];
