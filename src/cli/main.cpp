@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   add(make_gcore_command);
   add(make_tasks_command);
   add(make_coro_command);
+  add(make_record_command);
+  add(make_top_command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

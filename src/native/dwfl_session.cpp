@@ -104,6 +104,7 @@ Result<std::unique_ptr<DwflSession>> DwflSession::create(const Target& target) {
 
 DwflSession::~DwflSession() {
   if (dwfl_) dwfl_end(dwfl_);
+  unwind_state_.reset();
 }
 
 }  // namespace corostack

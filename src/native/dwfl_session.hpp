@@ -25,10 +25,17 @@ class DwflSession {
   Dwfl* dwfl() const { return dwfl_; }
   const std::vector<std::string>& warnings() const { return warnings_; }
 
+  // libdwfl attaches thread callbacks once per Dwfl; what they serve (the
+  // capture being unwound) is kept here so that one session can unwind
+  // capture after capture (the sampler). Owned by unwind_threads.
+  std::shared_ptr<void>& unwind_state() { return unwind_state_; }
+
  private:
   DwflSession() = default;
   Dwfl* dwfl_ = nullptr;
   std::vector<std::string> warnings_;
+  // Released by ~DwflSession after dwfl_end, which may still call back.
+  std::shared_ptr<void> unwind_state_;
 };
 
 // Start address of the first mapping of each ELF file, with the file's path.

@@ -124,7 +124,13 @@ void cut_implausible(const MemoryReader& memory, UnwoundThread& ut) {
 std::vector<UnwoundThread> unwind_threads(DwflSession& session, pid_t pid, const Capture& capture,
                                           const MemoryReader& memory,
                                           const UnwindOptions& options) {
-  Context ctx{&memory, {}};
+  // The callbacks stay attached to the session's Dwfl (libdwfl allows one
+  // attach per Dwfl); each call swaps in this capture's threads and memory.
+  bool attached = session.unwind_state() != nullptr;
+  if (!attached) session.unwind_state() = std::make_shared<Context>();
+  Context& ctx = *static_cast<Context*>(session.unwind_state().get());
+  ctx.memory = &memory;
+  ctx.slots.clear();
   for (const ThreadState& t : capture.threads) {
     if (t.regs_valid) ctx.slots.push_back(ThreadSlot{ctx.slots.size(), &t, std::nullopt});
   }
@@ -132,11 +138,11 @@ std::vector<UnwoundThread> unwind_threads(DwflSession& session, pid_t pid, const
   if (ctx.slots.empty()) return out;
   Dwfl* dwfl = session.dwfl();
   // The ELF used for the backend (register layout) comes from the first module.
-  if (!dwfl_attach_state(dwfl, nullptr, pid, &kThreadCallbacks, &ctx)) {
-    for (const ThreadSlot& s : ctx.slots) {
-      out.push_back(UnwoundThread{
-          s.thread->tid, {}, std::string("cannot unwind: ") + dwfl_errmsg(-1), false});
-    }
+  if (!attached && !dwfl_attach_state(dwfl, nullptr, pid, &kThreadCallbacks, &ctx)) {
+    std::string why = std::string("cannot unwind: ") + dwfl_errmsg(-1);
+    for (const ThreadSlot& s : ctx.slots)
+      out.push_back(UnwoundThread{s.thread->tid, {}, why, false});
+    session.unwind_state().reset();  // not attached: the next call tries again
     return out;
   }
   for (ThreadSlot& s : ctx.slots) {
@@ -185,6 +191,7 @@ std::vector<UnwoundThread> unwind_threads(DwflSession& session, pid_t pid, const
     if (ut.frames.empty() && ut.error.empty()) ut.error = "no frames";
     out.push_back(std::move(ut));
   }
+  ctx.slots.clear();  // they point into `capture`
   return out;
 }
 

@@ -24,7 +24,8 @@ class Walker {
         l_(*rt.layout),
         opt_(opt),
         ro_(mem, l_),
-        codes_(ro_),
+        own_codes_(ro_),
+        codes_(opt.code_cache ? *opt.code_cache : own_codes_),
         frames_(rt, ro_, codes_, {opt.locals, opt.repr, opt.max_locals_output}) {}
 
   PyProcess run();
@@ -42,7 +43,8 @@ class Walker {
   const PythonLayout& l_;
   const PyWalkOptions& opt_;
   RemoteObjects ro_;
-  CodeCache codes_;
+  CodeCache own_codes_;
+  CodeCache& codes_;
   FrameDecoder frames_;
   PyProcess out_;
 };

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/remote_addr.hpp"
+#include "python/code_cache.hpp"
 #include "python/object_repr.hpp"
 #include "python/python_frame.hpp"
 #include "python/python_locator.hpp"
@@ -45,6 +46,11 @@ struct PyWalkOptions {
   ReprOptions repr;
   // All locals' reprs of one walk together; past it locals show as "<not read: ...>".
   size_t max_locals_output = 4 << 20;
+  // Code objects read by earlier walks (the sampler keeps one across rounds,
+  // so each code object and line table is read once per recording). Must
+  // read the same target through a reader whose pages are fresh each walk.
+  // Null: a cache for this walk only.
+  CodeCache* code_cache = nullptr;
 };
 
 PyProcess walk_python(const MemoryReader& mem, const PythonRuntime& runtime,

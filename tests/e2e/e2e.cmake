@@ -18,7 +18,8 @@ target_compile_definitions(corostack_e2e_tests PRIVATE
   PY_HOSTILE_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_hostile.py"
   PY_THREADS_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_threads.py"
   PY_ASYNCIO_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_asyncio.py"
-  PY_IDLE_LOOP_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_idle_loop.py")
+  PY_IDLE_LOOP_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_idle_loop.py"
+  PY_CPU_SPLIT_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_cpu_split.py")
 # Building the tests builds what they run.
 add_dependencies(corostack_e2e_tests corostack native_threads_O0 native_threads_O2 many_threads
   eintr_loops hostile_threads churn)
