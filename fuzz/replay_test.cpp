@@ -35,6 +35,7 @@ const Target kTargets[] = {
     {"fuzz_asyncio_walker", fuzz_asyncio_walker},
     {"fuzz_coro", fuzz_coro},
     {"fuzz_renderers", fuzz_renderers},
+    {"fuzz_profile_writers", fuzz_profile_writers},
 };
 
 void PrintTo(const Target& t, std::ostream* os) {
