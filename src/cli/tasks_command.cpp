@@ -76,6 +76,16 @@ class TasksCommand final : public Command {
       render_unawaited(*snap, std::cout);
     }
     std::cout.flush();
+    // Everything that makes the result partial (exit 1) is said on stderr,
+    // as dump does: a thread that exited during the pause of a churning
+    // target left only a thread error, and exit 1 came with no word.
+    if (snap->python) {
+      for (const std::string& e : snap->python->errors)
+        std::cerr << "corostack: Python: " << escape_for_terminal(e) << '\n';
+    }
+    for (const ThreadSnapshot& t : snap->threads)
+      for (const std::string& e : t.errors)
+        std::cerr << "corostack: thread " << t.tid << ": " << escape_for_terminal(e) << '\n';
     for (const std::string& e : s.errors)
       std::cerr << "corostack: asyncio: " << escape_for_terminal(e) << '\n';
     for (const python::AsyncTask& t : s.tasks)

@@ -6,7 +6,7 @@
 // a hang, exit 2 or malformed output: JSON must parse, text must be safe for
 // a terminal. After every run neither target may be stopped or traced.
 //
-// COROSTACK_CHURN_RUNS runs (default 30 in make test; 10 000 under
+// COROSTACK_CHURN_RUNS runs (default 20 in make test; 10 000 under
 // COROSTACK_SOAK, i.e. `make soak`). The summary line gives the figures
 // recorded in docs/reliability.md.
 #include <gtest/gtest.h>
@@ -36,7 +36,7 @@ using namespace std::chrono_literals;
 
 int churn_runs() {
   if (const char* v = std::getenv("COROSTACK_CHURN_RUNS")) return std::atoi(v);
-  return std::getenv("COROSTACK_SOAK") ? 10000 : 30;
+  return std::getenv("COROSTACK_SOAK") ? 10000 : 20;
 }
 
 // No raw C0 control but newline, no DEL, no C1 control (UTF-8 C2 80..9F).
