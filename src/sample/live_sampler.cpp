@@ -97,7 +97,7 @@ class LiveSampler final : public Sampler {
               : runtime_->runtime;
       ro_.emplace(*proc_, *runtime_->layout);
       codes_.emplace(*ro_);
-    } else if (!opt_.native) {
+    } else if (!opt_.native || opt_.require_python) {
       return make_error(rt.error().kind,
                         rt.error().message + " (without Python, only --native can sample it)");
     }
@@ -253,6 +253,7 @@ class LiveSampler final : public Sampler {
     }
 
     std::vector<uint32_t> stack;
+    size_t merged = 0, merge_failures = 0;
     for (size_t i = 0; i < threads.size(); ++i) {
       const OsThread& t = threads[i];
       const python::PyThread* pt = py_of[i];
@@ -297,8 +298,10 @@ class LiveSampler final : public Sampler {
       if (native) {
         if (!add_native(profile, *native, pt, stack)) {
           ++stats.errors;
+          ++merge_failures;
           continue;
         }
+        ++merged;
       } else {
         for (auto f = pt->frames.rbegin(); f != pt->frames.rend(); ++f)
           stack.push_back(profile.intern_frame(
@@ -320,6 +323,14 @@ class LiveSampler final : public Sampler {
       s.holds_gil = holds_gil;
       profile.add(s);
       ++stats.samples_added;
+    }
+    // Native stacks that never merge: modules mapped since we attached (a
+    // command caught starting, libraries loaded later) are unknown to the
+    // session. Open the process again, with its maps as they are now.
+    if (merge_failures > 0 && merged == 0) {
+      if (++native_failure_rounds_ % kRelocateRounds == 0) (void)reopen();
+    } else {
+      native_failure_rounds_ = 0;
     }
     return stats;
   }
@@ -459,6 +470,7 @@ class LiveSampler final : public Sampler {
   std::string process_name_;
   uint64_t round_ = 0;
   uint64_t unreadable_rounds_ = 0;
+  uint64_t native_failure_rounds_ = 0;
   python::PyProcess py_;
   std::optional<python::AsyncioState> asyncio_;
   std::unordered_map<uint64_t, std::string> names_;  // thread ident -> threading name
