@@ -164,6 +164,9 @@ class RecordCommand final : public Command {
     // A command just started needs a moment to load its interpreter.
     std::unique_ptr<sample::SamplingSession> session;
     for (int attempt = 0;; ++attempt) {
+      // The first two seconds, insist on Python (libpython may not be
+      // mapped yet); then take the command as native code (--native).
+      so.sampler.require_python = child && attempt < 100;
       auto s = sample::SamplingSession::start(pid_, so, profile);
       if (s) {
         session = std::move(*s);

@@ -35,9 +35,11 @@ constexpr uint64_t kNameRefreshRounds = 256;
 // The code cache is keyed by address; a code object freed and another
 // allocated at its address would keep the old name. Dropped this often.
 constexpr uint64_t kCodeCacheRounds = 20000;
-// Rounds in a row in which the interpreter state could not be read at all
-// before the process counts as gone (it exec'd, or is shutting down).
-constexpr uint64_t kMaxUnreadableRounds = 20;
+// Rounds in a row in which no Python thread could be read at all before the
+// process is opened and its interpreter located again, and before it counts
+// as gone.
+constexpr uint64_t kRelocateRounds = 10;
+constexpr uint64_t kMaxUnreadableRounds = 200;
 
 std::string hex(uint64_t v) {
   return fmt::format("0x{:x}", v);
@@ -60,7 +62,23 @@ struct OsThread {
 class LiveSampler final : public Sampler {
  public:
   LiveSampler(std::unique_ptr<LiveProcess> proc, const SamplerOptions& options)
-      : proc_(std::move(proc)), opt_(options) {}
+      : pid_(proc->pid()), proc_(std::move(proc)), opt_(options) {}
+
+  // A fresh LiveProcess (maps change on exec) and interpreter; caches dropped.
+  Status reopen() {
+    auto p = LiveProcess::open(pid_);
+    if (!p) return p.error();
+    symbolizer_.reset();
+    session_.reset();
+    codes_.reset();
+    ro_.reset();
+    runtime_.reset();
+    tid_of_ident_.clear();
+    tid_offset_.reset();
+    names_.clear();
+    proc_ = std::move(*p);
+    return init();
+  }
 
   Status init() {
     auto rt = python::locate_python(*proc_);
@@ -70,9 +88,16 @@ class LiveSampler final : public Sampler {
                           fmt::format("Python {}.{} found, but it cannot be read (no layout)",
                                       rt->major, rt->minor));
       runtime_ = std::move(*rt);
+      // _PyRuntime.interpreters.head (3.7+); 3.6: the runtime address is
+      // the static interp_head itself.
+      const auto& head = runtime_->layout->runtime_interpreters_head;
+      interp_head_slot_ =
+          head.present()
+              ? RemoteAddr(runtime_->runtime.value() + static_cast<uint64_t>(head.offset))
+              : runtime_->runtime;
       ro_.emplace(*proc_, *runtime_->layout);
       codes_.emplace(*ro_);
-    } else if (!opt_.native) {
+    } else if (!opt_.native || opt_.require_python) {
       return make_error(rt.error().kind,
                         rt.error().message + " (without Python, only --native can sample it)");
     }
@@ -111,6 +136,14 @@ class LiveSampler final : public Sampler {
     wo.max_frames = 1024;
     auto walk = [&](const MemoryReader& mem) {
       if (!runtime_) return;
+      // The first interpreter, read again each round: one located while the
+      // process was starting may since have been replaced.
+      if (auto head = mem.read_value<uint64_t>(interp_head_slot_); head && *head != 0) {
+        runtime_->interp_head = RemoteAddr(*head);
+      } else {
+        py_.errors.push_back("no interpreter (starting or shutting down)");
+        return;
+      }
       py_ = python::walk_python(mem, *runtime_, wo);
       if (opt_.task_roots) {
         python::AsyncWalkOptions ao;
@@ -160,18 +193,23 @@ class LiveSampler final : public Sampler {
       }
     }
     stats.threads_seen = threads.size();
-    if (runtime_ && py_.threads.empty() && !py_.errors.empty()) {
+    if (runtime_ && nothing_readable()) {
       if (!alive()) return gone();
       ++stats.errors;
-      // The interpreter we located no longer reads: the process exec'd
-      // (a child caught between fork and exec) or tore its runtime down.
-      if (++unreadable_rounds_ >= kMaxUnreadableRounds)
-        return make_error(ErrorKind::kGone,
-                          fmt::format("process {}: its interpreter can no longer be read ({})",
-                                      proc_->pid(), py_.errors.front()));
-    } else {
-      unreadable_rounds_ = 0;
+      // The interpreter we located does not read: located while the
+      // process was starting (a wrong candidate), or the process exec'd (a
+      // child caught between fork and exec). Open and locate it again.
+      if (++unreadable_rounds_ % kRelocateRounds == 0) {
+        if (auto st = reopen(); !st) {
+          if (unreadable_rounds_ >= kMaxUnreadableRounds)
+            return make_error(ErrorKind::kGone,
+                              fmt::format("process {}: its interpreter can no longer be read ({})",
+                                          pid_, st.error().message));
+        }
+      }
+      return stats;
     }
+    unreadable_rounds_ = 0;
 
     // Python thread states onto OS threads.
     std::unordered_map<pid_t, size_t> index_of;
@@ -215,6 +253,7 @@ class LiveSampler final : public Sampler {
     }
 
     std::vector<uint32_t> stack;
+    size_t merged = 0, merge_failures = 0;
     for (size_t i = 0; i < threads.size(); ++i) {
       const OsThread& t = threads[i];
       const python::PyThread* pt = py_of[i];
@@ -259,8 +298,10 @@ class LiveSampler final : public Sampler {
       if (native) {
         if (!add_native(profile, *native, pt, stack)) {
           ++stats.errors;
+          ++merge_failures;
           continue;
         }
+        ++merged;
       } else {
         for (auto f = pt->frames.rbegin(); f != pt->frames.rend(); ++f)
           stack.push_back(profile.intern_frame(
@@ -283,12 +324,29 @@ class LiveSampler final : public Sampler {
       profile.add(s);
       ++stats.samples_added;
     }
+    // Native stacks that never merge: modules mapped since we attached (a
+    // command caught starting, libraries loaded later) are unknown to the
+    // session. Open the process again, with its maps as they are now.
+    if (merge_failures > 0 && merged == 0) {
+      if (++native_failure_rounds_ % kRelocateRounds == 0) (void)reopen();
+    } else {
+      native_failure_rounds_ = 0;
+    }
     return stats;
   }
 
  private:
   Result<SampleRoundStats> gone() {
     return make_error(ErrorKind::kGone, fmt::format("process {} exited", proc_->pid()));
+  }
+  // No Python thread has a frame, and something could not be read.
+  bool nothing_readable() const {
+    bool errors = !py_.errors.empty();
+    for (const python::PyThread& pt : py_.threads) {
+      if (!pt.frames.empty()) return false;
+      errors = errors || !pt.errors.empty();
+    }
+    return errors;
   }
   bool alive() const {
     auto st = read_proc_stat(proc_->pid());
@@ -400,9 +458,11 @@ class LiveSampler final : public Sampler {
     return true;
   }
 
+  pid_t pid_;
   std::unique_ptr<LiveProcess> proc_;
   SamplerOptions opt_;
   std::optional<python::PythonRuntime> runtime_;
+  RemoteAddr interp_head_slot_;
   std::optional<python::RemoteObjects> ro_;
   std::optional<python::CodeCache> codes_;
   std::unique_ptr<DwflSession> session_;
@@ -410,6 +470,7 @@ class LiveSampler final : public Sampler {
   std::string process_name_;
   uint64_t round_ = 0;
   uint64_t unreadable_rounds_ = 0;
+  uint64_t native_failure_rounds_ = 0;
   python::PyProcess py_;
   std::optional<python::AsyncioState> asyncio_;
   std::unordered_map<uint64_t, std::string> names_;  // thread ident -> threading name

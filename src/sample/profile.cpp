@@ -6,13 +6,20 @@ namespace corostack::sample {
 
 const char* frame_kind_name(ProfileFrameKind kind) {
   switch (kind) {
-    case ProfileFrameKind::kPython: return "python";
-    case ProfileFrameKind::kNative: return "native";
-    case ProfileFrameKind::kKernel: return "kernel";
-    case ProfileFrameKind::kIdle: return "idle";
-    case ProfileFrameKind::kTask: return "task";
-    case ProfileFrameKind::kThread: return "thread";
-    case ProfileFrameKind::kProcess: return "process";
+    case ProfileFrameKind::kPython:
+      return "python";
+    case ProfileFrameKind::kNative:
+      return "native";
+    case ProfileFrameKind::kKernel:
+      return "kernel";
+    case ProfileFrameKind::kIdle:
+      return "idle";
+    case ProfileFrameKind::kTask:
+      return "task";
+    case ProfileFrameKind::kThread:
+      return "thread";
+    case ProfileFrameKind::kProcess:
+      return "process";
   }
   return "unknown";
 }

@@ -27,6 +27,9 @@ struct SamplerOptions {
   bool task_roots = false;       // asyncio task name as root frame (--async)
   bool process_roots = false;    // process as root frame (--subprocesses)
   bool lines = true;             // false: aggregate Python frames by function (line 0)
+  // attach() fails unless a Python interpreter is found, even with --native
+  // (a command just started may not have mapped libpython yet: try again).
+  bool require_python = false;
 };
 
 struct SampleRoundStats {

@@ -123,7 +123,9 @@ void SamplingSession::rescan(SessionRound& r) {
     if (samplers_.contains(p)) continue;
     int& attempts = failed_[p];
     if (attempts >= kMaxAttachAttempts) continue;
-    auto s = Sampler::attach(p, opt_.sampler);
+    SamplerOptions o = opt_.sampler;
+    o.require_python = false;
+    auto s = Sampler::attach(p, o);
     if (!s) {
       if (++attempts == kMaxAttachAttempts)
         r.messages.push_back("not sampling process " + std::to_string(p) + ": " +

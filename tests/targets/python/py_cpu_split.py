@@ -7,7 +7,7 @@ Usage: python py_cpu_split.py <ready_fd> <truth_path> [--async] [--exit-after SE
 Runs unchanged on CPython 3.6-3.13 (standard library only).
 
 Threads (threading names; the OS thread name is set to the same):
-  burner   forever: hot() then warm(); hot() does HOT_UNITS units of fixed
+  burner   (not with --async) forever: hot() then warm(); hot() does HOT_UNITS units of fixed
            work, warm() WARM_UNITS (3:1), so ~75 % of the thread's CPU time
            is in hot() and ~25 % in warm(). Both call work(), so hot and warm
            are never the leaf; the stack is burner_main -> hot|warm -> work.
@@ -19,16 +19,20 @@ Threads (threading names; the OS thread name is set to the same):
 The main thread blocks in os.read() of a pipe nobody writes (or, with
 --exit-after S, sleeps S seconds after ready, then exits with status 0).
 
-Before signalling, the burner runs a calibration of CALIBRATION_SECONDS,
-timing hot() and warm() from inside (time.perf_counter), and the split it
-measured is written to the truth.
+Before signalling, the burner runs a calibration of CALIBRATION_SECONDS of
+its CPU time, timing hot() and warm() from inside with the thread's CPU
+clock (time.thread_time; wall time would charge preemption on a busy machine
+to whichever ran), and the split it measured is written to the truth.
+With --async there is no burner (the loop's tasks get the GIL to themselves)
+and no calibration: measured_hot_share is null.
 
 Truth (JSON, written to <truth_path>.tmp then renamed):
   {"pid", "python": "3.11.7", "version_info": [3, 11, 7], "script",
    "threads": [{"name", "tid"}],   (burner, sleeper, aloop when present, main)
    "functions": {"hot": {"file", "line"}, "warm": ..., "work": ...,
                  "spin_a": ..., "spin_b": ...}   (line: co_firstlineno)
-   "measured_hot_share": hot time / (hot + warm time) during calibration,
+   "measured_hot_share": hot / (hot + warm) CPU time during calibration
+                         (null with --async),
    "async": bool, "tasks": ["busy_a", "busy_b"] (when async)}
 """
 import json
@@ -40,8 +44,8 @@ import time
 SCRIPT = os.path.abspath(__file__)
 HOT_UNITS = 3
 WARM_UNITS = 1
-UNIT_LOOPS = 20000
-CALIBRATION_SECONDS = 0.6
+UNIT_LOOPS = 4000
+CALIBRATION_SECONDS = 0.6  # of the burner's CPU time
 
 stats = {'hot': 0.0, 'warm': 0.0}
 calibrated = threading.Event()
@@ -79,10 +83,19 @@ def warm():
     return work(WARM_UNITS)
 
 
+def thread_cpu_clock():
+    # CPU time of this thread, not wall time: on a busy machine the thread
+    # is preempted at random, which wall time would charge to hot or warm.
+    try:
+        return time.thread_time  # 3.7+
+    except AttributeError:
+        return lambda: time.clock_gettime(time.CLOCK_THREAD_CPUTIME_ID)
+
+
 def burner_main(tids):
     set_os_thread_name('burner')
     tids['burner'] = native_id()
-    clock = time.perf_counter
+    clock = thread_cpu_clock()
     start = clock()
     while True:
         t0 = clock()
@@ -90,11 +103,15 @@ def burner_main(tids):
         t1 = clock()
         warm()
         t2 = clock()
-        if not calibrated.is_set():
-            stats['hot'] += t1 - t0
-            stats['warm'] += t2 - t1
-            if t2 - start >= CALIBRATION_SECONDS:
-                calibrated.set()
+        stats['hot'] += t1 - t0
+        stats['warm'] += t2 - t1
+        if t2 - start >= CALIBRATION_SECONDS:
+            break
+    calibrated.set()
+    # From here on no clock calls (a system call each): hot and warm only.
+    while True:
+        hot()
+        warm()
 
 
 def sleeper_main(tids):
@@ -154,12 +171,13 @@ def main(argv):
     truth_path = args[1]
 
     tids = {'main': native_id()}
-    threads = [threading.Thread(target=burner_main, args=(tids,), name='burner'),
-               threading.Thread(target=sleeper_main, args=(tids,), name='sleeper')]
+    threads = [threading.Thread(target=sleeper_main, args=(tids,), name='sleeper')]
     started = threading.Event()
     if use_async:
         threads.append(threading.Thread(target=aloop_main, args=(tids, started), name='aloop'))
+        calibrated.set()
     else:
+        threads.append(threading.Thread(target=burner_main, args=(tids,), name='burner'))
         started.set()
     for t in threads:
         t.daemon = True
@@ -178,7 +196,7 @@ def main(argv):
         'script': SCRIPT,
         'threads': [{'name': n, 'tid': tids[n]} for n in sorted(tids)],
         'functions': funcs,
-        'measured_hot_share': stats['hot'] / total if total > 0 else 0.0,
+        'measured_hot_share': stats['hot'] / total if total > 0 else None,
         'async': use_async,
         'tasks': ['busy_a', 'busy_b'] if use_async else [],
     }
