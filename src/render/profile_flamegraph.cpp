@@ -314,7 +314,12 @@ bool write_flamegraph(const sample::Profile& profile, std::ostream& out, std::st
   buf += kScript;
   fmt::format_to(it, "<rect x=\"0\" y=\"0\" width=\"100%\" height=\"100%\" fill=\"#f8f8f4\"/>\n");
   buf += "<text id=\"title\" x=\"600\" y=\"22\">";
-  append_xml_text(buf, profile.command.empty() ? "corostack record" : profile.command, 200);
+  // One line that fits the 1200-pixel width: a `python -c` script's
+  // newlines and tabs become spaces.
+  std::string title = profile.command.empty() ? "corostack record" : profile.command;
+  for (char& c : title)
+    if (c == '\n' || c == '\t' || c == '\r') c = ' ';
+  append_xml_text(buf, title, 110);
   buf += "</text>\n";
   fmt::format_to(
       it, "<text id=\"subtitle\" x=\"600\" y=\"40\">{} samples, {} time, {} Hz{}{}</text>\n", grand,

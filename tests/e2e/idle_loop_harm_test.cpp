@@ -3,9 +3,11 @@
 // not be woken by corostack. CPython retries an interrupted epoll_wait
 // silently (PEP 475), so the target cannot tell; the kernel's context-switch
 // counters of the loop thread can: they stay the same while corostack leaves
-// the thread alone, and grow when something interrupts it. The control run
+// the thread alone (20 dumps, `tasks`, 3 s of `record` at 100 Hz; 30 s in
+// the soak run), and grow when something interrupts it. The control run
 // (`dump --stop-all`, which interrupts every thread as gdb, pystack and py-spy
 // do) must move them, or the test could not fail.
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -81,6 +83,30 @@ TEST_P(IdleLoopHarmTest, CorostackNeverWakesTheLoopThread) {
   EXPECT_EQ(idle_tasks, truth.at("tasks").size()) << tasks.cmd.out;
   long after = context_switches(pid, loop_tid);
   EXPECT_EQ(after, before) << "20 dumps and a tasks run woke the idle loop thread";
+
+  // The sampler: `record` at 100 Hz for 3 s (30 s in the soak run), idle
+  // samples kept so the profile shows where the loop sleeps.
+  int seconds = std::getenv("COROSTACK_SOAK") ? 30 : 3;
+  std::filesystem::path folded = dir / "idle.folded";
+  CommandResult rec = run_corostack({"record", "-p", p, "-r", "100", "-d", std::to_string(seconds),
+                                     "--idle", "-f", "folded", "-o", folded.string()});
+  EXPECT_EQ(rec.exit_code, 0) << rec.describe();
+  std::ifstream in(folded);
+  std::string line;
+  long samples = 0, in_epoll = 0;
+  while (std::getline(in, line)) {
+    auto space = line.rfind(' ');
+    if (space == std::string::npos) continue;
+    long n = std::stol(line.substr(space + 1));
+    samples += n;
+    if (line.find("epoll_wait") != std::string::npos) in_epoll += n;
+  }
+  EXPECT_GE(samples, 100L * seconds / 4) << "too few samples: " << rec.err;
+  EXPECT_EQ(in_epoll, samples) << "the idle loop thread sleeps in epoll_wait in every sample";
+  long after_record = context_switches(pid, loop_tid);
+  EXPECT_EQ(after_record, after) << seconds << " s of record at 100 Hz woke the idle loop thread "
+                                 << (after_record - after) << " times";
+  after = after_record;
 
   // The control: interrupting every thread wakes it.
   CommandResult all = run_corostack({"dump", "--stop-all", "-p", p});
