@@ -1,40 +1,17 @@
 #include "base/escape.hpp"
 
+#include "base/utf8.hpp"
+
 #include <cstdint>
 
 namespace corostack {
 namespace {
 
 // Length of the valid UTF-8 sequence starting at s[i], or 0 if invalid.
+// C1 controls (U+0080..U+009F) are valid here; the callers treat them.
 size_t utf8_sequence_length(std::string_view s, size_t i) {
-  auto b = static_cast<uint8_t>(s[i]);
-  size_t len;
   uint32_t cp;
-  if (b < 0x80) return 1;
-  if ((b & 0xE0) == 0xC0) {
-    len = 2;
-    cp = b & 0x1F;
-  } else if ((b & 0xF0) == 0xE0) {
-    len = 3;
-    cp = b & 0x0F;
-  } else if ((b & 0xF8) == 0xF0) {
-    len = 4;
-    cp = b & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (size_t k = 1; k < len; ++k) {
-    auto c = static_cast<uint8_t>(s[i + k]);
-    if ((c & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (c & 0x3F);
-  }
-  // Reject overlong encodings, surrogates and out-of-range code points.
-  if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) return 0;
-  if (cp >= 0xD800 && cp <= 0xDFFF) return 0;
-  if (cp > 0x10FFFF) return 0;
-  // C1 controls (U+0080..U+009F) are treated as invalid for terminal output by the caller.
-  return len;
+  return decode_utf8(s, i, cp);
 }
 
 bool is_c1_control(std::string_view s, size_t i, size_t len) {

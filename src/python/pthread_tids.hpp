@@ -16,6 +16,14 @@
 
 namespace corostack::python {
 
+// The offset of `tid` in struct pthread: glibc's usual 0x2d0 when it gets as
+// many votes as any other, else the lowest offset with the most votes (a
+// vote: an ident whose int32 there is a TID of `tids` no other ident has).
+// nullopt when no offset gets a vote.
+std::optional<uint64_t> pthread_tid_offset(const MemoryReader& mem,
+                                           const std::vector<uint64_t>& idents,
+                                           const std::unordered_set<pid_t>& tids);
+
 // idents: pthread_t values; tids: the process's threads. Returns ident → TID
 // for the idents that agree with the winning offset (same order as idents,
 // nullopt where unknown).

@@ -1,5 +1,7 @@
 #include "render/profile_aggregate.hpp"
 
+#include "base/utf8.hpp"
+
 #include <fmt/format.h>
 
 #include <cstdint>
@@ -9,38 +11,6 @@ namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 constexpr std::string_view kEllipsis = "\xE2\x80\xA6";     // U+2026
-
-// Decodes the UTF-8 sequence at s[i]: its length (0 when invalid) and code point.
-size_t decode_utf8(std::string_view s, size_t i, uint32_t& cp) {
-  auto b = static_cast<uint8_t>(s[i]);
-  if (b < 0x80) {
-    cp = b;
-    return 1;
-  }
-  size_t len;
-  if ((b & 0xE0) == 0xC0) {
-    len = 2;
-    cp = b & 0x1F;
-  } else if ((b & 0xF0) == 0xE0) {
-    len = 3;
-    cp = b & 0x0F;
-  } else if ((b & 0xF8) == 0xF0) {
-    len = 4;
-    cp = b & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (size_t k = 1; k < len; ++k) {
-    auto c = static_cast<uint8_t>(s[i + k]);
-    if ((c & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (c & 0x3F);
-  }
-  if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) return 0;
-  if (cp >= 0xD800 && cp <= 0xDFFF) return 0;
-  if (cp > 0x10FFFF) return 0;
-  return len;
-}
 
 bool is_control(uint32_t cp) {
   return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0xFFFE || cp == 0xFFFF;

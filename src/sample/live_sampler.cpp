@@ -12,6 +12,7 @@
 #include "native/unwinder.hpp"
 #include "python/asyncio_walker.hpp"
 #include "python/code_cache.hpp"
+#include "python/pthread_tids.hpp"
 #include "python/python_locator.hpp"
 #include "python/python_walker.hpp"
 #include "python/remote_object.hpp"
@@ -25,10 +26,6 @@
 namespace corostack::sample {
 namespace {
 
-// Offset of `tid` in glibc's struct pthread on x86-64 (2.28 to 2.38); checked
-// against the process's threads before use, and searched for if it differs.
-constexpr uint64_t kGlibcPthreadTidOffset = 0x2d0;
-constexpr uint64_t kMaxPthreadTidOffset = 0x1000;
 // Thread names (threading._active) are re-read this often, in rounds, and
 // whenever a thread ident without a name appears.
 constexpr uint64_t kNameRefreshRounds = 256;
@@ -390,24 +387,7 @@ class LiveSampler final : public Sampler {
     for (const python::PyThread& pt : py_.threads)
       if (pt.thread_id) idents.push_back(pt.thread_id);
     if (idents.empty()) return;
-    auto matches_all = [&](uint64_t off) {
-      std::unordered_set<pid_t> found;
-      for (uint64_t id : idents) {
-        auto v = proc_->read_value<int32_t>(RemoteAddr(id + off));
-        if (!v || !tids.contains(*v) || !found.insert(*v).second) return false;
-      }
-      return true;
-    };
-    if (matches_all(kGlibcPthreadTidOffset)) {
-      tid_offset_ = kGlibcPthreadTidOffset;
-      return;
-    }
-    for (uint64_t off = 0; off < kMaxPthreadTidOffset; off += 4) {
-      if (matches_all(off)) {
-        tid_offset_ = off;
-        return;
-      }
-    }
+    tid_offset_ = python::pthread_tid_offset(*proc_, idents, tids);
   }
 
   // Native frames root first, each eval-loop call replaced by its Python

@@ -27,6 +27,7 @@
 #include "coro_truth.hpp"
 #include "corostack.hpp"
 #include "gdb.hpp"
+#include "process_state.hpp"
 #include "run_command.hpp"
 #include "target_process.hpp"
 #include "temp_dir.hpp"
@@ -297,28 +298,6 @@ void check_frames(const CoroTruth& truth, const JsonRun& run, const CoroBuild& b
   };
   EXPECT_EQ(got_chains, want_chains)
       << "got:" << show(got_chains) << "\nwant:" << show(want_chains);
-}
-
-// TracerPid and State of every thread: "" when all run free, else the first
-// thread still traced or stopped.
-std::string traced_or_stopped_thread(pid_t pid) {
-  std::error_code ec;
-  for (const auto& ent :
-       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
-    std::ifstream in(ent.path() / "status");
-    std::string line, state;
-    long tracer = 0;
-    while (std::getline(in, line)) {
-      if (line.rfind("State:", 0) == 0) state = line.substr(6);
-      if (line.rfind("TracerPid:", 0) == 0) tracer = std::atol(line.c_str() + 10);
-    }
-    bool stopped = state.find('t') != std::string::npos || state.find('T') != std::string::npos;
-    if (tracer != 0 || stopped)
-      return "thread " + ent.path().filename().string() + " State:" + state +
-             " TracerPid:" + std::to_string(tracer);
-  }
-  if (ec) return "cannot list /proc/" + std::to_string(pid) + "/task: " + ec.message();
-  return "";
 }
 
 // After corostack (and gdb) ran: the target is neither traced nor stopped and
