@@ -61,6 +61,22 @@ pid_t spawn_corostack(const std::vector<std::string>& args, long hold_us) {
   return child;
 }
 
+// Whether `tracer` traces any thread of pid: the main thread first (every
+// stop-all pause seizes it), then the others (a sampler round stops only the
+// running threads).
+bool traced_by(pid_t pid, pid_t tracer) {
+  if (tracer_of(pid) == tracer) return true;
+  std::error_code ec;
+  for (const auto& ent :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream in(ent.path() / "status");
+    std::string line;
+    while (std::getline(in, line))
+      if (line.rfind("TracerPid:", 0) == 0 && std::atol(line.c_str() + 10) == tracer) return true;
+  }
+  return false;
+}
+
 // Fast enough for make test; the soak run (ctest -L soak) sets 1000.
 int kill_rounds() {
   if (const char* v = std::getenv("COROSTACK_KILL_ROUNDS")) return std::atoi(v);
@@ -88,7 +104,7 @@ void kill_at_random_moments(TargetProcess& target, const std::vector<std::string
       // Wait until the pause has begun (the target is traced), then kill at a
       // random point inside it.
       auto until = std::chrono::steady_clock::now() + 10s;
-      while (tracer_of(pid) != child && std::chrono::steady_clock::now() < until) {
+      while (!traced_by(pid, child) && std::chrono::steady_clock::now() < until) {
         int st;
         if (::waitpid(child, &st, WNOHANG) == child) {
           child = -1;
@@ -103,7 +119,7 @@ void kill_at_random_moments(TargetProcess& target, const std::vector<std::string
       }
       std::this_thread::sleep_for(
           std::chrono::microseconds(std::uniform_int_distribution<long>(0, hold_us)(rng)));
-      in_pause = tracer_of(pid) == child;
+      in_pause = traced_by(pid, child);
     } else {
       // Anywhere: start-up, pause, analysis, output, exit.
       std::this_thread::sleep_for(
@@ -189,6 +205,29 @@ TEST(PauseSafety, TasksKilledMidPause) {
   // The target's loop survived every interrupted epoll_wait: tasks still reads.
   CommandResult r = run_command({paths::kCorostack, "tasks", "-p", std::to_string(target.pid())});
   EXPECT_NE(r.out.find("on_sleep"), std::string::npos) << r.describe();
+}
+
+// The sampler pauses on every round: the target must run free whenever it
+// dies. py_threads.py has a spinning thread, which each blocking round stops.
+TEST(PauseSafety, RecordKilledMidPause) {
+  std::optional<PythonInterpreter> py;
+  for (PythonInterpreter p : find_python_interpreter_paths()) {
+    probe_python_interpreter(&p);
+    if (p.probe_error.empty() && p.major == 3 && p.minor >= 8 && p.minor <= 13) py = p;
+  }
+  if (!py) GTEST_SKIP() << "SKIPPED LOUDLY: no CPython 3.8-3.13 found";
+  std::cout << "[ info ] record with " << py->version << " " << py->path << "\n";
+  TempDir dir;
+  TargetProcess target({py->path, PY_THREADS_SCRIPT, "{ready_fd}", (dir / "truth").string()});
+  ASSERT_TRUE(target.wait_ready(/*all_sleeping=*/false, 40s)) << target.output();
+  kill_at_random_moments(target,
+                         {"record", "-p", std::to_string(target.pid()), "-r", "200", "-d", "10",
+                          "-f", "folded", "-o", (dir / "profile.folded").string()},
+                         56);
+  // Still sampled fine afterwards.
+  CommandResult r = run_command({paths::kCorostack, "dump", "-p", std::to_string(target.pid())});
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_NE(r.out.find("spin"), std::string::npos) << r.describe();
 }
 
 }  // namespace
