@@ -107,7 +107,16 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--units", type=int, default=60)
+    ap.add_argument("--modes", default="",
+                    help="comma-separated mode labels to run (default: all), e.g. "
+                         "'nonblocking 1000 Hz' to measure one goal with more runs")
     args = ap.parse_args()
+    if args.modes:
+        wanted = [m.strip() for m in args.modes.split(",")]
+        unknown = [m for m in wanted if m not in [c[0] for c in CONFIGS]]
+        if unknown:
+            ap.error("unknown mode(s): %s" % ", ".join(unknown))
+        CONFIGS[:] = [c for c in CONFIGS if c[0] in wanted]
     corostack = os.path.join(args.build, "src", "corostack")
     python = find_python()
     version = subprocess.run([python, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
