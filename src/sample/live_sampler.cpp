@@ -17,6 +17,7 @@
 #include "python/python_walker.hpp"
 #include "python/remote_object.hpp"
 #include "sample/sampler.hpp"
+#include "snapshot/native_snapshot.hpp"
 #include "snapshot/python_snapshot.hpp"
 #include "target/captured_memory.hpp"
 #include "target/live_process.hpp"
@@ -395,19 +396,7 @@ class LiveSampler final : public Sampler {
   bool add_native(Profile& profile, const UnwoundThread& u, const python::PyThread* pt,
                   std::vector<uint32_t>& stack) {
     if (!u.error.empty() && u.frames.empty()) return false;
-    std::vector<Frame> nat;
-    for (const RawFrame& rf : u.frames) {
-      for (const SymbolFrame& sf : symbolizer_->symbolize(rf.pc, rf.is_activation)) {
-        Frame f;
-        f.pc = rf.pc;
-        f.function = sf.function;
-        f.module = sf.module;
-        f.file = sf.file;
-        f.line = sf.line;
-        f.inlined = sf.inlined;
-        nat.push_back(std::move(f));
-      }
-    }
+    std::vector<Frame> nat = symbolized_frames(*symbolizer_, u);
     std::vector<Frame> merged;
     if (pt && !pt->frames.empty()) {
       std::vector<Frame> pyf;

@@ -31,8 +31,8 @@ const char* frame_kind_name(ProfileFrameKind kind);  // "python", "native", ...
 struct ProfileFrame {
   ProfileFrameKind kind = ProfileFrameKind::kPython;
   std::string name;
-  std::string file;  // Python: co_filename; native: source file when known
-  int line = 0;      // 0: unknown (or not wanted: aggregation by function)
+  std::string file;    // Python: co_filename; native: source file when known
+  int line = 0;        // 0: unknown (or not wanted: aggregation by function)
   std::string module;  // native: the ELF it is in
 
   bool operator==(const ProfileFrame&) const = default;
@@ -48,11 +48,11 @@ struct ProfileThread {
 
 // One observation of one thread (or task) at one moment.
 struct Sample {
-  uint64_t time_ns = 0;   // since Profile::start_unix_ns
-  uint32_t stack = 0;     // index into Profile::stacks
-  uint32_t thread = 0;    // index into Profile::threads
-  int32_t task = -1;      // index into Profile::tasks, -1: not attributed to a task
-  bool idle = false;      // the thread was not running (blocked, sleeping)
+  uint64_t time_ns = 0;  // since Profile::start_unix_ns
+  uint32_t stack = 0;    // index into Profile::stacks
+  uint32_t thread = 0;   // index into Profile::threads
+  int32_t task = -1;     // index into Profile::tasks, -1: not attributed to a task
+  bool idle = false;     // the thread was not running (blocked, sleeping)
   bool holds_gil = false;
 };
 

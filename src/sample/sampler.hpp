@@ -19,14 +19,14 @@
 namespace corostack::sample {
 
 struct SamplerOptions {
-  bool native = false;           // native frames merged with Python frames (--native)
-  bool nonblocking = false;      // never stop the target (--nonblocking)
-  bool idle = false;             // keep samples of threads that are not running (--idle)
-  bool gil_only = false;         // keep only samples of the thread holding the GIL (--gil)
-  bool thread_roots = false;     // thread as root frame (--threads)
-  bool task_roots = false;       // asyncio task name as root frame (--async)
-  bool process_roots = false;    // process as root frame (--subprocesses)
-  bool lines = true;             // false: aggregate Python frames by function (line 0)
+  bool native = false;         // native frames merged with Python frames (--native)
+  bool nonblocking = false;    // never stop the target (--nonblocking)
+  bool idle = false;           // keep samples of threads that are not running (--idle)
+  bool gil_only = false;       // keep only samples of the thread holding the GIL (--gil)
+  bool thread_roots = false;   // thread as root frame (--threads)
+  bool task_roots = false;     // asyncio task name as root frame (--async)
+  bool process_roots = false;  // process as root frame (--subprocesses)
+  bool lines = true;           // false: aggregate Python frames by function (line 0)
   // attach() fails unless a Python interpreter is found, even with --native
   // (a command just started may not have mapped libpython yet: try again).
   bool require_python = false;
@@ -35,8 +35,8 @@ struct SamplerOptions {
 struct SampleRoundStats {
   size_t threads_seen = 0;
   size_t samples_added = 0;
-  size_t errors = 0;        // threads whose stack could not be read this round
-  uint64_t pause_ns = 0;    // how long the target was stopped this round
+  size_t errors = 0;      // threads whose stack could not be read this round
+  uint64_t pause_ns = 0;  // how long the target was stopped this round
 };
 
 class Sampler {

@@ -62,6 +62,24 @@ ProcessSnapshot snapshot_from_capture(const Target& target, const Capture& captu
   return snap;
 }
 
+std::vector<Frame> symbolized_frames(Symbolizer& symbolizer, const UnwoundThread& thread) {
+  std::vector<Frame> out;
+  for (const RawFrame& rf : thread.frames) {
+    for (const SymbolFrame& sf : symbolizer.symbolize(rf.pc, rf.is_activation)) {
+      Frame f;
+      f.pc = rf.pc;
+      f.function = sf.function;
+      f.offset = sf.offset;
+      f.module = sf.module;
+      f.file = sf.file;
+      f.line = sf.line;
+      f.inlined = sf.inlined;
+      out.push_back(std::move(f));
+    }
+  }
+  return out;
+}
+
 void add_native_frames(DwflSession& session, pid_t pid, const Capture& capture,
                        const MemoryReader& memory, const NativeSnapshotOptions& options,
                        const std::vector<bool>& wanted, std::vector<ThreadSnapshot>& threads) {
@@ -82,19 +100,9 @@ void add_native_frames(DwflSession& session, pid_t pid, const Capture& capture,
   for (size_t k = 0; k < unwound.size() && k < index.size(); ++k) {
     ThreadSnapshot& t = threads[index[k]];
     const UnwoundThread& u = unwound[k];
-    for (const RawFrame& rf : u.frames) {
-      for (const SymbolFrame& sf : symbolizer.symbolize(rf.pc, rf.is_activation)) {
-        Frame f;
-        f.pc = rf.pc;
-        f.function = sf.function;
-        f.offset = sf.offset;
-        f.module = sf.module;
-        f.file = sf.file;
-        f.line = sf.line;
-        f.inlined = sf.inlined;
-        t.frames.push_back(std::move(f));
-      }
-    }
+    std::vector<Frame> frames = symbolized_frames(symbolizer, u);
+    t.frames.insert(t.frames.end(), std::make_move_iterator(frames.begin()),
+                    std::make_move_iterator(frames.end()));
     if (!u.error.empty()) t.errors.push_back(u.error);
     if (u.truncated)
       t.errors.push_back("stack truncated at " + std::to_string(options.max_frames) + " frames");

@@ -6,6 +6,8 @@
 
 #include "base/result.hpp"
 #include "native/dwfl_session.hpp"
+#include "native/symbolizer.hpp"
+#include "native/unwinder.hpp"
 #include "snapshot/snapshot.hpp"
 #include "target/target.hpp"
 
@@ -30,6 +32,10 @@ void mark_unread_running_threads(ProcessSnapshot& snap);
 
 // Unwinds and symbolizes the threads with wanted[i] set (i indexes
 // capture.threads, which threads mirrors) and appends their native frames.
+// Each unwound pc as the frames it stands for (inlined calls first),
+// innermost first: what dump prints and the sampler merges.
+std::vector<Frame> symbolized_frames(Symbolizer& symbolizer, const UnwoundThread& thread);
+
 void add_native_frames(DwflSession& session, pid_t pid, const Capture& capture,
                        const MemoryReader& memory, const NativeSnapshotOptions& options,
                        const std::vector<bool>& wanted, std::vector<ThreadSnapshot>& threads);
