@@ -62,7 +62,4 @@ async def main(ready_fd, truth_path):
 if __name__ == '__main__':
     if len(sys.argv) != 3:
         sys.exit('usage: %s <ready_fd> <truth_path>' % sys.argv[0])
-    fd = int(sys.argv[1])
-    if hasattr(os, 'set_inheritable'):
-        pass
-    asyncio.run(main(fd, sys.argv[2]))
+    asyncio.run(main(int(sys.argv[1]), sys.argv[2]))
