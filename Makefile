@@ -38,6 +38,7 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS ?= fuzz_core_file fuzz_proc_parsers fuzz_python_walker fuzz_asyncio_walker fuzz_coro fuzz_renderers fuzz_profile_writers
 fuzz:
+	@scripts/install-deps --fuzz
 	CC=clang-19 CXX=clang++-19 cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DCOROSTACK_FUZZ=ON -DCOROSTACK_WERROR=OFF -DCOROSTACK_BENCH=OFF
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target corostack_fuzzers

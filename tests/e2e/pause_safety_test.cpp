@@ -188,13 +188,19 @@ TEST(PauseSafety, CoroKilledMidPause) {
   EXPECT_TRUE(target.wait_all_sleeping(5000ms));
 }
 
-TEST(PauseSafety, TasksKilledMidPause) {
-  // One interpreter is enough here: the pause path is the same for all.
+// One interpreter is enough for the kill tests: the pause path is the same
+// for all. The last 3.8-3.13 found (asyncio and the sampler need 3.8+).
+std::optional<PythonInterpreter> last_python_3_8_to_13() {
   std::optional<PythonInterpreter> py;
   for (PythonInterpreter p : find_python_interpreter_paths()) {
     probe_python_interpreter(&p);
     if (p.probe_error.empty() && p.major == 3 && p.minor >= 8 && p.minor <= 13) py = p;
   }
+  return py;
+}
+
+TEST(PauseSafety, TasksKilledMidPause) {
+  std::optional<PythonInterpreter> py = last_python_3_8_to_13();
   if (!py) GTEST_SKIP() << "SKIPPED LOUDLY: no CPython 3.8-3.13 found";
   std::cout << "[ info ] tasks with " << py->version << " " << py->path << "\n";
   TempDir dir;
@@ -210,11 +216,7 @@ TEST(PauseSafety, TasksKilledMidPause) {
 // The sampler pauses on every round: the target must run free whenever it
 // dies. py_threads.py has a spinning thread, which each blocking round stops.
 TEST(PauseSafety, RecordKilledMidPause) {
-  std::optional<PythonInterpreter> py;
-  for (PythonInterpreter p : find_python_interpreter_paths()) {
-    probe_python_interpreter(&p);
-    if (p.probe_error.empty() && p.major == 3 && p.minor >= 8 && p.minor <= 13) py = p;
-  }
+  std::optional<PythonInterpreter> py = last_python_3_8_to_13();
   if (!py) GTEST_SKIP() << "SKIPPED LOUDLY: no CPython 3.8-3.13 found";
   std::cout << "[ info ] record with " << py->version << " " << py->path << "\n";
   TempDir dir;
@@ -225,6 +227,22 @@ TEST(PauseSafety, RecordKilledMidPause) {
                           "-f", "folded", "-o", (dir / "profile.folded").string()},
                          56);
   // Still sampled fine afterwards.
+  CommandResult r = run_command({paths::kCorostack, "dump", "-p", std::to_string(target.pid())});
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_NE(r.out.find("spin"), std::string::npos) << r.describe();
+}
+
+// `top` samples like `record` but never ends by itself: every round kills it,
+// in a pause or while it waits for the next round or draws the screen (its
+// stdout is /dev/null here; the terminal paths are in TopCommandTest).
+TEST(PauseSafety, TopKilledMidPause) {
+  std::optional<PythonInterpreter> py = last_python_3_8_to_13();
+  if (!py) GTEST_SKIP() << "SKIPPED LOUDLY: no CPython 3.8-3.13 found";
+  std::cout << "[ info ] top with " << py->version << " " << py->path << "\n";
+  TempDir dir;
+  TargetProcess target({py->path, PY_THREADS_SCRIPT, "{ready_fd}", (dir / "truth").string()});
+  ASSERT_TRUE(target.wait_ready(/*all_sleeping=*/false, 40s)) << target.output();
+  kill_at_random_moments(target, {"top", "-p", std::to_string(target.pid()), "-r", "200"}, 78);
   CommandResult r = run_command({paths::kCorostack, "dump", "-p", std::to_string(target.pid())});
   EXPECT_EQ(r.exit_code, 0) << r.describe();
   EXPECT_NE(r.out.find("spin"), std::string::npos) << r.describe();
