@@ -3,10 +3,11 @@
 // not be woken by corostack. CPython retries an interrupted epoll_wait
 // silently (PEP 475), so the target cannot tell; the kernel's context-switch
 // counters of the loop thread can: they stay the same while corostack leaves
-// the thread alone (20 dumps, `tasks`, 3 s of `record` at 100 Hz; 30 s in
-// the soak run), and grow when something interrupts it. The control run
-// (`dump --stop-all`, which interrupts every thread as gdb, pystack and py-spy
-// do) must move them, or the test could not fail.
+// the thread alone (20 dumps, `tasks`, 3 s of `record` at 100 Hz; 1000 dumps
+// and 30 s in the soak run), and grow when something interrupts it. The
+// control run (`dump --stop-all`, which interrupts every thread as gdb,
+// pystack and py-spy do) must move them, or the test could not fail, and
+// must read the same stacks as the gentle dump.
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -70,10 +71,15 @@ TEST_P(IdleLoopHarmTest, CorostackNeverWakesTheLoopThread) {
 
   long before = context_switches(pid, loop_tid);
   ASSERT_GE(before, 0);
-  for (int i = 0; i < 20; ++i) {
+  const bool soak = std::getenv("COROSTACK_SOAK") != nullptr;
+  const int dumps = soak ? 1000 : 20;
+  for (int i = 0; i < dumps; ++i) {
     CommandResult r = run_corostack({"dump", "-p", p});
-    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    ASSERT_EQ(r.exit_code, 0) << "dump " << i << ": " << r.describe();
   }
+  JsonRun gentle = run_corostack_json({"dump", "-p", p, "--json"});
+  ASSERT_FALSE(gentle.json.is_discarded()) << gentle.cmd.describe();
+  EXPECT_EQ(gentle.json.at("pause_ns"), 0) << "every thread sleeps: nothing should be stopped";
   JsonRun tasks = run_corostack_json({"tasks", "-p", p, "--json"});
   ASSERT_FALSE(tasks.json.is_discarded()) << tasks.cmd.describe();
   EXPECT_EQ(tasks.cmd.exit_code, 0) << tasks.cmd.describe();
@@ -82,11 +88,11 @@ TEST_P(IdleLoopHarmTest, CorostackNeverWakesTheLoopThread) {
     idle_tasks += t.at("name").get<std::string>().rfind("idle_", 0) == 0;
   EXPECT_EQ(idle_tasks, truth.at("tasks").size()) << tasks.cmd.out;
   long after = context_switches(pid, loop_tid);
-  EXPECT_EQ(after, before) << "20 dumps and a tasks run woke the idle loop thread";
+  EXPECT_EQ(after, before) << dumps << " dumps and a tasks run woke the idle loop thread";
 
   // The sampler: `record` at 100 Hz for 3 s (30 s in the soak run), idle
   // samples kept so the profile shows where the loop sleeps.
-  int seconds = std::getenv("COROSTACK_SOAK") ? 30 : 3;
+  int seconds = soak ? 30 : 3;
   std::filesystem::path folded = dir / "idle.folded";
   CommandResult rec = run_corostack({"record", "-p", p, "-r", "100", "-d", std::to_string(seconds),
                                      "--idle", "-f", "folded", "-o", folded.string()});
@@ -108,12 +114,22 @@ TEST_P(IdleLoopHarmTest, CorostackNeverWakesTheLoopThread) {
                                  << (after_record - after) << " times";
   after = after_record;
 
-  // The control: interrupting every thread wakes it.
-  CommandResult all = run_corostack({"dump", "--stop-all", "-p", p});
-  EXPECT_EQ(all.exit_code, 0) << all.describe();
+  // The control: interrupting every thread wakes it. What it reads is what
+  // the gentle dump read before all that sampling.
+  JsonRun all = run_corostack_json({"dump", "--stop-all", "-p", p, "--json"});
+  ASSERT_FALSE(all.json.is_discarded()) << all.cmd.describe();
+  EXPECT_EQ(all.cmd.exit_code, 0) << all.cmd.describe();
   ASSERT_TRUE(target.wait_all_sleeping(std::chrono::seconds(10)));
   long control = context_switches(pid, loop_tid);
   EXPECT_GT(control, after) << "--stop-all did not wake the loop thread: the test cannot fail";
+  const auto& a = gentle.json.at("threads");
+  const auto& b = all.json.at("threads");
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    SCOPED_TRACE("thread " + a[i].at("tid").dump());
+    EXPECT_FALSE(a[i].at("frames").empty());
+    EXPECT_EQ(a[i].at("frames"), b[i].at("frames"));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Interpreters, IdleLoopHarmTest,
