@@ -52,6 +52,14 @@ pid_t spawn_corostack(const std::vector<std::string>& args, long hold_us) {
   envp.push_back(nullptr);
   pid_t child = ::fork();
   if (child == 0) {
+    // Default dispositions, nothing blocked: a test run started in the
+    // background by a non-interactive shell ignores SIGINT, and an ignored
+    // disposition survives exec, so a SIGINT sent before corostack installs
+    // its handlers would be lost (and `top` would run on for ever).
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV}) ::signal(sig, SIG_DFL);
+    sigset_t none;
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     int devnull = ::open("/dev/null", O_WRONLY);
     ::dup2(devnull, 1);
     ::dup2(devnull, 2);
@@ -128,7 +136,20 @@ void kill_at_random_moments(TargetProcess& target, const std::vector<std::string
     int sig = signals[std::uniform_int_distribution<size_t>(0, std::size(signals) - 1)(rng)];
     ::kill(child, sig);
     int status = 0;
-    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    // Every signal sent ends corostack: SIGTERM and SIGINT through its own
+    // clean-up, within a round. A child still there after 30 s is a failure,
+    // killed so the test goes on to say so.
+    pid_t reaped = 0;
+    for (auto until = std::chrono::steady_clock::now() + 30s;
+         (reaped = ::waitpid(child, &status, WNOHANG)) == 0 &&
+         std::chrono::steady_clock::now() < until;)
+      std::this_thread::sleep_for(1ms);
+    if (reaped == 0) {
+      ::kill(child, SIGKILL);
+      ::waitpid(child, &status, 0);
+      FAIL() << "round " << round << ": corostack still ran 30 s after signal " << sig;
+    }
+    ASSERT_EQ(reaped, child);
     if (in_pause) {
       ++killed_in_pause;
       ++by_signal[sig];
