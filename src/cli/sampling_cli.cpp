@@ -49,15 +49,29 @@ sample::SamplerOptions sampler_options(const SamplingCliOptions& opts) {
   return so;
 }
 
-StopSignals::StopSignals() {
-  g_stop_signal = 0;
+namespace {
+
+// A signal ignored when corostack started stays ignored, the convention of
+// long-running Unix tools: `nohup corostack record ... &` must outlive the
+// terminal's hang-up, and a background job of a non-interactive shell
+// ignores SIGINT on purpose.
+void catch_unless_ignored(int sig, struct sigaction* old) {
+  ::sigaction(sig, nullptr, old);
+  if (old->sa_handler == SIG_IGN) return;
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0;  // no SA_RESTART: interrupt sleeps and reads
-  ::sigaction(SIGINT, &sa, &old_int_);
-  ::sigaction(SIGTERM, &sa, &old_term_);
-  ::sigaction(SIGHUP, &sa, &old_hup_);
+  ::sigaction(sig, &sa, nullptr);
+}
+
+}  // namespace
+
+StopSignals::StopSignals() {
+  g_stop_signal = 0;
+  catch_unless_ignored(SIGINT, &old_int_);
+  catch_unless_ignored(SIGTERM, &old_term_);
+  catch_unless_ignored(SIGHUP, &old_hup_);
 }
 
 StopSignals::~StopSignals() {

@@ -27,7 +27,9 @@ std::optional<std::string> check_sampling_options(const SamplingCliOptions& opts
 sample::SamplerOptions sampler_options(const SamplingCliOptions& opts);
 
 // While alive, SIGINT, SIGTERM and SIGHUP set the stop flag (no SA_RESTART:
-// a sleep returns early); the previous handlers come back on destruction.
+// a sleep returns early), unless corostack started with them ignored (nohup,
+// background jobs): those stay ignored. The previous handlers come back on
+// destruction.
 class StopSignals {
  public:
   StopSignals();

@@ -296,13 +296,19 @@ std::optional<PythonInterpreter> one_python() {
   return best;
 }
 
-// A child process we start and signal (run_command only waits).
+// A child process we start and signal (run_command only waits). It starts
+// with default signal dispositions (a test run started in the background by
+// a non-interactive shell ignores SIGINT, and exec keeps that), except the
+// ones asked to be ignored, as nohup would.
 class Spawned {
  public:
-  Spawned(const std::vector<std::string>& argv, const std::filesystem::path& err) {
+  Spawned(const std::vector<std::string>& argv, const std::filesystem::path& err,
+          std::initializer_list<int> ignored = {}) {
     pid_ = ::fork();
     if (pid_ == 0) {
       ::setpgid(0, 0);
+      for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::signal(sig, SIG_DFL);
+      for (int sig : ignored) ::signal(sig, SIG_IGN);
       int fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       ::dup2(fd, 2);
       int null = ::open("/dev/null", O_RDWR);
@@ -400,6 +406,33 @@ TEST_F(RecordCommandTest, SigintStillWritesTheFile) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     expect_not_stopped_or_traced(target.pid());
   }
+  expect_not_stopped_or_traced(target.pid());
+}
+
+// `nohup corostack record ... &`: a hang-up it started out ignoring does not
+// stop it; the control, started with the default disposition, stops on it.
+TEST_F(RecordCommandTest, IgnoredHangupIsStillIgnored) {
+  TempDir dir;
+  TargetProcess target({py_.path, kScript, "{ready_fd}", (dir / "truth").string()});
+  ASSERT_TRUE(target.wait_ready(false, std::chrono::seconds(60)));
+  std::vector<std::string> argv{COROSTACK_BIN, "record", "-p", std::to_string(target.pid()),
+                                "-f",          "folded", "-r", "100",
+                                "-d",          "3",      "-o"};
+  argv.push_back((dir / "nohup.txt").string());
+  Spawned nohup(argv, dir / "err-nohup", {SIGHUP});
+  argv.back() = (dir / "hup.txt").string();
+  Spawned control(argv, dir / "err-hup");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  ::kill(nohup.pid(), SIGHUP);
+  ::kill(control.pid(), SIGHUP);
+  EXPECT_EQ(control.wait(std::chrono::seconds(20)), 0) << slurp(dir / "err-hup");
+  EXPECT_TRUE(has(slurp(dir / "err-hup"), "stopped: interrupted")) << slurp(dir / "err-hup");
+  EXPECT_EQ(nohup.wait(std::chrono::seconds(30)), 0) << slurp(dir / "err-nohup");
+  EXPECT_TRUE(has(slurp(dir / "err-nohup"), "stopped: duration reached"))
+      << slurp(dir / "err-nohup");
+  EXPECT_GT(count_if(read_folded(dir / "nohup.txt"),
+                     [](const std::string& s) { return has(s, "hot ("); }),
+            10u);
   expect_not_stopped_or_traced(target.pid());
 }
 

@@ -34,6 +34,10 @@ class PtyProcess {
     ws.ws_row = 40;
     pid_ = ::forkpty(&master_, nullptr, nullptr, &ws);
     if (pid_ == 0) {
+      // Ctrl-C must mean SIGINT even when the test run was started in the
+      // background (which ignores SIGINT, and corostack keeps an ignored
+      // signal ignored).
+      ::signal(SIGINT, SIG_DFL);
       std::vector<char*> a;
       for (const std::string& s : argv) a.push_back(const_cast<char*>(s.c_str()));
       a.push_back(nullptr);
