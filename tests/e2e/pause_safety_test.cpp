@@ -50,12 +50,17 @@ pid_t spawn_corostack(const std::vector<std::string>& args, long hold_us) {
   std::vector<char*> envp;
   for (std::string& e : env_s) envp.push_back(e.data());
   envp.push_back(nullptr);
+  // Default dispositions, nothing blocked: a test run started in the
+  // background by a non-interactive shell ignores SIGINT, and an ignored
+  // disposition survives exec, so a SIGINT sent before corostack installs
+  // its handlers would be lost (and `top` would run on for ever). Every
+  // signal stays blocked from before fork() until the child has reset them,
+  // so one sent in between waits, pending, instead of being discarded.
+  sigset_t all, saved;
+  ::sigfillset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, &saved);
   pid_t child = ::fork();
   if (child == 0) {
-    // Default dispositions, nothing blocked: a test run started in the
-    // background by a non-interactive shell ignores SIGINT, and an ignored
-    // disposition survives exec, so a SIGINT sent before corostack installs
-    // its handlers would be lost (and `top` would run on for ever).
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV}) ::signal(sig, SIG_DFL);
     sigset_t none;
     ::sigemptyset(&none);
@@ -66,6 +71,7 @@ pid_t spawn_corostack(const std::vector<std::string>& args, long hold_us) {
     ::execve(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }
+  ::sigprocmask(SIG_SETMASK, &saved, nullptr);
   return child;
 }
 
