@@ -242,37 +242,33 @@ TEST(PauseSafety, TasksKilledMidPause) {
 
 // The sampler pauses on every round: the target must run free whenever it
 // dies. py_threads.py has a spinning thread, which each blocking round stops.
-TEST(PauseSafety, RecordKilledMidPause) {
+// `options` follow `COMMAND -p PID`; the target must still be read afterwards.
+void kill_sampler_at_random_moments(const std::string& command,
+                                    const std::vector<std::string>& options, unsigned seed) {
   std::optional<PythonInterpreter> py = last_python_3_8_to_13();
   if (!py) GTEST_SKIP() << "SKIPPED LOUDLY: no CPython 3.8-3.13 found";
-  std::cout << "[ info ] record with " << py->version << " " << py->path << "\n";
+  std::cout << "[ info ] " << command << " with " << py->version << " " << py->path << "\n";
   TempDir dir;
   TargetProcess target({py->path, PY_THREADS_SCRIPT, "{ready_fd}", (dir / "truth").string()});
   ASSERT_TRUE(target.wait_ready(/*all_sleeping=*/false, 40s)) << target.output();
-  kill_at_random_moments(target,
-                         {"record", "-p", std::to_string(target.pid()), "-r", "200", "-d", "10",
-                          "-f", "folded", "-o", (dir / "profile.folded").string()},
-                         56);
-  // Still sampled fine afterwards.
+  std::vector<std::string> args{command, "-p", std::to_string(target.pid())};
+  args.insert(args.end(), options.begin(), options.end());
+  kill_at_random_moments(target, args, seed);
   CommandResult r = run_command({paths::kCorostack, "dump", "-p", std::to_string(target.pid())});
   EXPECT_EQ(r.exit_code, 0) << r.describe();
   EXPECT_NE(r.out.find("spin"), std::string::npos) << r.describe();
+}
+
+TEST(PauseSafety, RecordKilledMidPause) {
+  kill_sampler_at_random_moments("record", {"-r", "200", "-d", "10", "-f", "folded", "-o", "-"},
+                                 56);
 }
 
 // `top` samples like `record` but never ends by itself: every round kills it,
 // in a pause or while it waits for the next round or draws the screen (its
 // stdout is /dev/null here; the terminal paths are in TopCommandTest).
 TEST(PauseSafety, TopKilledMidPause) {
-  std::optional<PythonInterpreter> py = last_python_3_8_to_13();
-  if (!py) GTEST_SKIP() << "SKIPPED LOUDLY: no CPython 3.8-3.13 found";
-  std::cout << "[ info ] top with " << py->version << " " << py->path << "\n";
-  TempDir dir;
-  TargetProcess target({py->path, PY_THREADS_SCRIPT, "{ready_fd}", (dir / "truth").string()});
-  ASSERT_TRUE(target.wait_ready(/*all_sleeping=*/false, 40s)) << target.output();
-  kill_at_random_moments(target, {"top", "-p", std::to_string(target.pid()), "-r", "200"}, 78);
-  CommandResult r = run_command({paths::kCorostack, "dump", "-p", std::to_string(target.pid())});
-  EXPECT_EQ(r.exit_code, 0) << r.describe();
-  EXPECT_NE(r.out.find("spin"), std::string::npos) << r.describe();
+  kill_sampler_at_random_moments("top", {"-r", "200"}, 78);
 }
 
 }  // namespace
