@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 #ifdef COROSTACK_LIBFUZZER
 #define FUZZ_ENTRY(name) extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
@@ -54,6 +55,12 @@ class Input {
     p_ += len;
     n_ -= len;
     return at;
+  }
+  // take() as a string: target-derived text of any bytes.
+  std::string string(size_t max = 64) {
+    size_t len = 0;
+    const uint8_t* at = take(max, len);
+    return std::string(reinterpret_cast<const char*>(at), len);
   }
   const uint8_t* rest(size_t& len) {
     len = n_;

@@ -18,12 +18,6 @@ using namespace corostack;
 
 namespace {
 
-std::string str(fuzz::Input& in, size_t max = 64) {
-  size_t n = 0;
-  const uint8_t* p = in.take(max, n);
-  return std::string(reinterpret_cast<const char*>(p), n);
-}
-
 size_t count_of(const std::string& hay, const std::string& needle) {
   size_t n = 0;
   for (size_t pos = hay.find(needle); pos != std::string::npos; pos = hay.find(needle, pos + 1))
@@ -74,22 +68,23 @@ FUZZ_ENTRY(fuzz_profile_writers) {
   p.wall_time = flags & 1;
   p.rate_hz = flags & 2 ? 0 : 1 + in.u8() % 200;
   p.pid = static_cast<pid_t>(in.u64(2));
-  p.command = str(in, 300);
+  p.command = in.string(300);
   size_t nframes = in.u8() % 12;
   for (size_t i = 0; i < nframes; ++i) {
     sample::ProfileFrame f;
     f.kind = static_cast<sample::ProfileFrameKind>(in.u8() % 7);
-    f.name = str(in, 300);
-    f.file = str(in);
+    f.name = in.string(300);
+    f.file = in.string();
     f.line = static_cast<int>(in.u64(2)) - 100;
-    f.module = str(in);
+    f.module = in.string();
     p.frames.push_back(f);  // not interned: duplicates allowed
   }
   size_t nthreads = 1 + in.u8() % 4;
   for (size_t i = 0; i < nthreads; ++i)
-    p.threads.push_back({static_cast<pid_t>(in.u64(2)), static_cast<pid_t>(in.u64(2)), str(in)});
+    p.threads.push_back(
+        {static_cast<pid_t>(in.u64(2)), static_cast<pid_t>(in.u64(2)), in.string()});
   size_t ntasks = in.u8() % 4;
-  for (size_t i = 0; i < ntasks; ++i) p.tasks.push_back(str(in));
+  for (size_t i = 0; i < ntasks; ++i) p.tasks.push_back(in.string());
   size_t nstacks = in.u8() % 8;
   for (size_t i = 0; i < nstacks; ++i) {
     std::vector<uint32_t> stack;

@@ -25,12 +25,6 @@ using namespace corostack;
 
 namespace {
 
-std::string str(fuzz::Input& in, size_t max = 64) {
-  size_t n = 0;
-  const uint8_t* p = in.take(max, n);
-  return std::string(reinterpret_cast<const char*>(p), n);
-}
-
 void check_json(const std::string& out) {
   // Renderers may write several documents (one per line) or one; accept both.
   std::istringstream lines(out);
@@ -72,24 +66,24 @@ Frame frame(fuzz::Input& in) {
   uint8_t b = in.u8();
   f.kind = static_cast<FrameKind>(b % 3);
   f.pc = in.u64();
-  if (b & 4) f.function = str(in, 300);
+  if (b & 4) f.function = in.string(300);
   if (b & 8) f.offset = in.u64(2);
-  f.module = str(in);
-  f.file = str(in);
+  f.module = in.string();
+  f.file = in.string();
   f.line = static_cast<int>(in.u64(4));
   f.inlined = b & 16;
   size_t locals = (b & 32) ? in.u8() % 4 : 0;
   for (size_t i = 0; i < locals; ++i)
-    f.locals.push_back({str(in), str(in, 300), (in.u8() & 1) != 0});
+    f.locals.push_back({in.string(), in.string(300), (in.u8() & 1) != 0});
   return f;
 }
 
 python::PyFrame py_frame(fuzz::Input& in) {
   python::PyFrame f;
   f.frame = RemoteAddr(in.u64());
-  f.function = str(in);
-  f.name = str(in);
-  f.filename = str(in);
+  f.function = in.string();
+  f.name = in.string();
+  f.filename = in.string();
   f.line = static_cast<int>(in.u64(4));
   return f;
 }
@@ -98,39 +92,40 @@ ProcessSnapshot snapshot(fuzz::Input& in) {
   ProcessSnapshot s;
   uint8_t b = in.u8();
   s.source = static_cast<TargetKind>(b % 3);
-  s.core_path = str(in);
+  s.core_path = in.string();
   s.pid = static_cast<pid_t>(in.u64(4));
-  s.command = str(in);
-  s.command_line = str(in, 300);
-  s.exe = str(in);
+  s.command = in.string();
+  s.command_line = in.string(300);
+  s.exe = in.string();
   s.pause_ns = in.u64();
   size_t threads = in.u8() % 5;
   for (size_t i = 0; i < threads; ++i) {
     ThreadSnapshot t;
     uint8_t tb = in.u8();
     t.tid = static_cast<pid_t>(in.u64(4));
-    t.name = str(in);
-    t.comm = str(in);
+    t.name = in.string();
+    t.comm = in.string();
     t.state = static_cast<char>(in.u8());
     t.is_main = tb & 1;
-    if (tb & 2) t.syscall = SyscallInfo{static_cast<int64_t>(in.u64(2)), str(in), {in.u64(), 0}};
+    if (tb & 2)
+      t.syscall = SyscallInfo{static_cast<int64_t>(in.u64(2)), in.string(), {in.u64(), 0}};
     if (tb & 4) t.python = PythonThreadInfo{in.u64(), (tb & 8) != 0, (tb & 16) != 0};
     size_t frames = in.u8() % 6;
     for (size_t j = 0; j < frames; ++j) t.frames.push_back(frame(in));
-    if (tb & 32) t.errors.push_back(str(in));
+    if (tb & 32) t.errors.push_back(in.string());
     s.threads.push_back(std::move(t));
   }
-  if (b & 4) s.warnings.push_back(str(in));
+  if (b & 4) s.warnings.push_back(in.string());
   if (b & 8) {
     PythonProcessInfo p;
     // Not from the target: built from integers / fixed names by the snapshot code.
     p.version =
         std::to_string(in.u8()) + "." + std::to_string(in.u8()) + "." + std::to_string(in.u8());
-    p.module = str(in);
+    p.module = in.string();
     p.layout_source = (in.u8() & 1) ? "table" : "_Py_DebugOffsets";
     if (b & 16) p.gc_collecting = (b & 32) != 0;
     p.gil_known = b & 64;
-    if (in.u8() & 1) p.errors.push_back(str(in));
+    if (in.u8() & 1) p.errors.push_back(in.string());
     s.python = std::move(p);
   }
   if (b & 128) {
@@ -141,7 +136,7 @@ ProcessSnapshot snapshot(fuzz::Input& in) {
       python::AsyncTask t;
       uint8_t tb = in.u8();
       t.address = RemoteAddr(in.u64());
-      t.name = str(in, 300);
+      t.name = in.string(300);
       t.state = static_cast<python::TaskState>(tb % 4);
       t.c_task = tb & 4;
       t.loop = RemoteAddr(in.u64(1));
@@ -150,9 +145,9 @@ ProcessSnapshot snapshot(fuzz::Input& in) {
       size_t frames = in.u8() % 4;
       for (size_t j = 0; j < frames; ++j) t.stack.push_back(py_frame(in));
       t.awaiting = RemoteAddr(in.u64(1));
-      t.awaiting_type = str(in);
+      t.awaiting_type = in.string();
       if (tb & 16) t.awaiting_task = in.u8() % tasks;
-      if (tb & 32) t.errors.push_back(str(in));
+      if (tb & 32) t.errors.push_back(in.string());
       a.tasks.push_back(std::move(t));
     }
     if (tasks > 0) {
@@ -165,12 +160,12 @@ ProcessSnapshot snapshot(fuzz::Input& in) {
     for (size_t i = 0; i < loops; ++i) {
       python::AsyncLoop l;
       l.address = RemoteAddr(in.u64(1));
-      l.type = str(in);
+      l.type = in.string();
       l.thread_id = in.u64(1);
       if (tasks > 0 && (in.u8() & 1)) l.current_task = in.u8() % tasks;
       a.loops.push_back(std::move(l));
     }
-    if (in.u8() & 1) a.errors.push_back(str(in));
+    if (in.u8() & 1) a.errors.push_back(in.string());
     s.asyncio = std::move(a);
   }
   return s;
@@ -178,9 +173,9 @@ ProcessSnapshot snapshot(fuzz::Input& in) {
 
 void render_coro(fuzz::Input& in, ProcessSnapshot process) {
   static coro::CoroutineInfo infos[2];
-  infos[0].name = str(in, 300);
-  infos[0].decl_file = str(in);
-  infos[1].name = str(in);
+  infos[0].name = in.string(300);
+  infos[0].decl_file = in.string();
+  infos[1].name = in.string();
   infos[1].compiler = coro::CoroCompiler::kGcc;
   CoroSnapshot snap;
   snap.process = std::move(process);
@@ -193,13 +188,13 @@ void render_coro(fuzz::Input& in, ProcessSnapshot process) {
     f.info = &infos[b & 1];
     f.state = static_cast<coro::FrameState>((b >> 1) % 4);
     if (b & 8) f.index = in.u8();
-    f.file = str(in);
+    f.file = in.string();
     f.line = static_cast<int>(in.u64(2));
     f.line_source = static_cast<coro::LineSource>(in.u8() % 5);
     f.thread = static_cast<pid_t>(in.u64(1));
     if (b & 16) f.continuation = in.u64();
     f.continuation_kind = static_cast<coro::ContinuationKind>(in.u8() % 5);
-    if (b & 32) f.promise_values.push_back({str(in), str(in, 200)});
+    if (b & 32) f.promise_values.push_back({in.string(), in.string(200)});
     snap.coro.frames.push_back(std::move(f));
   }
   // Chains as link_frames builds them: indices of existing frames, leaf first.
@@ -215,8 +210,8 @@ void render_coro(fuzz::Input& in, ProcessSnapshot process) {
     for (std::optional<size_t> k = i; k; k = snap.coro.frames[*k].parent) chain.push_back(*k);
     snap.coro.chains.push_back(std::move(chain));
   }
-  if (in.u8() & 1) snap.coro.errors.push_back(str(in));
-  if (in.u8() & 1) snap.coro.warnings.push_back(str(in));
+  if (in.u8() & 1) snap.coro.errors.push_back(in.string());
+  if (in.u8() & 1) snap.coro.warnings.push_back(in.string());
   bool promise = in.u8() & 1;
   {
     std::ostringstream out;
