@@ -2,6 +2,7 @@
 // of a libpython build, so the committed tables are never typed by hand.
 //
 //   gen_python_layout LIBPYTHON [_asyncio.so] [3.X] > src/python/layouts/python_3_X.cpp
+//   (a free-threaded libpython3.14t.so writes kPython314t, for python_3_14t.cpp)
 //
 // The version defaults to the one in the file name (libpython3.12.so.1.0).
 // The _asyncio extension's DWARF supplies the Task/Future rows (3.8+).
@@ -39,10 +40,12 @@ void emit(const PythonLayout& layout, const std::vector<DwarfStructReader*>& rea
   std::printf(
       "#include \"python/layouts/all_layouts.hpp\"\n\n"
       "namespace corostack::python {\n\n"
-      "const PythonLayout kPython%d%d = {\n"
+      "const PythonLayout kPython%d%d%s = {\n"
       "    .major = %d,\n"
-      "    .minor = %d,\n",
-      layout.major, layout.minor, layout.major, layout.minor);
+      "    .minor = %d,\n"
+      "    .free_threaded = %s,\n",
+      layout.major, layout.minor, layout.free_threaded ? "t" : "", layout.major, layout.minor,
+      layout.free_threaded ? "true" : "false");
   // Designated initializers must follow declaration order, which the spec keeps.
   std::set<std::string> done;
   for (const auto& row : layout_spec()) {
@@ -61,7 +64,7 @@ int main(int argc, char** argv) {
   std::string version_arg;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (std::regex_match(arg, std::regex(R"(^\d+\.\d+$)"))) {
+    if (std::regex_match(arg, std::regex(R"(^\d+\.\d+t?$)"))) {
       version_arg = arg;
     } else {
       files.push_back(arg);
@@ -75,6 +78,10 @@ int main(int argc, char** argv) {
   }
   int major = 0;
   int minor = 0;
+  // libpython3.14t.so: a free-threaded build (or say so: MAJOR.MINORt).
+  bool free_threaded = std::regex_search(files[0], std::regex(R"(libpython\d+\.\d+t)")) ||
+                       (!version_arg.empty() && version_arg.back() == 't');
+  if (!version_arg.empty() && version_arg.back() == 't') version_arg.pop_back();
   bool parsed =
       !version_arg.empty()
           ? parse_version(version_arg, std::regex(R"(^(\d+)\.(\d+)$)"), &major, &minor)
@@ -94,7 +101,7 @@ int main(int argc, char** argv) {
     owned.push_back(std::move(*reader));
     readers.push_back(owned.back().get());
   }
-  auto layout = derive_python_layout(readers, major, minor);
+  auto layout = derive_python_layout(readers, major, minor, free_threaded);
   if (!layout) {
     std::fprintf(stderr, "%s\n", layout.error().message.c_str());
     return 2;

@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "python/asyncio_debug.hpp"
 #include "python/code_cache.hpp"
 #include "python/deque_reader.hpp"
 #include "python/dict_reader.hpp"
@@ -63,6 +64,12 @@ class AsyncWalker {
 
  private:
   void collect(RemoteAddr globals);
+  void collect_task_lists();
+  void collect_module_state();
+  void visit_task_list(RemoteAddr head, const char* what);
+  void running_from_thread_states();
+  void mark_running(size_t loop, size_t task);
+  void awaited_by_edges();
   void add_task(RemoteAddr task);
   void read_task(AsyncTask& t);
   void read_stack(RemoteAddr coro, AsyncTask& t);
@@ -95,18 +102,25 @@ class AsyncWalker {
   std::unordered_map<RemoteAddr, size_t> waiters_;   // future a task waits on -> that task
   std::unordered_map<RemoteAddr, RemoteAddr> coro_;  // task -> its coroutine
   std::unordered_map<RemoteAddr, bool> c_types_;     // type -> is a C task type
+  std::unordered_map<RemoteAddr, size_t> loops_;     // loop address -> index in out_.loops
 };
 
 AsyncioState AsyncWalker::run() {
   if (auto globals = module_globals(ro_, rt_.interp_head, "asyncio.tasks")) {
     out_.imported = true;
-    collect(*globals);
+    if (l_.task_node.present()) {
+      collect_task_lists();
+      collect_module_state();
+    } else {
+      collect(*globals);
+    }
     for (AsyncTask& t : out_.tasks) read_task(t);
     read_loops(*globals);
     for (AsyncTask& t : out_.tasks) {
       if (!t.running) read_stack(coro_[t.address], t);
     }
     link_tasks();
+    awaited_by_edges();
     find_cycles();
   }
   if (opt_.find_unawaited) find_unawaited();
@@ -163,6 +177,83 @@ void AsyncWalker::collect(RemoteAddr globals) {
   }
   if (!found)
     out_.errors.push_back("asyncio.tasks has no task registry this version of corostack knows");
+}
+
+// 3.14+: every _asyncio.Task is on an intrusive list (struct llist_node
+// {next, prev}, Include/internal/pycore_llist.h): its thread's
+// asyncio_tasks_head, or the interpreter's once that thread has exited
+// (Modules/_asynciomodule.c, all_tasks()). The head is a node of its own;
+// each other node is a TaskObj's task_node.
+void AsyncWalker::collect_task_lists() {
+  for (const PyThread& th : threads_.threads) {
+    if (th.tstate.is_null()) continue;
+    auto head =
+        checked_offset(th.tstate, static_cast<uint64_t>(l_.tstate_asyncio_tasks_head.offset));
+    if (head && l_.tstate_asyncio_tasks_head.present())
+      visit_task_list(*head, "a thread's task list");
+  }
+  if (l_.interp_asyncio_tasks_head.present()) {
+    auto head =
+        checked_offset(rt_.interp_head, static_cast<uint64_t>(l_.interp_asyncio_tasks_head.offset));
+    if (head) visit_task_list(*head, "the interpreter's task list");
+  }
+}
+
+void AsyncWalker::visit_task_list(RemoteAddr head, const char* what) {
+  std::unordered_set<RemoteAddr> seen;
+  auto next = ro_.word(head);
+  const uint64_t node_offset = static_cast<uint64_t>(l_.task_node.offset);
+  while (next && RemoteAddr(*next) != head) {
+    RemoteAddr node(*next);
+    if (node.is_null() || node.value() < node_offset || !seen.insert(node).second) {
+      out_.errors.push_back(std::string(what) + " is broken (null or cyclic)");
+      return;
+    }
+    if (out_.tasks.size() >= opt_.max_tasks) {
+      out_.errors.push_back("more than " + std::to_string(opt_.max_tasks) + " tasks");
+      return;
+    }
+    add_task(RemoteAddr(node.value() - node_offset));
+    next = ro_.word(node);
+  }
+  if (!next) out_.errors.push_back(std::string(what) + " unreadable");
+}
+
+// 3.14+: tasks that are not _asyncio.Task (a pure-Python _PyTask, a Task
+// subclass not built on the C one) are registered in the _asyncio module's
+// state: non_asyncio_tasks (a WeakSet) and non_asyncio_eager_tasks (a set).
+void AsyncWalker::collect_module_state() {
+  if (!l_.asyncio_state_non_asyncio_tasks.present()) return;
+  auto module = find_module(ro_, rt_.interp_head, "_asyncio");
+  if (!module) return;
+  auto state = ro_.pointer_field(*module, l_.module_state);
+  if (!state || state->is_null()) {
+    out_.errors.push_back("_asyncio module state unreadable");
+    return;
+  }
+  const uint64_t max_slots = std::max<uint64_t>(1 << 16, opt_.max_tasks * 8);
+  auto visit_set = [&](RemoteAddr set, bool weak, const char* what) {
+    SetWalk w = for_each_set_key(ro_, set, max_slots, [&](RemoteAddr key) {
+      RemoteAddr task = key;
+      if (weak) {
+        auto ref = ro_.pointer_field(key, l_.weakref_object);
+        if (!ref || ref->is_null() || is_none(*ref)) return true;
+        task = *ref;
+      }
+      if (out_.tasks.size() >= opt_.max_tasks) return false;
+      add_task(task);
+      return true;
+    });
+    if (!w.valid) out_.errors.push_back(std::string(what) + " unreadable");
+  };
+  if (auto weakset = ro_.pointer_field(*state, l_.asyncio_state_non_asyncio_tasks);
+      weakset && !weakset->is_null()) {
+    auto data = attr(*weakset, "data");
+    if (data && has_type(ro_, *data, "set")) visit_set(*data, true, "_asyncio non_asyncio_tasks");
+  }
+  if (auto eager = ro_.pointer_field(*state, l_.asyncio_state_non_asyncio_eager_tasks);
+      eager && !eager->is_null() && has_type(ro_, *eager, "set"))
+    visit_set(*eager, false, "_asyncio non_asyncio_eager_tasks");
 }
 
 void AsyncWalker::add_task(RemoteAddr task) {
@@ -359,30 +450,81 @@ void AsyncWalker::read_loops(RemoteAddr globals) {
     }
     t.thread_id = out_.loops[it->second].thread_id;
   }
+  loops_ = std::move(loops);
+  // 3.14+: the C task functions keep the running loop and task per thread.
+  if (l_.tstate_asyncio_running_task.present()) return running_from_thread_states();
   auto current = dict_get_str(ro_, globals, "_current_tasks");
   if (!current || !has_type(ro_, *current, "dict")) return;
   for_each_dict_item(ro_, *current, 4096, [&](RemoteAddr loop, RemoteAddr task) {
-    auto l = loops.find(loop);
+    auto l = loops_.find(loop);
     auto t = index_.find(task);
-    if (l == loops.end() || t == index_.end()) return true;
-    out_.loops[l->second].current_task = t->second;
-    AsyncTask& running = out_.tasks[t->second];
-    running.running = true;
-    // Its frames are live on the loop's thread: take them from the thread
-    // walk, innermost first, down to the task's own coroutine frame.
-    auto g = read_generator_frame(ro_, coro_[task], rt_.minor);
-    for (const PyThread& th : threads_.threads) {
-      if (th.thread_id != running.thread_id || !g) continue;
-      for (const PyFrame& f : th.frames) {
-        running.stack.push_back(f);
-        running.stack.back().locals.clear();
-        if (f.frame == g->frame) return true;
-      }
-      running.stack.clear();  // the coroutine's frame is not on that thread
-    }
-    read_stack(coro_[task], running);
+    if (l != loops_.end() && t != index_.end()) mark_running(l->second, t->second);
     return true;
   });
+}
+
+void AsyncWalker::running_from_thread_states() {
+  for (const PyThread& th : threads_.threads) {
+    auto loop = ro_.pointer_field(th.tstate, l_.tstate_asyncio_running_loop);
+    auto task = ro_.pointer_field(th.tstate, l_.tstate_asyncio_running_task);
+    if (!loop || !task || task->is_null()) continue;
+    auto l = loops_.find(*loop);
+    auto t = index_.find(*task);
+    if (l != loops_.end() && t != index_.end()) mark_running(l->second, t->second);
+  }
+}
+
+void AsyncWalker::mark_running(size_t loop, size_t task) {
+  out_.loops[loop].current_task = task;
+  AsyncTask& running = out_.tasks[task];
+  running.running = true;
+  // Its frames are live on the loop's thread: take them from the thread
+  // walk, innermost first, down to the task's own coroutine frame.
+  RemoteAddr coro = coro_[running.address];
+  auto g = read_generator_frame(ro_, coro, rt_.minor);
+  for (const PyThread& th : threads_.threads) {
+    if (th.thread_id != running.thread_id || !g) continue;
+    for (const PyFrame& f : th.frames) {
+      running.stack.push_back(f);
+      running.stack.back().locals.clear();
+      if (f.frame == g->frame) return;
+    }
+    running.stack.clear();  // the coroutine's frame is not on that thread
+  }
+  read_stack(coro, running);
+}
+
+// 3.14+: each future records who awaits it (fut_awaited_by: one object, or a
+// set when fut_awaited_by_is_set), which CPython's own `asyncio ps` uses. An
+// awaiter that is a plain future (gather's _GatheringFuture) stands for the
+// task waiting on it. Added after the reconstructed edges, which name how.
+void AsyncWalker::awaited_by_edges() {
+  if (!l_.future_awaited_by.present() || !l_.future_awaited_by_is_set.present()) return;
+  auto parent_of = [&](RemoteAddr awaiter) -> std::optional<size_t> {
+    if (auto it = index_.find(awaiter); it != index_.end()) return it->second;
+    if (auto w = waiters_.find(awaiter); w != waiters_.end()) return w->second;
+    return std::nullopt;
+  };
+  for (size_t i = 0; i < out_.tasks.size(); ++i) {
+    if (!out_.tasks[i].c_task) continue;
+    RemoteAddr task = out_.tasks[i].address;
+    auto by = ro_.pointer_field(task, l_.future_awaited_by);
+    auto is_set = ro_.field(task, l_.future_awaited_by_is_set);
+    if (!by || by->is_null() || !is_set) continue;
+    std::vector<RemoteAddr> awaiters;
+    if (*is_set != 0) {
+      for_each_set_key(ro_, *by, kMaxSequenceItems, [&](RemoteAddr key) {
+        awaiters.push_back(key);
+        return true;
+      });
+    } else {
+      awaiters.push_back(*by);
+    }
+    for (RemoteAddr a : awaiters) {
+      auto parent = parent_of(a);
+      if (parent && *parent != i) edge(i, *parent, "await");
+    }
+  }
 }
 
 std::string AsyncWalker::function_name(RemoteAddr function) {
@@ -558,9 +700,22 @@ AsyncioState walk_asyncio(const MemoryReader& mem, const PythonRuntime& runtime,
     s.errors.push_back("no layout for this Python");
     return s;
   }
+  if (runtime.asyncio_debug) {
+    // The target's own asyncio offsets (3.14+) over the table.
+    auto applied = apply_asyncio_debug(mem, *runtime.asyncio_debug, *runtime.layout);
+    if (applied) {
+      PythonRuntime own = runtime;
+      own.layout = &*applied;
+      return AsyncWalker(mem, own, threads, options).run();
+    }
+    AsyncioState s = AsyncWalker(mem, runtime, threads, options).run();
+    s.errors.push_back(applied.error().message + " (read with the table's offsets)");
+    return s;
+  }
   if (!runtime.layout->task_coro.present()) {
     AsyncioState s;
-    s.errors.push_back("asyncio tasks are read on CPython 3.8-3.13 only");
+    s.errors.push_back(runtime.major == 2 ? "asyncio does not exist in Python 2"
+                                          : "asyncio tasks are read on CPython 3.8 and newer only");
     return s;
   }
   return AsyncWalker(mem, runtime, threads, options).run();

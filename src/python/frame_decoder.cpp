@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "python/line_table.hpp"
+#include "python/stack_ref.hpp"
 
 namespace corostack::python {
 namespace {
@@ -56,15 +57,19 @@ Result<PyFrame> FrameDecoder::frame_object(RemoteAddr frame) {
 Result<InterpreterFramePosition> FrameDecoder::position(RemoteAddr iframe) {
   FieldLoc instr = l_.iframe_prev_instr.present() ? l_.iframe_prev_instr : l_.iframe_instr_ptr;
   auto owner = ro_.field(iframe, l_.iframe_owner);
-  auto code = ro_.pointer_field(iframe, l_.iframe_code);
+  auto executable = ro_.field(iframe, l_.iframe_code);
   auto ip = ro_.pointer_field(iframe, instr);
-  if (!owner || !code || !ip) return make_error(ErrorKind::kUnreadable, "frame unreadable");
+  if (!owner || !executable || !ip) return make_error(ErrorKind::kUnreadable, "frame unreadable");
+  auto code = stack_ref_object(*executable);
+  if (!code) return make_error(ErrorKind::kCorrupt, "frame's executable is a tagged int");
   InterpreterFramePosition pos;
   pos.code = *code;
   pos.owner = *owner;
   auto info = codes_.get(*code, false);
-  if (info && !(*info)->code_start.is_null()) {
-    auto start = (*info)->code_start.value();
+  std::optional<RemoteAddr> bytecode;
+  if (info) bytecode = bytecode_start(iframe, *code, **info);
+  if (bytecode && !bytecode->is_null()) {
+    auto start = bytecode->value();
     if (ip->value() >= start) {
       pos.code_unit = static_cast<int64_t>((ip->value() - start) / 2);
     } else {
@@ -73,6 +78,24 @@ Result<InterpreterFramePosition> FrameDecoder::position(RemoteAddr iframe) {
     }
   }
   return pos;
+}
+
+// Where the bytecode instr_ptr points into starts. A free-threaded build
+// (3.14t) runs a per-thread copy: co_tlbc is a _PyCodeArray {Py_ssize_t
+// size; char *entries[]} and the frame's tlbc_index picks one
+// (_PyFrame_GetBytecode, Include/internal/pycore_interpframe.h).
+std::optional<RemoteAddr> FrameDecoder::bytecode_start(RemoteAddr iframe, RemoteAddr code,
+                                                       const CodeInfo& info) {
+  if (!l_.iframe_tlbc_index.present() || !l_.code_tlbc.present()) return info.code_start;
+  auto index = ro_.field(iframe, l_.iframe_tlbc_index);
+  auto array = ro_.pointer_field(code, l_.code_tlbc);
+  if (!index || !array || array->is_null()) return std::nullopt;
+  auto size = ro_.word(*array);
+  auto i = static_cast<int32_t>(*index);
+  if (!size || i < 0 || static_cast<uint64_t>(i) >= *size) return std::nullopt;
+  auto entry = ro_.word(*array, 8 + 8 * static_cast<uint64_t>(i));
+  if (!entry) return std::nullopt;
+  return RemoteAddr(*entry);
 }
 
 Result<PyFrame> FrameDecoder::interpreter_frame(RemoteAddr iframe) {
@@ -86,8 +109,9 @@ void FrameDecoder::read_locals(const CodeInfo& code, RemoteAddr localsplus, PyFr
   for (size_t i = 0; i < code.local_names.size(); ++i) {
     auto value = ro_.word(localsplus, 8 * i);
     if (!value) break;
-    if (*value == 0) continue;  // unbound
-    RemoteAddr obj(*value);
+    auto ref = stack_ref_object(*value);
+    if (!ref || ref->is_null()) continue;  // unbound (or a tagged int, never a local)
+    RemoteAddr obj = *ref;
     uint8_t kind = i < code.local_kinds.size() ? code.local_kinds[i] : kCoFastLocal;
     if (kind & (kCoFastCell | kCoFastFree)) {
       // After MAKE_CELL the slot holds a cell; show what it refers to.

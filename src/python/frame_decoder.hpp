@@ -52,6 +52,8 @@ class FrameDecoder {
   Result<PyFrame> interpreter_frame(RemoteAddr iframe);
 
  private:
+  std::optional<RemoteAddr> bytecode_start(RemoteAddr iframe, RemoteAddr code,
+                                           const CodeInfo& info);
   void read_locals(const CodeInfo& code, RemoteAddr localsplus, PyFrame& f);
 
   const PythonRuntime& rt_;

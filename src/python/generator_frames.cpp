@@ -3,6 +3,8 @@
 #include <array>
 #include <cstddef>
 
+#include "python/stack_ref.hpp"
+
 namespace corostack::python {
 namespace {
 
@@ -12,12 +14,23 @@ struct FrameStates {
   int suspended;
   std::optional<int> suspended_yield_from;  // 3.13+
   int executing;
-  int completed;
+  int completed;  // this and above: finished
+  // 3.15: FRAME_SUSPENDED_YIELD_FROM_LOCKED, a free-threaded transient state.
+  // kNoState where there is none.
+  int suspended_yield_from_locked;
+  // Where the awaited object sits below stackpointer: _PyFrame_StackPeek(f)
+  // in 3.14 (top[-1]), _PyFrame_StackPeek(f, 2) in 3.15 (gen_getyieldfrom).
+  uint64_t yield_from_depth;
 };
+constexpr int kNoState = -128;
 
 std::optional<FrameStates> frame_states(int minor) {
-  if (minor == 11 || minor == 12) return FrameStates{-2, -1, std::nullopt, 0, 1};
-  if (minor == 13) return FrameStates{-3, -2, -1, 0, 1};
+  if (minor == 11 || minor == 12) return FrameStates{-2, -1, std::nullopt, 0, 1, kNoState, 1};
+  // 3.13 and 3.14 (Include/internal/pycore_frame.h of each).
+  if (minor == 13 || minor == 14) return FrameStates{-3, -2, -1, 0, 1, kNoState, 1};
+  // 3.15 renumbers them (CREATED 0, SUSPENDED 1, SUSPENDED_YIELD_FROM 2,
+  // ..._LOCKED 3, EXECUTING 4, CLEARED 5; COMPLETED is gone).
+  if (minor == 15) return FrameStates{0, 1, 2, 4, 5, 3, 2};
   return std::nullopt;
 }
 
@@ -34,8 +47,10 @@ constexpr int kYieldFrom = 72;  // <=3.10
 std::optional<RemoteAddr> peek(const RemoteObjects& ro, RemoteAddr top) {
   if (top.value() < 8) return std::nullopt;
   auto v = ro.word(RemoteAddr(top.value() - 8));
-  if (!v || *v == 0) return std::nullopt;
-  return RemoteAddr(*v);
+  if (!v) return std::nullopt;
+  auto object = stack_ref_object(*v);
+  if (!object || object->is_null()) return std::nullopt;
+  return object;
 }
 
 std::optional<uint8_t> code_byte(const RemoteObjects& ro, RemoteAddr code, uint64_t index) {
@@ -123,7 +138,8 @@ std::optional<GeneratorFrame> read_generator_frame(const RemoteObjects& ro, Remo
   g.status = GeneratorStatus::kSuspended;
   bool in_yield_from = false;
   if (states->suspended_yield_from) {
-    in_yield_from = state == *states->suspended_yield_from;
+    in_yield_from =
+        state == *states->suspended_yield_from || state == states->suspended_yield_from_locked;
   } else if (state == states->suspended && l.iframe_prev_instr.present()) {
     auto prev = ro.pointer_field(*iframe, l.iframe_prev_instr);
     auto unit = prev ? ro.read_uint(*prev, 2, 2) : std::nullopt;  // prev_instr[1]
@@ -137,6 +153,12 @@ std::optional<GeneratorFrame> read_generator_frame(const RemoteObjects& ro, Remo
     }
   }
   if (!in_yield_from) return g;
+  if (l.iframe_stackpointer.present()) {  // 3.14+: a pointer past the top (_PyFrame_StackPeek)
+    auto top = ro.pointer_field(*iframe, l.iframe_stackpointer);
+    uint64_t below = 8 * (states->yield_from_depth - 1);
+    if (top && top->value() >= below) g.awaiting = peek(ro, RemoteAddr(top->value() - below));
+    return g;
+  }
   auto stacktop = ro.field(*iframe, l.iframe_stacktop);
   if (!stacktop) return g;
   auto top = static_cast<int32_t>(*stacktop);

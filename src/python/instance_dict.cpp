@@ -58,7 +58,10 @@ std::optional<InstanceDict> find_instance_dict(const RemoteObjects& ro, RemoteAd
   if (!flags) return std::nullopt;
   ManagedScheme scheme = managed_scheme(l);
   if (scheme != ManagedScheme::kNone && (*flags & kTpFlagsManagedDict) != 0) {
-    auto first = word_before(ro, obj, kManagedDictOffset);
+    // A free-threaded build has no PyGC_Head in the pre-header, so the dict
+    // is the word right before the object (MANAGED_DICT_OFFSET, -1 word with
+    // Py_GIL_DISABLED: Include/internal/pycore_object.h, v3.14.7).
+    auto first = word_before(ro, obj, l.free_threaded ? kWord : kManagedDictOffset);
     if (!first) return std::nullopt;
     switch (scheme) {
       case ManagedScheme::kDictAndValues: {

@@ -139,7 +139,8 @@ std::optional<int> location_table_line(std::span<const std::byte> table, int fir
 }
 
 std::optional<LineTableFormat> line_table_format(int major, int minor) {
-  if (major != 3 || minor < 6 || minor > 13) return std::nullopt;
+  // The PEP 657 location table is unchanged in 3.14 and 3.15 (Objects/locations.md).
+  if (major != 3 || minor < 6) return std::nullopt;
   if (minor <= 9) return LineTableFormat::kLnotab;
   if (minor == 10) return LineTableFormat::kLinetable310;
   return LineTableFormat::kLocationTable;

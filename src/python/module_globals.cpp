@@ -18,13 +18,20 @@ std::optional<uint64_t> uint64_of(const RemoteObjects& ro, RemoteAddr obj) {
   return static_cast<uint64_t>(n);
 }
 
-std::optional<RemoteAddr> module_globals(const RemoteObjects& ro, RemoteAddr interp,
-                                         std::string_view name) {
-  const PythonLayout& l = ro.layout();
-  auto modules = ro.pointer_field(interp, l.interp_modules);
+std::optional<RemoteAddr> find_module(const RemoteObjects& ro, RemoteAddr interp,
+                                      std::string_view name) {
+  auto modules = ro.pointer_field(interp, ro.layout().interp_modules);
   if (!modules || modules->is_null() || !has_type(ro, *modules, "dict")) return std::nullopt;
   auto module = dict_get_str(ro, *modules, name);
   if (!module || !has_type(ro, *module, "module")) return std::nullopt;
+  return module;
+}
+
+std::optional<RemoteAddr> module_globals(const RemoteObjects& ro, RemoteAddr interp,
+                                         std::string_view name) {
+  const PythonLayout& l = ro.layout();
+  auto module = find_module(ro, interp, name);
+  if (!module) return std::nullopt;
   auto globals = ro.pointer_field(*module, l.module_dict);
   if (!globals || globals->is_null() || !has_type(ro, *globals, "dict")) return std::nullopt;
   return globals;

@@ -15,6 +15,10 @@ namespace corostack::python {
 std::optional<RemoteAddr> module_globals(const RemoteObjects& ro, RemoteAddr interp,
                                          std::string_view name);
 
+// The imported module object `name` (sys.modules[name]), or nullopt.
+std::optional<RemoteAddr> find_module(const RemoteObjects& ro, RemoteAddr interp,
+                                      std::string_view name);
+
 // A non-negative int that fits 64 bits (3 digits of 30 bits at most).
 std::optional<uint64_t> uint64_of(const RemoteObjects& ro, RemoteAddr obj);
 

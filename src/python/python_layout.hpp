@@ -23,6 +23,7 @@ struct FieldLoc {
 struct PythonLayout {
   int major = 0;
   int minor = 0;
+  bool free_threaded = false;  // a --disable-gil build (3.13t+): its own table
 
   // _PyRuntimeState (symbol _PyRuntime, 3.7+; 3.6 has the `interp_head` symbol instead)
   FieldLoc runtime_interpreters_head;  // first PyInterpreterState*
@@ -32,21 +33,26 @@ struct PythonLayout {
   FieldLoc runtime_gc_collecting;      // gc.collecting: nonzero during a collection (3.7-3.8)
   FieldLoc runtime_gc_generations;     // gc.generations[]: the GC's object lists (3.7-3.8)
   FieldLoc runtime_gc_permanent;       // gc.permanent_generation (3.7-3.8)
+  FieldLoc runtime_finalizing;         // _finalizing: PyThreadState* running Py_Finalize (3.9+)
 
   // struct _gil_runtime_state (3.7+)
   FieldLoc gil_locked;       // nonzero while someone holds the GIL
   FieldLoc gil_last_holder;  // PyThreadState* that took it last
+  FieldLoc gil_enabled;      // enabled: 0 while a free-threaded build runs without it (3.13t+)
 
   // PyInterpreterState
   FieldLoc interp_next;            // next interpreter
   FieldLoc interp_id;              // interpreter id (3.7+)
   FieldLoc interp_threads_head;    // tstate_head (<=3.10) / threads.head (3.11+)
+  FieldLoc interp_threads_main;    // threads.main: the main thread's state (3.13+)
   FieldLoc interp_modules;         // sys.modules: modules (<=3.11) / imports.modules (3.12+)
   FieldLoc interp_sysdict;         // sys.__dict__
   FieldLoc interp_ceval_gil;       // ceval.gil: _gil_runtime_state* (3.12+, per interpreter)
   FieldLoc interp_gc_collecting;   // gc.collecting: nonzero during a collection (3.9+)
   FieldLoc interp_gc_generations;  // gc.generations[]: the GC's object lists (3.9+)
   FieldLoc interp_gc_permanent;    // gc.permanent_generation (3.9+)
+  // asyncio_tasks_head: llist of the tasks of threads that have exited (3.14+)
+  FieldLoc interp_asyncio_tasks_head;
 
   // The cyclic GC's lists: every tracked container object sits in one
   FieldLoc gcgen_head;   // gc_generation.head: the list head, a PyGC_Head
@@ -61,6 +67,11 @@ struct PythonLayout {
   FieldLoc tstate_current_frame;  // _PyInterpreterFrame* (3.13+)
   FieldLoc tstate_thread_id;      // pthread_t of the thread
   FieldLoc tstate_native_thread_id;  // kernel TID (3.11+)
+  // _PyThreadStateImpl, which starts with the PyThreadState (3.14+,
+  // Include/internal/pycore_tstate.h)
+  FieldLoc tstate_asyncio_running_loop;  // asyncio_running_loop: the thread's running loop
+  FieldLoc tstate_asyncio_running_task;  // asyncio_running_task: the task it is running
+  FieldLoc tstate_asyncio_tasks_head;    // asyncio_tasks_head: llist of its loop's C tasks
 
   // _PyCFrame (3.11-3.12)
   FieldLoc cframe_current_frame;  // _PyInterpreterFrame* of the running frame
@@ -83,7 +94,9 @@ struct PythonLayout {
   FieldLoc iframe_localsplus;  // localsplus[]: PyObject* per co_localsplusnames entry
   FieldLoc iframe_owner;       // FRAME_OWNED_BY_*: thread, generator, frame object, C stack
   FieldLoc iframe_is_entry;    // first Python frame of a C-level eval call (3.11 only)
-  FieldLoc iframe_stacktop;    // stacktop: value stack top, as an index into localsplus (3.11+)
+  FieldLoc iframe_stacktop;    // stacktop: value stack top, as an index into localsplus (3.11-3.13)
+  FieldLoc iframe_stackpointer;  // stackpointer: _PyStackRef* past the value stack's top (3.14+)
+  FieldLoc iframe_tlbc_index;    // tlbc_index: which of co_tlbc's copies runs (3.14t+)
 
   // PyGenObject (PyCoroObject and PyAsyncGenObject share its head, cr_/ag_ prefixed)
   FieldLoc gen_frame;        // gi_frame: PyFrameObject*, NULL once finished (<=3.10)
@@ -107,6 +120,7 @@ struct PythonLayout {
   FieldLoc code_linetable;        // co_linetable: PEP 626 (3.10) / PEP 657 (3.11+) bytes
   FieldLoc code_code_adaptive;    // co_code_adaptive[]: start of bytecode (3.11+)
   FieldLoc code_code;             // co_code: bytes of the bytecode (<=3.10)
+  FieldLoc code_tlbc;             // co_tlbc: _PyCodeArray* of per-thread bytecode (3.14t+)
 
   // Generic objects
   FieldLoc object_type;           // PyObject.ob_type
@@ -187,6 +201,15 @@ struct PythonLayout {
   FieldLoc task_coro;          // task_coro: the task's coroutine
   FieldLoc task_name;          // task_name: str (or, lazily, an int counter)
   FieldLoc futureiter_future;  // futureiterobject.future: what `await fut` is waiting on
+  FieldLoc task_node;          // TaskObj.task_node: its llist_node on a thread's task list (3.14+)
+  FieldLoc future_awaited_by;  // fut_awaited_by: the awaiter, or a set of them (3.14+)
+  FieldLoc future_awaited_by_is_set;  // fut_awaited_by_is_set: char, awaited_by is a set (3.14+)
+  FieldLoc module_state;              // PyModuleObject.md_state: the module's C state
+  // The _asyncio module's state (asyncio_state, 3.14+): tasks that are not
+  // _asyncio.Task (a WeakSet) and eager ones of those (a set); C tasks are on
+  // the thread lists instead.
+  FieldLoc asyncio_state_non_asyncio_tasks;
+  FieldLoc asyncio_state_non_asyncio_eager_tasks;
 };
 
 }  // namespace corostack::python

@@ -35,13 +35,14 @@ std::optional<FieldLoc> evaluate_row(const DwarfStructReader& reader, const Layo
   return std::nullopt;
 }
 
-Result<PythonLayout> derive_python_layout(DwarfStructReader& reader, int major, int minor) {
+Result<PythonLayout> derive_python_layout(DwarfStructReader& reader, int major, int minor,
+                                          bool free_threaded) {
   DwarfStructReader* readers[] = {&reader};
-  return derive_python_layout(readers, major, minor);
+  return derive_python_layout(readers, major, minor, free_threaded);
 }
 
 Result<PythonLayout> derive_python_layout(std::span<DwarfStructReader* const> readers, int major,
-                                          int minor) {
+                                          int minor, bool free_threaded) {
   if (readers.empty()) return make_error(ErrorKind::kUsage, "no DWARF file to derive from");
   if (major != 3) {
     return make_error(ErrorKind::kUnsupported, "only CPython 3.x layouts are described");
@@ -54,9 +55,10 @@ Result<PythonLayout> derive_python_layout(std::span<DwarfStructReader* const> re
   PythonLayout layout;
   layout.major = major;
   layout.minor = minor;
+  layout.free_threaded = free_threaded;
   std::string problems;
   for (const auto& row : layout_spec()) {
-    bool in_range = row.min_minor <= minor && minor <= row.max_minor;
+    bool in_range = row_applies(row, minor, free_threaded);
     std::optional<FieldLoc> value;
     for (const DwarfStructReader* reader : readers) {
       value = evaluate_row(*reader, row);
@@ -73,8 +75,9 @@ Result<PythonLayout> derive_python_layout(std::span<DwarfStructReader* const> re
     }
   }
   if (!problems.empty()) {
-    return make_error(ErrorKind::kCorrupt,
-                      readers.front()->path() + " as 3." + std::to_string(minor) + ":" + problems);
+    return make_error(ErrorKind::kCorrupt, readers.front()->path() + " as 3." +
+                                               std::to_string(minor) + (free_threaded ? "t" : "") +
+                                               ":" + problems);
   }
   return layout;
 }

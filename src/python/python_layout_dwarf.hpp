@@ -17,8 +17,10 @@ std::optional<FieldLoc> evaluate_row(const DwarfStructReader& reader, const Layo
 // outside it; the error lists every row that breaks this. Rows are looked up
 // in each file in turn: libpython first, then extension modules whose
 // structs the spec names (_asyncio for 3.8+).
+// `free_threaded`: a --disable-gil build, whose rows differ (LayoutBuild).
 Result<PythonLayout> derive_python_layout(std::span<DwarfStructReader* const> readers, int major,
-                                          int minor);
-Result<PythonLayout> derive_python_layout(DwarfStructReader& reader, int major, int minor);
+                                          int minor, bool free_threaded = false);
+Result<PythonLayout> derive_python_layout(DwarfStructReader& reader, int major, int minor,
+                                          bool free_threaded = false);
 
 }  // namespace corostack::python

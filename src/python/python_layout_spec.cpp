@@ -7,8 +7,10 @@ namespace corostack::python {
 namespace {
 
 using enum LayoutQuery;
+constexpr LayoutBuild kGil = LayoutBuild::kGilOnly;
+constexpr LayoutBuild kFreeThreaded = LayoutBuild::kFreeThreadedOnly;
 #define F(name) &PythonLayout::name, #name
-constexpr int kLast = 13;  // newest version with a generated table
+constexpr int kLast = 14;  // newest version with a generated table
 
 constexpr LayoutFieldSpec kSpec[] = {
     {F(runtime_interpreters_head), 7, kLast, kMember, "_PyRuntimeState", "interpreters.head"},
@@ -18,21 +20,25 @@ constexpr LayoutFieldSpec kSpec[] = {
     {F(runtime_gc_collecting), 7, 8, kMember, "_PyRuntimeState", "gc.collecting"},
     {F(runtime_gc_generations), 7, 8, kMember, "_PyRuntimeState", "gc.generations"},
     {F(runtime_gc_permanent), 7, 8, kMember, "_PyRuntimeState", "gc.permanent_generation"},
+    {F(runtime_finalizing), 9, kLast, kMember, "_PyRuntimeState", "_finalizing"},
 
     {F(gil_locked), 7, kLast, kMember, "_gil_runtime_state", "locked"},
     {F(gil_last_holder), 7, kLast, kMember, "_gil_runtime_state", "last_holder"},
+    {F(gil_enabled), 14, kLast, kMember, "_gil_runtime_state", "enabled", kFreeThreaded},
 
     {F(interp_next), 6, kLast, kMember, "PyInterpreterState", "next"},
     {F(interp_id), 7, kLast, kMember, "PyInterpreterState", "id"},
     {F(interp_threads_head), 6, 10, kMember, "PyInterpreterState", "tstate_head"},
     {F(interp_threads_head), 11, kLast, kMember, "PyInterpreterState", "threads.head"},
+    {F(interp_threads_main), 13, kLast, kMember, "PyInterpreterState", "threads.main"},
     {F(interp_modules), 6, 11, kMember, "PyInterpreterState", "modules"},
     {F(interp_modules), 12, kLast, kMember, "PyInterpreterState", "imports.modules"},
     {F(interp_sysdict), 6, kLast, kMember, "PyInterpreterState", "sysdict"},
     {F(interp_ceval_gil), 12, kLast, kMember, "PyInterpreterState", "ceval.gil"},
     {F(interp_gc_collecting), 9, kLast, kMember, "PyInterpreterState", "gc.collecting"},
-    {F(interp_gc_generations), 9, kLast, kMember, "PyInterpreterState", "gc.generations"},
+    {F(interp_gc_generations), 9, kLast, kMember, "PyInterpreterState", "gc.generations", kGil},
     {F(interp_gc_permanent), 9, kLast, kMember, "PyInterpreterState", "gc.permanent_generation"},
+    {F(interp_asyncio_tasks_head), 14, kLast, kMember, "PyInterpreterState", "asyncio_tasks_head"},
 
     {F(gcgen_head), 6, kLast, kMember, "gc_generation", "head"},
     {F(gchead), 6, kLast, kSizeof, "PyGC_Head", ""},
@@ -45,6 +51,11 @@ constexpr LayoutFieldSpec kSpec[] = {
     {F(tstate_current_frame), 13, kLast, kMember, "PyThreadState", "current_frame"},
     {F(tstate_thread_id), 6, kLast, kMember, "PyThreadState", "thread_id"},
     {F(tstate_native_thread_id), 11, kLast, kMember, "PyThreadState", "native_thread_id"},
+    {F(tstate_asyncio_running_loop), 13, kLast, kMember, "_PyThreadStateImpl",
+     "asyncio_running_loop"},
+    {F(tstate_asyncio_running_task), 14, kLast, kMember, "_PyThreadStateImpl",
+     "asyncio_running_task"},
+    {F(tstate_asyncio_tasks_head), 14, kLast, kMember, "_PyThreadStateImpl", "asyncio_tasks_head"},
 
     {F(cframe_current_frame), 11, 12, kMember, "_PyCFrame", "current_frame"},
 
@@ -65,7 +76,9 @@ constexpr LayoutFieldSpec kSpec[] = {
     {F(iframe_localsplus), 11, kLast, kMember, "_PyInterpreterFrame", "localsplus"},
     {F(iframe_owner), 11, kLast, kMember, "_PyInterpreterFrame", "owner"},
     {F(iframe_is_entry), 11, 11, kMember, "_PyInterpreterFrame", "is_entry"},
-    {F(iframe_stacktop), 11, kLast, kMember, "_PyInterpreterFrame", "stacktop"},
+    {F(iframe_stacktop), 11, 13, kMember, "_PyInterpreterFrame", "stacktop"},
+    {F(iframe_stackpointer), 14, kLast, kMember, "_PyInterpreterFrame", "stackpointer"},
+    {F(iframe_tlbc_index), 14, kLast, kMember, "_PyInterpreterFrame", "tlbc_index", kFreeThreaded},
 
     {F(gen_frame), 6, 10, kMember, "PyGenObject", "gi_frame"},
     {F(gen_iframe), 11, kLast, kMember, "PyGenObject", "gi_iframe"},
@@ -87,6 +100,7 @@ constexpr LayoutFieldSpec kSpec[] = {
     {F(code_linetable), 10, kLast, kMember, "PyCodeObject", "co_linetable"},
     {F(code_code_adaptive), 11, kLast, kMember, "PyCodeObject", "co_code_adaptive"},
     {F(code_code), 6, 10, kMember, "PyCodeObject", "co_code"},
+    {F(code_tlbc), 14, kLast, kMember, "PyCodeObject", "co_tlbc", kFreeThreaded},
 
     {F(object_type), 6, kLast, kMember, "PyObject", "ob_type"},
     {F(varobject_size), 6, kLast, kMember, "PyVarObject", "ob_size"},
@@ -161,6 +175,13 @@ constexpr LayoutFieldSpec kSpec[] = {
     {F(task_coro), 8, kLast, kMember, "TaskObj", "task_coro"},
     {F(task_name), 8, kLast, kMember, "TaskObj", "task_name"},
     {F(futureiter_future), 8, kLast, kMember, "futureiterobject", "future"},
+    {F(task_node), 14, kLast, kMember, "TaskObj", "task_node"},
+    {F(future_awaited_by), 14, kLast, kMember, "FutureObj", "fut_awaited_by"},
+    {F(future_awaited_by_is_set), 14, kLast, kMember, "FutureObj", "fut_awaited_by_is_set"},
+    {F(module_state), 6, kLast, kMember, "PyModuleObject", "md_state"},
+    {F(asyncio_state_non_asyncio_tasks), 14, kLast, kMember, "asyncio_state", "non_asyncio_tasks"},
+    {F(asyncio_state_non_asyncio_eager_tasks), 14, kLast, kMember, "asyncio_state",
+     "non_asyncio_eager_tasks"},
 };
 #undef F
 
@@ -191,6 +212,13 @@ static_assert(sizeof(PythonLayout) == offsetof(PythonLayout, runtime_interpreter
               "every PythonLayout field needs a row in kSpec");
 
 }  // namespace
+
+bool row_applies(const LayoutFieldSpec& row, int minor, bool free_threaded) {
+  if (minor < row.min_minor || minor > row.max_minor) return false;
+  if (row.build == LayoutBuild::kGilOnly) return !free_threaded;
+  if (row.build == LayoutBuild::kFreeThreadedOnly) return free_threaded;
+  return true;
+}
 
 bool may_exist_outside_range(const LayoutFieldSpec& row) {
   for (auto field : kOutlivesRange) {

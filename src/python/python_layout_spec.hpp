@@ -15,6 +15,10 @@ enum class LayoutQuery {
   kEndOf,   // {sizeof(type), 0}: data that follows a header struct
 };
 
+// Which builds a row applies to: rows for members that only a free-threaded
+// (--disable-gil) build has, or only a GIL build.
+enum class LayoutBuild { kAny, kGilOnly, kFreeThreadedOnly };
+
 // One row. A field may have several rows with disjoint version ranges (the
 // member moved or was renamed). Outside all its rows a field is absent, and
 // the row's path must then not resolve either (so a range cannot be too narrow).
@@ -26,7 +30,11 @@ struct LayoutFieldSpec {
   LayoutQuery query;
   const char* type_name;  // typedef or struct tag
   const char* path;       // member path; empty for kSizeof/kEndOf
+  LayoutBuild build = LayoutBuild::kAny;
 };
+
+// Whether `row` applies to version 3.`minor` of that kind of build.
+bool row_applies(const LayoutFieldSpec& row, int minor, bool free_threaded);
 
 std::span<const LayoutFieldSpec> layout_spec();
 

@@ -1,5 +1,6 @@
 #include "python/python_locator.hpp"
 
+#include "python/asyncio_debug.hpp"
 #include "python/debug_offsets.hpp"
 
 #include <algorithm>
@@ -62,6 +63,14 @@ bool match_python_name(std::string_view base, int* major, int* minor) {
          rest.substr(pos).find_first_not_of("mdut") == std::string_view::npos;
 }
 
+// python3.14t, libpython3.14t.so.1.0: the "t" build flag of a free-threaded build.
+bool free_threaded_name(std::string_view base) {
+  size_t start = base.rfind("python", 0) == 0 ? 6 : base.rfind("libpython", 0) == 0 ? 9 : 0;
+  if (start == 0) return false;
+  size_t pos = base.find_first_not_of("0123456789.", start);
+  return pos != std::string_view::npos && pos > start && base[pos] == 't';
+}
+
 const MemoryMap* offset_zero_map(const std::vector<MemoryMap>& maps, const std::string& path) {
   for (const MemoryMap& m : maps)
     if (m.path == path && m.file_offset == 0) return &m;
@@ -106,6 +115,7 @@ class ModuleLocator {
   void load_elf();
   bool detect_version();
   bool try_candidate(const RuntimeCandidate& c);
+  void choose_layout();
   Result<PythonRuntime> not_found(const std::string& why);
 
   const Target& target_;
@@ -171,6 +181,45 @@ bool ModuleLocator::detect_version() {
   }
   if (module_.name_minor >= 0) return set({module_.name_major, module_.name_minor, 0}, "file name");
   return false;
+}
+
+// 3.13+: the target's own _Py_DebugOffsets at a runtime candidate says
+// whether it is a free-threaded build (which has its own table) and gives the
+// offsets the candidate is then validated with. A version newer than any
+// table is read with the newest table of its kind under its own offsets.
+void ModuleLocator::choose_layout() {
+  std::optional<DebugOffsetsHeader> header;
+  RemoteAddr at;
+  if (out_.major == 3 && out_.minor >= 13) {
+    for (const RuntimeCandidate& c : candidates_) {
+      if (c.holds_interp) continue;
+      if (auto h = read_debug_offsets_header(target_, c.addr)) {
+        header = *h;
+        at = c.addr;
+        break;
+      }
+    }
+  }
+  out_.free_threaded = header ? header->free_threaded : module_.free_threaded_name;
+  out_.layout = layout_for(out_.major, out_.minor, out_.free_threaded);
+  if (!out_.layout && out_.major == 3 && header) {
+    const PythonLayout* newest = newest_layout(out_.free_threaded);
+    if (newest && out_.minor > newest->minor) {
+      out_.layout = newest;
+      out_.untested_version = true;
+      note("untested Python 3." + std::to_string(out_.minor) + ": read with the 3." +
+           std::to_string(newest->minor) + " table and the target's own offsets");
+    }
+  }
+  if (!out_.layout || !header) return;
+  auto applied = apply_debug_offsets(target_, at, *out_.layout);
+  if (!applied) {
+    note("layout table kept: " + applied.error().message);
+    return;
+  }
+  out_.debug_offsets_layout = applied->layout;
+  out_.layout = out_.debug_offsets_layout.get();
+  out_.layout_differences = applied->differences;
 }
 
 bool ModuleLocator::try_candidate(const RuntimeCandidate& c) {
@@ -255,7 +304,7 @@ std::optional<Result<PythonRuntime>> ModuleLocator::run() {
                       "Python " + std::to_string(out_.major) + "." + std::to_string(out_.minor) +
                           " (" + module_.path + ") is not supported: corostack reads CPython 3.6+");
   }
-  out_.layout = layout_for(out_.major, out_.minor);
+  choose_layout();
   if (!out_.layout) {
     // Reported, not walked: without a table the interpreter cannot be checked.
     if (!candidates_.empty() && !candidates_[0].holds_interp) {
@@ -316,7 +365,9 @@ namespace {
 
 // 3.13+: the interpreter describes its own layout; prefer it to our table.
 void apply_target_offsets(const Target& target, PythonRuntime& rt) {
-  if (!rt.layout || !rt.layout->runtime_debug_offsets.present() || rt.runtime.is_null()) return;
+  if (!rt.layout || !rt.layout->runtime_debug_offsets.present() || rt.runtime.is_null() ||
+      rt.debug_offsets_layout)
+    return;
   auto applied = apply_debug_offsets(
       target, rt.runtime + static_cast<uint64_t>(rt.layout->runtime_debug_offsets.offset),
       *rt.layout);
@@ -341,7 +392,8 @@ std::vector<PythonModuleCandidate> find_python_modules(const std::vector<MemoryM
     if (!match_python_name(basename_of(m.path), &major, &minor)) continue;
     seen.insert(m.path);
     bool lib = basename_of(m.path).rfind("libpython", 0) == 0;
-    (lib ? libs : exes).push_back({m.path, major, minor, true});
+    (lib ? libs : exes)
+        .push_back({m.path, major, minor, true, free_threaded_name(basename_of(m.path))});
   }
   libs.insert(libs.end(), exes.begin(), exes.end());
   if (!exe_path.empty() && !seen.count(exe_path)) {
@@ -366,6 +418,8 @@ Result<PythonRuntime> locate_python(const Target& target, const LocateOptions& o
     if (!r) continue;
     if (r->ok()) {
       apply_target_offsets(target, **r);
+      if ((*r)->layout && (*r)->layout->task_node.present())
+        (*r)->asyncio_debug = find_asyncio_debug(target, (*r)->module);
       return std::move(*r);
     }
     if (r->error().kind == ErrorKind::kUnsupported && !unsupported) unsupported = r->error();

@@ -5,6 +5,7 @@
 // walker starts from here. Strategy and sources: docs/python-layouts.md,
 // "Locating the runtime".
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,10 @@ struct PythonRuntime {
   std::string runtime_source;
   std::string module;                    // the target's path of the ELF holding the runtime
   const PythonLayout* layout = nullptr;  // layout_for(major, minor); nullptr if no table
+  bool free_threaded = false;            // a --disable-gil build (from _Py_DebugOffsets or name)
+  // A version newer than any table (3.16), read with the newest one and the
+  // target's own offsets: said once, results may be partial.
+  bool untested_version = false;
   // 3.13+: the table with the target's own _Py_DebugOffsets applied (layout
   // then points here), and where the two disagreed.
   std::shared_ptr<const PythonLayout> debug_offsets_layout;
@@ -40,6 +45,9 @@ struct PythonRuntime {
   // version without a table is reported (runtime and version) but its
   // interpreter cannot be checked.
   RemoteAddr interp_head;
+  // 3.14+: the address of asyncio's AsyncioDebug section, when asyncio is
+  // loaded and its file has one (python/asyncio_debug.hpp).
+  std::optional<RemoteAddr> asyncio_debug;
   int thread_back_references = 0;  // thread states found pointing back at interp_head
   std::vector<std::string> notes;  // strategies that failed or disagreed on the way
 };
@@ -60,6 +68,7 @@ struct PythonModuleCandidate {
   int name_major = -1;  // from the file name (libpython3.11.so, python3.11), -1 if none
   int name_minor = -1;
   bool named_python = false;  // libpython*/python* name; false for the main-executable fallback
+  bool free_threaded_name = false;  // python3.14t, libpython3.14t.so
 };
 std::vector<PythonModuleCandidate> find_python_modules(const std::vector<MemoryMap>& maps,
                                                        const std::string& exe_path);

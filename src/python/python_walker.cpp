@@ -10,10 +10,13 @@
 namespace corostack::python {
 namespace {
 
-// _PyInterpreterFrame.owner of the shim frame that _PyEval_EvalFrameDefault
-// pushes on entry (3.12-3.13, Include/internal/pycore_frame.h). 3.11 marks
-// entry frames with is_entry instead; 3.14 renumbers the owners.
-constexpr uint64_t kOwnedByCStack = 3;
+// _PyInterpreterFrame.owner values from which a frame is a shim, not Python
+// code: the frame _PyEval_EvalFrameDefault pushes on entry is
+// FRAME_OWNED_BY_CSTACK = 3 in 3.12-3.13 (Include/internal/pycore_frame.h);
+// 3.14 renumbers it FRAME_OWNED_BY_INTERPRETER = 3 and adds CSTACK = 4
+// (pycore_interpframe_structs.h), and tests `owner >= FRAME_OWNED_BY_INTERPRETER`
+// itself (_PyFrame_IsIncomplete). 3.11 marks entry frames with is_entry instead.
+constexpr uint64_t kFirstShimOwner = 3;
 constexpr uint64_t kOwnedByGenerator = 1;
 constexpr size_t kMaxInterpreters = 64;
 
@@ -50,6 +53,9 @@ class Walker {
 };
 
 PyProcess Walker::run() {
+  if (l_.runtime_finalizing.present()) {
+    if (auto f = ro_.field(rt_.runtime, l_.runtime_finalizing)) out_.finalizing = *f != 0;
+  }
   std::unordered_set<RemoteAddr> seen;
   RemoteAddr interp = rt_.interp_head;
   while (!interp.is_null()) {
@@ -81,6 +87,15 @@ std::optional<RemoteAddr> Walker::gil_holder(RemoteAddr interp) {
     gil = ro_.pointer_field(interp, l_.interp_ceval_gil);
   }
   if (!gil || gil->is_null()) return std::nullopt;
+  if (l_.gil_enabled.present()) {
+    auto enabled = ro_.field(*gil, l_.gil_enabled);
+    if (!enabled) return std::nullopt;
+    out_.gil_enabled = *enabled != 0;
+    if (*enabled == 0) {
+      out_.gil_known = true;
+      return RemoteAddr();  // free-threaded: nobody holds a GIL
+    }
+  }
   out_.gil_known = true;
   auto locked = ro_.field(*gil, l_.gil_locked);
   auto holder = ro_.pointer_field(*gil, l_.gil_last_holder);
@@ -185,7 +200,7 @@ void Walker::walk_interpreter_frames(RemoteAddr iframe, PyThread& t) {
     auto previous = ro_.pointer_field(iframe, l_.iframe_previous);
     auto owner = ro_.field(iframe, l_.iframe_owner);
     if (!previous || !owner) return t.errors.push_back("frame unreadable");
-    if (!l_.iframe_is_entry.present() && *owner == kOwnedByCStack) {
+    if (!l_.iframe_is_entry.present() && *owner >= kFirstShimOwner) {
       // The shim below each eval-loop call: the frame above it was that call's first.
       if (!t.frames.empty()) t.frames.back().entry = true;
       iframe = *previous;

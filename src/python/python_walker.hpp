@@ -34,8 +34,12 @@ struct PyProcess {
   std::vector<PyThread> threads;
   std::optional<bool> gc_collecting;  // unknown on 3.6
   bool gil_known = false;             // false on 3.6: no holder can be named
-  std::vector<std::string> errors;    // interpreter-level problems
-  size_t code_objects = 0;            // distinct code objects read
+  // A free-threaded build (3.13t+) runs without a GIL unless it was turned
+  // back on (PYTHON_GIL=1): false there, then nobody "holds the GIL".
+  std::optional<bool> gil_enabled;
+  bool finalizing = false;          // Py_Finalize is running (_PyRuntime._finalizing set)
+  std::vector<std::string> errors;  // interpreter-level problems
+  size_t code_objects = 0;          // distinct code objects read
 };
 
 struct PyWalkOptions {

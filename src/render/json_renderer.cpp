@@ -147,13 +147,17 @@ json snapshot_to_json(const ProcessSnapshot& snap) {
   if (snap.python) {
     json errors = json::array();
     for (const std::string& e : snap.python->errors) errors.push_back(sanitize_utf8(e));
-    j["python"] = {{"version", snap.python->version},
-                   {"module", sanitize_utf8(snap.python->module)},
-                   {"layout", snap.python->layout_source},
-                   {"gc_collecting",
-                    snap.python->gc_collecting ? json(*snap.python->gc_collecting) : json(nullptr)},
-                   {"gil_known", snap.python->gil_known},
-                   {"errors", errors}};
+    j["python"] = {
+        {"version", snap.python->version},
+        {"module", sanitize_utf8(snap.python->module)},
+        {"layout", snap.python->layout_source},
+        {"gc_collecting",
+         snap.python->gc_collecting ? json(*snap.python->gc_collecting) : json(nullptr)},
+        {"gil_known", snap.python->gil_known},
+        {"free_threaded", snap.python->free_threaded},
+        {"gil_enabled", snap.python->gil_enabled ? json(*snap.python->gil_enabled) : json(nullptr)},
+        {"finalizing", snap.python->finalizing},
+        {"errors", errors}};
   } else {
     j["python"] = nullptr;
   }

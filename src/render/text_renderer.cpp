@@ -132,7 +132,11 @@ void render_text(const ProcessSnapshot& snap, const TextOptions& options, std::o
   if (snap.python) {
     out << "Python " << escape_for_terminal(snap.python->version) << " ("
         << escape_for_terminal(snap.python->module) << ")";
+    if (snap.python->free_threaded)
+      out << (snap.python->gil_enabled.value_or(false) ? ", free-threaded build, GIL enabled"
+                                                       : ", free-threaded (no GIL)");
     if (snap.python->gc_collecting.value_or(false)) out << ", garbage collection running";
+    if (snap.python->finalizing) out << ", shutting down (Py_Finalize in progress)";
     out << '\n';
   }
 

@@ -142,6 +142,15 @@ Result<ProcessSnapshot> take_snapshot(Target& target, const SnapshotOptions& opt
                             " table (used the target's): " + d);
   info.gc_collecting = py.gc_collecting;
   info.gil_known = py.gil_known;
+  info.free_threaded = runtime->free_threaded;
+  info.gil_enabled = py.gil_enabled;
+  info.finalizing = py.finalizing;
+  info.untested_version = runtime->untested_version;
+  if (runtime->untested_version)
+    snap.warnings.push_back("untested Python " + std::to_string(runtime->major) + "." +
+                            std::to_string(runtime->minor) +
+                            ": read with the target's own _Py_DebugOffsets and the newest table; "
+                            "what they do not describe may be missing");
   info.errors = py.errors;
   snap.python = info;
   snap.asyncio = std::move(tasks);

@@ -51,6 +51,10 @@ struct PythonProcessInfo {
   std::string layout_source = "table";
   std::optional<bool> gc_collecting;
   bool gil_known = false;
+  bool free_threaded = false;       // a --disable-gil build (3.13t+)
+  std::optional<bool> gil_enabled;  // free-threaded builds: false = running without a GIL
+  bool finalizing = false;          // Py_Finalize in progress
+  bool untested_version = false;    // newer than any table: read by its own offsets
   std::vector<std::string> errors;
 };
 

@@ -311,7 +311,7 @@ class AsyncioTasksTest : public testing::TestWithParam<PythonInterpreter> {
     probe_python_interpreter(&py_);
     ASSERT_TRUE(py_.probe_error.empty()) << py_.probe_error;
     if (py_.major < 3 || (py_.major == 3 && py_.minor < 8))
-      GTEST_SKIP() << "SKIPPED LOUDLY: asyncio tasks are read on 3.8-3.13; this is " << py_.version;
+      GTEST_SKIP() << "SKIPPED LOUDLY: asyncio tasks are read on 3.8+; this is " << py_.version;
     std::cout << "asyncio tasks: " << py_.version << " " << py_.path
               << (py_.is_stripped ? " (stripped)" : "") << "\n";
   }

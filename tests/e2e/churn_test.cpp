@@ -62,7 +62,7 @@ std::optional<PythonInterpreter> newest_python() {
   std::optional<PythonInterpreter> best;
   for (PythonInterpreter p : find_python_interpreter_paths()) {
     probe_python_interpreter(&p);
-    if (!p.probe_error.empty() || p.major != 3 || p.minor < 8 || p.minor > 13) continue;
+    if (!p.probe_error.empty() || p.major != 3 || p.minor < 8) continue;
     if (!best || p.minor > best->minor || (p.minor == best->minor && p.is_pyenv)) best = p;
   }
   return best;
@@ -70,7 +70,7 @@ std::optional<PythonInterpreter> newest_python() {
 
 TEST(Churn, ConsecutiveRunsAgainstChurningTargets) {
   auto py = newest_python();
-  if (!py) GTEST_SKIP() << "SKIPPED LOUDLY: no CPython 3.8-3.13 found";
+  if (!py) GTEST_SKIP() << "SKIPPED LOUDLY: no CPython 3.8+ found";
   TargetProcess native({paths::kChurn, "{ready_fd}"});
   TargetProcess python({py->path, paths::kPyChurnScript, "{ready_fd}"});
   ASSERT_TRUE(native.wait_ready(/*all_sleeping=*/false)) << native.output();

@@ -192,8 +192,8 @@ class HostileStringsPythonTest : public testing::TestWithParam<PythonInterpreter
     py_ = GetParam();
     probe_python_interpreter(&py_);
     ASSERT_TRUE(py_.probe_error.empty()) << py_.probe_error;
-    if (py_.major != 3 || py_.minor < 8 || py_.minor > 13)
-      GTEST_SKIP() << "SKIPPED LOUDLY: py_hostile.py needs 3.8-3.13 (task names); this is "
+    if (py_.major != 3 || py_.minor < 8)
+      GTEST_SKIP() << "SKIPPED LOUDLY: py_hostile.py needs 3.8+ (task names); this is "
                    << py_.version;
     std::cout << "hostile strings: " << py_.version << " " << py_.path
               << (py_.is_stripped ? " (stripped)" : "") << "\n";

@@ -21,13 +21,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Prints version, sys.executable and the libpython mapped into the process
-// (empty line when none), one a line; valid on 2.7 and 3.x.
+// Prints version, sys.executable, the libpython mapped into the process
+// (empty line when none) and 1 for a free-threaded build, one a line; valid
+// on 2.7 and 3.x.
 constexpr const char* kProbe =
-    "import sys\n"
+    "import sys, sysconfig\n"
     "libs = [l.split()[-1] for l in open('/proc/self/maps') if 'libpython' in l]\n"
-    "sys.stdout.write('%d.%d.%d\\n%s\\n%s\\n' % (tuple(sys.version_info[:3]) + "
-    "(sys.executable, libs[0] if libs else '')))\n";
+    "ft = sysconfig.get_config_var('Py_GIL_DISABLED') or 0\n"
+    "sys.stdout.write('%d.%d.%d\\n%s\\n%s\\n%d\\n' % (tuple(sys.version_info[:3]) + "
+    "(sys.executable, libs[0] if libs else '', ft)))\n";
 
 std::vector<int> version_key(const std::string& version) {
   std::vector<int> key;
@@ -160,6 +162,7 @@ void probe_python_interpreter(PythonInterpreter* p) {
   p->minor = std::stoi(m[2]);
   p->executable = lines[1];
   p->runtime_binary = lines.size() > 2 && !lines[2].empty() ? lines[2] : p->executable;
+  p->free_threaded = lines.size() > 3 && lines[3] == "1";
   try {
     p->is_stripped = !elf_has_section(p->runtime_binary, ".symtab");
   } catch (const std::exception& e) {
@@ -175,27 +178,29 @@ std::vector<PythonInterpreter> find_python_interpreters() {
 
 std::string describe_coverage(const std::vector<PythonInterpreter>& interpreters) {
   std::string covered = "python coverage:";
-  std::set<std::pair<int, int>> minors;
+  std::set<std::tuple<int, int, bool>> minors;
   for (const PythonInterpreter& p : interpreters) {
     if (!p.probe_error.empty()) {
       covered += " " + p.path + "(BROKEN)";
       continue;
     }
-    minors.insert({p.major, p.minor});
+    minors.insert({p.major, p.minor, p.free_threaded});
+    std::string version = p.version + (p.free_threaded ? "t" : "");
     if (p.is_pyenv) {
-      covered += " " + p.version;
+      covered += " " + version;
     } else {
-      covered += " " + p.path + "(" + p.version + ")";
+      covered += " " + p.path + "(" + version + ")";
     }
     if (p.is_stripped) covered += "[stripped]";
   }
   if (interpreters.empty()) covered += " NONE";
   std::string skipped;
-  std::vector<std::pair<int, int>> wanted{{2, 7}};
-  for (int minor = 6; minor <= 13; ++minor) wanted.push_back({3, minor});
-  for (const auto& [major, minor] : wanted) {
-    if (!minors.count({major, minor}))
-      skipped += " " + std::to_string(major) + "." + std::to_string(minor);
+  std::vector<std::tuple<int, int, bool>> wanted{{2, 7, false}};
+  for (int minor = 6; minor <= 14; ++minor) wanted.push_back({3, minor, false});
+  wanted.push_back({3, 14, true});
+  for (const auto& [major, minor, ft] : wanted) {
+    if (!minors.count({major, minor, ft}))
+      skipped += " " + std::to_string(major) + "." + std::to_string(minor) + (ft ? "t" : "");
   }
   std::string text = covered + "\n";
   if (!skipped.empty())

@@ -19,6 +19,7 @@ struct PythonInterpreter {
   std::string runtime_binary;  // the ELF file holding the interpreter: libpython*.so if
                                // the executable loads one, else the executable itself
   bool is_stripped = false;    // runtime_binary has no .symtab
+  bool free_threaded = false;  // a --disable-gil build (3.13t+)
   std::string probe_error;     // why probing failed; empty on success
 };
 
@@ -48,7 +49,7 @@ bool elf_has_section(const std::string& path, const std::string& section_name);
 // The report of covered and missing interpreters, e.g.
 //   python coverage: 2.7.18 3.6.15 ... 3.13.0 /usr/bin/python3.11(3.11.2,stripped)
 //   python coverage: SKIPPED (not found): 3.5
-// Minor versions of 2.7 and 3.6-3.13 with no interpreter are listed as skipped.
+// Minor versions of 2.7, 3.6-3.14 and 3.14t with no interpreter are listed as skipped.
 std::string describe_coverage(const std::vector<PythonInterpreter>& interpreters);
 
 }  // namespace e2e

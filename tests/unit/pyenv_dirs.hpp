@@ -32,10 +32,15 @@ inline std::vector<std::filesystem::path> pyenv_version_dirs() {
 
 // lib/libpython<major>.<minor>[m].so.1.0 of a plain (not free-threaded, not
 // debug) pyenv build named major.minor.patch; empty when there is none.
-inline std::filesystem::path find_pyenv_libpython(int major, int minor) {
+// `free_threaded`: a --disable-gil build named major.minor.patch"t", whose
+// library is libpython<major>.<minor>t.so.1.0.
+inline std::filesystem::path find_pyenv_libpython(int major, int minor,
+                                                  bool free_threaded = false) {
   namespace fs = std::filesystem;
-  const std::string mm = std::to_string(major) + "." + std::to_string(minor);
-  const std::regex name("^" + std::to_string(major) + "\\." + std::to_string(minor) + "\\.[0-9]+$");
+  const std::string mm =
+      std::to_string(major) + "." + std::to_string(minor) + (free_threaded ? "t" : "");
+  const std::regex name("^" + std::to_string(major) + "\\." + std::to_string(minor) + "\\.[0-9]+" +
+                        (free_threaded ? "t" : "") + "$");
   std::vector<fs::path> hits;
   for (const auto& dir : pyenv_version_dirs()) {
     std::error_code ec;
@@ -57,8 +62,13 @@ inline std::filesystem::path find_pyenv_libpython(int major, int minor) {
 inline std::filesystem::path find_pyenv_extension(const std::filesystem::path& libpython, int major,
                                                   int minor, const std::string& name) {
   namespace fs = std::filesystem;
+  bool free_threaded =
+      libpython.filename().string().find(std::to_string(major) + "." + std::to_string(minor) +
+                                         "t") != std::string::npos;
   fs::path dir = libpython.parent_path() /
-                 ("python" + std::to_string(major) + "." + std::to_string(minor)) / "lib-dynload";
+                 ("python" + std::to_string(major) + "." + std::to_string(minor) +
+                  (free_threaded ? "t" : "")) /
+                 "lib-dynload";
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     std::string file = entry.path().filename().string();

@@ -1,4 +1,4 @@
-// _Py_DebugOffsets (3.13): our positions of its fields match libpython3.13's
+// _Py_DebugOffsets (3.13, 3.14, 3.14t): our positions of its fields match libpython3.13's
 // DWARF, and applying a real build's own offsets to our table changes nothing
 // (while a moved field is picked up and reported, and nonsense is refused).
 #include <gtest/gtest.h>
@@ -14,44 +14,82 @@
 namespace corostack::python {
 namespace {
 
-TEST(PythonDebugOffsetsLayout, PositionsMatchLibpythonDwarf) {
-  auto lib = corostack::testing_support::find_pyenv_libpython(3, 13);
-  if (lib.empty()) GTEST_SKIP() << "[ SKIPPED LOUDLY ] no pyenv libpython3.13 to check against";
+struct DescribedVersion {
+  int minor;
+  bool free_threaded;
+};
+
+class PythonDebugOffsetsDwarf : public ::testing::TestWithParam<DescribedVersion> {};
+
+// Our member list of each version matches that build's own struct, member by
+// member (the lists are data read from the headers; DWARF proves them).
+TEST_P(PythonDebugOffsetsDwarf, PositionsMatchLibpythonDwarf) {
+  auto [minor, ft] = GetParam();
+  auto lib = corostack::testing_support::find_pyenv_libpython(3, minor, ft);
+  if (lib.empty())
+    GTEST_SKIP() << "[ SKIPPED LOUDLY ] no pyenv libpython3." << minor << (ft ? "t" : "")
+                 << " to check the _Py_DebugOffsets member list against";
   auto reader = DwarfStructReader::open(lib.string());
   ASSERT_TRUE(reader) << reader.error().message;
   std::vector<std::string> types = {"_Py_DebugOffsets"};
   (*reader)->find_types(types);
-  ASSERT_EQ((*reader)->type_size("_Py_DebugOffsets").value_or(0), 584);
-  for (const DebugOffsetsField& f : debug_offsets_fields()) {
-    SCOPED_TRACE(f.path);
-    auto m = (*reader)->member("_Py_DebugOffsets", f.path);
-    ASSERT_TRUE(m);
-    EXPECT_EQ(m->bit_offset / 8, f.position);
-    if (f.size_position) {
-      std::string parent(f.path);
-      parent = parent.substr(0, parent.find('.')) + ".size";
-      auto s = (*reader)->member("_Py_DebugOffsets", parent);
-      ASSERT_TRUE(s);
-      EXPECT_EQ(s->bit_offset / 8, f.size_position);
-    }
+  ASSERT_EQ((*reader)->type_size("_Py_DebugOffsets").value_or(0), debug_offsets_size(minor));
+  auto members = debug_offsets_members(minor);
+  ASSERT_FALSE(members.empty());
+  for (const DebugOffsetsMember& m : members) {
+    SCOPED_TRACE(m.path);
+    auto loc = (*reader)->member("_Py_DebugOffsets", m.path);
+    ASSERT_TRUE(loc);
+    EXPECT_EQ(loc->bit_offset / 8, m.position);
   }
+  // Every field we take is in the newest list.
+  auto newest = debug_offsets_members(newest_described_debug_offsets());
+  for (const DebugOffsetsField& f : debug_offsets_fields()) {
+    bool found = false;
+    for (const auto& m : newest) found |= m.path == f.path;
+    EXPECT_TRUE(found) << f.path;
+  }
+  std::printf("[ COVERED  ] _Py_DebugOffsets 3.%d%s member list == DWARF of %s\n", minor,
+              ft ? "t" : "", lib.c_str());
 }
 
-// A _Py_DebugOffsets image holding `base`'s own offsets.
-std::vector<std::byte> image_of(const PythonLayout& base) {
-  std::vector<std::byte> raw(584);
+INSTANTIATE_TEST_SUITE_P(Versions, PythonDebugOffsetsDwarf,
+                         ::testing::Values(DescribedVersion{13, false}, DescribedVersion{14, false},
+                                           DescribedVersion{14, true}),
+                         [](const auto& info) {
+                           return "v3_" + std::to_string(info.param.minor) +
+                                  (info.param.free_threaded ? "t" : "");
+                         });
+
+// A _Py_DebugOffsets image of version 3.`minor` holding `base`'s own offsets.
+std::vector<std::byte> image_of(const PythonLayout& base, int minor) {
+  std::vector<std::byte> raw(debug_offsets_size(minor));
   auto put = [&](uint32_t pos, uint64_t v) { std::memcpy(raw.data() + pos, &v, 8); };
   std::memcpy(raw.data(), "xdebugpy", 8);
-  put(8, 0x030d00f0);  // 3.13.0 final
+  auto members = debug_offsets_members(minor);
+  auto pos = [&](const std::string& path) {
+    for (const auto& m : members)
+      if (m.path == path) return m.position;
+    ADD_FAILURE() << "no member " << path;
+    return 0u;
+  };
+  put(8, (3u << 24) | (static_cast<uint64_t>(minor) << 16) | 0xf0);  // 3.minor.0 final
+  put(16, base.free_threaded ? 1 : 0);
+  for (const auto& m : members)
+    if (m.path.ends_with(".size")) put(m.position, 1 << 16);
   for (const DebugOffsetsField& f : debug_offsets_fields()) {
-    put(f.position, static_cast<uint64_t>((base.*f.field).offset));
-    if (f.size_position) put(f.size_position, 1 << 16);
+    bool present = false;
+    for (const auto& m : members) present |= m.path == f.path;
+    if (!present) continue;
+    const FieldLoc& loc = base.*f.field;
+    put(pos(f.path), loc.present() ? static_cast<uint64_t>(loc.offset) : 0);
   }
-  put(48, 1 << 16);                                                  // interpreter_state.size
-  put(80, static_cast<uint64_t>(base.interp_gc_collecting.offset));  // gc, collecting at 0
-  put(568, 64);
-  put(576, 0);
-  put(560, static_cast<uint64_t>(base.unicode_ascii_data.offset));
+  put(pos("interpreter_state.gc"), static_cast<uint64_t>(base.interp_gc_collecting.offset));
+  put(pos("gc.size"), 64);
+  put(pos("gc.collecting"), 0);
+  put(pos("interpreter_state.gil_runtime_state"), 0);  // no embedded _gil to derive from
+  put(pos("unicode_object.asciiobject_size"),
+      static_cast<uint64_t>(base.unicode_ascii_data.offset));
   return raw;
 }
 
@@ -59,7 +97,7 @@ TEST(PythonDebugOffsetsLayout, OwnOffsetsChangeNothingAndMovesAreReported) {
   const PythonLayout* base = layout_for(3, 13);
   ASSERT_NE(base, nullptr);
   FakeTarget fake;
-  std::vector<std::byte> raw = image_of(*base);
+  std::vector<std::byte> raw = image_of(*base, 13);
   fake.add_region(RemoteAddr(0x10000), raw);
   auto same = apply_debug_offsets(fake, RemoteAddr(0x10000), *base);
   ASSERT_TRUE(same) << (same ? "" : same.error().message);
@@ -67,7 +105,7 @@ TEST(PythonDebugOffsetsLayout, OwnOffsetsChangeNothingAndMovesAreReported) {
   EXPECT_EQ(same->layout->tstate_next.offset, base->tstate_next.offset);
 
   uint64_t moved = static_cast<uint64_t>(base->tstate_next.offset) + 8;
-  std::memcpy(raw.data() + 168, &moved, 8);
+  std::memcpy(raw.data() + 168, &moved, 8);  // thread_state.next in 3.13
   FakeTarget fake2;
   fake2.add_region(RemoteAddr(0x10000), raw);
   auto diff = apply_debug_offsets(fake2, RemoteAddr(0x10000), *base);
@@ -80,7 +118,7 @@ TEST(PythonDebugOffsetsLayout, OwnOffsetsChangeNothingAndMovesAreReported) {
 TEST(PythonDebugOffsetsLayout, NonsenseIsRefused) {
   const PythonLayout* base = layout_for(3, 13);
   ASSERT_NE(base, nullptr);
-  std::vector<std::byte> raw = image_of(*base);
+  std::vector<std::byte> raw = image_of(*base, 13);
   auto try_with = [&](std::vector<std::byte> bytes) {
     FakeTarget fake;
     fake.add_region(RemoteAddr(0x10000), std::move(bytes));
@@ -89,10 +127,18 @@ TEST(PythonDebugOffsetsLayout, NonsenseIsRefused) {
   auto no_cookie = raw;
   no_cookie[0] = std::byte{'X'};
   EXPECT_FALSE(try_with(no_cookie));
-  auto other_version = raw;
-  uint64_t v314 = 0x030e00f0;
-  std::memcpy(other_version.data() + 8, &v314, 8);
-  EXPECT_FALSE(try_with(other_version));
+  auto too_old = raw;
+  uint64_t v312 = 0x030c00f0;
+  std::memcpy(too_old.data() + 8, &v312, 8);
+  EXPECT_FALSE(try_with(too_old));
+  auto wrong_build = raw;  // free_threaded set on a regular build's table
+  uint64_t one = 1;
+  std::memcpy(wrong_build.data() + 16, &one, 8);
+  EXPECT_FALSE(try_with(wrong_build));
+  auto not_a_flag = raw;
+  uint64_t seven = 7;
+  std::memcpy(not_a_flag.data() + 16, &seven, 8);
+  EXPECT_FALSE(try_with(not_a_flag));
   auto outside = raw;
   uint64_t huge = 1ull << 40;
   std::memcpy(outside.data() + 168, &huge, 8);  // thread_state.next far outside its struct

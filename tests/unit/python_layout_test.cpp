@@ -24,7 +24,7 @@
 namespace corostack::python {
 // Readable test names and failure lines ("3.12" instead of raw bytes).
 void PrintTo(const PythonVersion& v, std::ostream* os) {
-  *os << v.major << "." << v.minor;
+  *os << v.major << "." << v.minor << (v.free_threaded ? "t" : "");
 }
 }  // namespace corostack::python
 
@@ -36,18 +36,19 @@ namespace {
 using corostack::testing_support::pyenv_version_dirs;
 
 fs::path find_libpython(const PythonVersion& v) {
-  return corostack::testing_support::find_pyenv_libpython(v.major, v.minor);
+  return corostack::testing_support::find_pyenv_libpython(v.major, v.minor, v.free_threaded);
 }
 
 std::string version_name(const PythonVersion& v) {
-  return std::to_string(v.major) + "_" + std::to_string(v.minor);
+  return std::to_string(v.major) + "_" + std::to_string(v.minor) + (v.free_threaded ? "t" : "");
 }
 
 TEST(PythonLayoutTables, EveryVersionHasItsTable) {
   ASSERT_FALSE(supported_python_versions().empty());
   for (const auto& v : supported_python_versions()) {
-    const PythonLayout* layout = layout_for(v.major, v.minor);
+    const PythonLayout* layout = layout_for(v.major, v.minor, v.free_threaded);
     ASSERT_NE(layout, nullptr) << version_name(v);
+    EXPECT_EQ(layout->free_threaded, v.free_threaded);
     EXPECT_EQ(layout->major, v.major);
     EXPECT_EQ(layout->minor, v.minor);
     // Every version can reach threads and frames: a walker needs these.
@@ -106,9 +107,9 @@ TEST_P(PythonLayoutDwarf, TableMatchesLibpythonDwarf) {
     asyncio = std::move(*r);
     readers.push_back(asyncio.get());
   }
-  auto derived = derive_python_layout(readers, v.major, v.minor);
+  auto derived = derive_python_layout(readers, v.major, v.minor, v.free_threaded);
   ASSERT_TRUE(derived.ok()) << derived.error().message;
-  const PythonLayout* table = layout_for(v.major, v.minor);
+  const PythonLayout* table = layout_for(v.major, v.minor, v.free_threaded);
   ASSERT_NE(table, nullptr);
   for (const auto& row : layout_spec()) {
     const FieldLoc& want = derived.value().*row.field;
@@ -116,7 +117,8 @@ TEST_P(PythonLayoutDwarf, TableMatchesLibpythonDwarf) {
     EXPECT_EQ(have.offset, want.offset) << row.field_name << " offset, DWARF of " << lib;
     EXPECT_EQ(have.size, want.size) << row.field_name << " size, DWARF of " << lib;
   }
-  std::printf("[ COVERED  ] Python %d.%d table == DWARF of %s\n", v.major, v.minor, lib.c_str());
+  std::printf("[ COVERED  ] Python %s table == DWARF of %s\n", version_name(v).c_str(),
+              lib.c_str());
 }
 
 INSTANTIATE_TEST_SUITE_P(AllVersions, PythonLayoutDwarf,

@@ -13,5 +13,7 @@ extern const PythonLayout kPython310;
 extern const PythonLayout kPython311;
 extern const PythonLayout kPython312;
 extern const PythonLayout kPython313;
+extern const PythonLayout kPython314;
+extern const PythonLayout kPython314t;  // free-threaded (--disable-gil)
 
 }  // namespace corostack::python
