@@ -128,6 +128,11 @@ AsyncioState AsyncWalker::run() {
 }
 
 void AsyncWalker::find_unawaited() {
+  if (l_.free_threaded) {
+    out_.unawaited_not_checked =
+        "a free-threaded build keeps no GC object lists (its objects live in mimalloc heaps)";
+    return;
+  }
   std::unordered_set<RemoteAddr> owned;
   for (const auto& [task, coro] : coro_) owned.insert(coro);
   auto scan =

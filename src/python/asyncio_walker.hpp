@@ -76,6 +76,9 @@ struct AsyncioState {
   // GC's lists, with or without asyncio), and how many objects were searched.
   std::vector<UnawaitedCoroutine> unawaited;
   size_t gc_objects_scanned = 0;
+  // Why never-awaited coroutines were not looked for, when they were not
+  // (a free-threaded build keeps its objects in mimalloc heaps, not GC lists).
+  std::string unawaited_not_checked;
   std::vector<AsyncEdge> edges;
   std::vector<AsyncLoop> loops;
   std::vector<std::vector<size_t>> cycles;  // each: task indices, first repeated implicitly

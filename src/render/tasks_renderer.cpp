@@ -82,6 +82,9 @@ void render_tasks_table(const ProcessSnapshot& snap, std::ostream& out) {
 }
 
 void render_unawaited(const ProcessSnapshot& snap, std::ostream& out) {
+  if (snap.asyncio && !snap.asyncio->unawaited_not_checked.empty())
+    out << "\nCoroutines never awaited: not looked for: " << snap.asyncio->unawaited_not_checked
+        << '\n';
   if (!snap.asyncio || snap.asyncio->unawaited.empty()) return;
   const auto& list = snap.asyncio->unawaited;
   out << "\nCoroutines never awaited (" << list.size() << "):\n";
@@ -249,6 +252,8 @@ void render_tasks_json(const ProcessSnapshot& snap, std::ostream& out) {
   j["edges"] = edges;
   j["cycles"] = cycles;
   j["unawaited"] = unawaited;
+  if (snap.asyncio && !snap.asyncio->unawaited_not_checked.empty())
+    j["unawaited_not_checked"] = snap.asyncio->unawaited_not_checked;
   j["errors"] = errors;
   // Streamed one task per line: 10 000 tasks in one nlohmann tree cost more
   // than reading them.

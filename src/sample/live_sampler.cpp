@@ -1,6 +1,7 @@
 // The Sampler of a live process: LiveProcess + walk_python (+ walk_asyncio,
 // + libdwfl with --native) once per round, caches kept across rounds.
 #include <fmt/format.h>
+#include <cstdio>
 
 #include <optional>
 #include <unordered_map>
@@ -95,6 +96,14 @@ class LiveSampler final : public Sampler {
               : runtime_->runtime;
       ro_.emplace(*proc_, *runtime_->layout);
       codes_.emplace(*ro_);
+      if (opt_.gil_only && runtime_->free_threaded && !gil_note_said_) {
+        // Said once, where the user reads record's and top's progress.
+        std::fprintf(stderr,
+                     "corostack: --gil does not apply to free-threaded Python %d.%d (no GIL): "
+                     "every thread's samples are kept\n",
+                     runtime_->major, runtime_->minor);
+        gil_note_said_ = true;
+      }
     } else if (!opt_.native || opt_.require_python) {
       return make_error(rt.error().kind,
                         rt.error().message + " (without Python, only --native can sample it)");
@@ -258,7 +267,7 @@ class LiveSampler final : public Sampler {
       bool idle = t.syscall >= 0 || t.state == 'S' || t.state == 'D';
       if (idle && !opt_.idle) continue;
       bool holds_gil = pt && pt->holds_gil;
-      if (opt_.gil_only && !holds_gil) continue;
+      if (opt_.gil_only && !holds_gil && !(runtime_ && runtime_->free_threaded)) continue;
       bool has_python = pt && !pt->frames.empty();
       const UnwoundThread* native = nullptr;
       if (auto it = unwound.find(t.tid); it != unwound.end()) native = &it->second;
@@ -427,6 +436,7 @@ class LiveSampler final : public Sampler {
     return true;
   }
 
+  bool gil_note_said_ = false;
   pid_t pid_;
   std::unique_ptr<LiveProcess> proc_;
   SamplerOptions opt_;

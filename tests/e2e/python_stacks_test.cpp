@@ -112,6 +112,12 @@ void check_dump(const PythonInterpreter& py, const PyTruth& truth, const JsonRun
   EXPECT_TRUE(dump.at("warnings").empty()) << dump.at("warnings").dump();
   bool gil_known = dump.at("python").at("gil_known");
   EXPECT_EQ(gil_known, !(py.major == 3 && py.minor == 6)) << "the GIL is unknown only on 3.6";
+  // A free-threaded build runs without a GIL (PYTHON_GIL unset): nobody holds it.
+  EXPECT_EQ(dump.at("python").value("free_threaded", false), py.free_threaded);
+  bool no_gil = py.free_threaded;
+  if (no_gil) {
+    EXPECT_EQ(dump.at("python").at("gil_enabled"), json(false));
+  }
 
   for (const PyTruthThread& t : truth.threads) {
     SCOPED_TRACE("thread " + t.name + " tid " + std::to_string(t.tid));
@@ -140,7 +146,7 @@ void check_dump(const PythonInterpreter& py, const PyTruth& truth, const JsonRun
       break;
     }
     if (gil_known) {
-      EXPECT_EQ(thread->at("python").at("owns_gil").get<bool>(), t.spinning)
+      EXPECT_EQ(thread->at("python").at("owns_gil").get<bool>(), t.spinning && !no_gil)
           << "only the spinner wants the GIL";
     }
   }

@@ -224,6 +224,11 @@ TEST_P(RecordTest, ProportionsIdleGilThreads) {
     if (!at_least(py_, 7)) {
       std::cout << "record: SKIPPED LOUDLY --gil on " << py_.version
                 << ": no GIL holder is known\n";
+    } else if (py_.free_threaded) {
+      // No GIL: said on stderr, and every running thread is kept.
+      EXPECT_NE(threads.cmd.err.find("--gil does not apply to free-threaded"), std::string::npos)
+          << threads.cmd.err;
+      EXPECT_GT(burner, 20u);
     } else {
       EXPECT_GT(total, 20u);
       // The GIL holder: the burner, or now and then the main thread between reads.

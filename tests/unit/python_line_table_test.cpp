@@ -108,7 +108,7 @@ TEST(PythonLineTable, Dispatch) {
   EXPECT_EQ(line_for(3, 11, loc, 1, 1), 1);
   EXPECT_EQ(line_for(3, 13, loc, 1, 2), 2);
   EXPECT_EQ(line_for(3, 5, lnotab, 1, 0), std::nullopt);
-  EXPECT_EQ(line_for(3, 14, loc, 1, 0), std::nullopt);
+  EXPECT_EQ(line_for(3, 14, loc, 1, 2), 2);  // 3.14 and 3.15 keep the PEP 657 table
   EXPECT_EQ(line_for(2, 7, lnotab, 1, 0), std::nullopt);
   EXPECT_EQ(line_for(3, 9, lnotab, 1, UINT32_MAX), std::nullopt);  // * 2 overflows
   EXPECT_EQ(line_table_format(3, 6), LineTableFormat::kLnotab);
