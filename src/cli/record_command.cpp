@@ -67,7 +67,7 @@ class RecordCommand final : public Command {
     add_sampling_options(*cmd_, sampling_);
     cmd_->add_flag("--threads", threads_, "Thread as the root frame of each stack");
     cmd_->add_flag("--async", async_,
-                   "The asyncio task running on the thread's loop as a root frame (3.8-3.13)");
+                   "The asyncio task running on the thread's loop as a root frame (3.8+)");
     cmd_->add_flag("--subprocesses", subprocesses_,
                    "Also sample the target's child processes (process as the root frame)");
     cmd_->add_option("command", command_, "After --: a command to start and record")->expected(-1);

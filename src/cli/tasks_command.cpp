@@ -17,7 +17,7 @@ class TasksCommand final : public Command {
   explicit TasksCommand(CLI::App& app) {
     cmd_ = app.add_subcommand(
         "tasks",
-        "List every asyncio task of a CPython 3.8-3.13 process or core: its coroutine "
+        "List every asyncio task of a CPython 3.8+ process or core: its coroutine "
         "stack, what it waits on, and who awaits it");
     cmd_->footer(
         std::string("The table follows `python -m asyncio ps` (plus the task's state and what it "
@@ -55,6 +55,12 @@ class TasksCommand final : public Command {
       return report_error(Error{ErrorKind::kNotFound,
                                 "not a Python process (or its interpreter "
                                 "could not be found)"});
+    // asyncio does not exist before Python 3.4 (a fact of the language, not of a layout).
+    if (snap->python->version.rfind("2.", 0) == 0)
+      return report_error(Error{ErrorKind::kUnsupported,
+                                "Python " + snap->python->version +
+                                    " has no asyncio: no tasks to list (asyncio tasks are read "
+                                    "on CPython 3.8 and newer)"});
     const python::AsyncioState& s = *snap->asyncio;
     if (!s.imported && s.errors.empty())
       std::cerr << "corostack: asyncio is not imported in this process: no tasks\n";

@@ -18,7 +18,7 @@
 namespace corostack::python {
 namespace {
 
-// fut_state (Modules/_asynciomodule.c, 3.8-3.13): STATE_PENDING,
+// fut_state (Modules/_asynciomodule.c, 3.8-3.15): STATE_PENDING,
 // STATE_CANCELLED, STATE_FINISHED in that order.
 constexpr uint64_t kStatePending = 0;
 constexpr uint64_t kStateCancelled = 1;

@@ -26,11 +26,26 @@ bool str_equals(const RemoteObjects& ro, RemoteAddr obj, std::string_view key) {
 
 std::optional<DictHeader> read_dict_header(const RemoteObjects& ro, RemoteAddr dict) {
   const PythonLayout& l = ro.layout();
+  if (l.dict_table.present()) {
+    auto used = ro.field(dict, l.dict_used);
+    auto mask = ro.field(dict, l.dict_mask);
+    auto table = ro.field(dict, l.dict_table);
+    if (!used || !mask || !table) return std::nullopt;
+    DictHeader h;
+    h.used = static_cast<int64_t>(*used);
+    h.mask = *mask;
+    h.table = RemoteAddr(*table);
+    return h;
+  }
   auto used = ro.field(dict, l.dict_used);
   auto keys = ro.field(dict, l.dict_keys);
   auto values = ro.field(dict, l.dict_values);
   if (!used || !keys || !values) return std::nullopt;
-  return DictHeader{static_cast<int64_t>(*used), RemoteAddr(*keys), RemoteAddr(*values)};
+  DictHeader h;
+  h.used = static_cast<int64_t>(*used);
+  h.keys = RemoteAddr(*keys);
+  h.values = RemoteAddr(*values);
+  return h;
 }
 
 Result<DictTable> DictTable::open(const RemoteObjects& ro, RemoteAddr keys, RemoteAddr values) {
@@ -111,6 +126,25 @@ Result<DictTable> DictTable::open(const RemoteObjects& ro, RemoteAddr keys, Remo
   return t;
 }
 
+Result<DictTable> DictTable::open(const RemoteObjects& ro, const DictHeader& header) {
+  const PythonLayout& l = ro.layout();
+  if (!l.dict_table.present()) return open(ro, header.keys, header.values);
+  // 2.7: every slot is an entry; mask + 1 is a power of two (PyDict_MINSIZE 8 or more).
+  const FieldLoc entry = l.dictentry;
+  uint64_t slots = header.mask + 1;
+  if (header.table.is_null() || slots < 8 || (slots & header.mask) != 0 || slots > (1ull << 40) ||
+      !entry.present() || entry.size <= 0 || !l.dictentry_key.present() ||
+      !l.dictentry_value.present())
+    return invalid();
+  DictTable t(ro);
+  t.entries_ = header.table;
+  t.entry_size_ = static_cast<uint64_t>(entry.size);
+  t.key_off_ = static_cast<uint64_t>(l.dictentry_key.offset);
+  t.value_off_ = static_cast<uint64_t>(l.dictentry_value.offset);
+  t.nentries_ = slots;
+  return t;
+}
+
 uint64_t DictTable::for_each(size_t max_items, const DictItemVisitor& visit) const {
   const RemoteObjects& ro = *ro_;
   uint64_t total = order_size_ ? std::min<uint64_t>(*order_size_, nentries_) : nentries_;
@@ -152,7 +186,7 @@ bool for_each_dict_item(const RemoteObjects& ro, RemoteAddr dict, size_t max_ite
   auto h = read_dict_header(ro, dict);
   if (!h || h->used < 0) return false;
   if (h->used == 0) return true;
-  auto table = DictTable::open(ro, h->keys, h->values);
+  auto table = DictTable::open(ro, *h);
   if (!table) return false;
   table->for_each(std::min<uint64_t>(max_items, static_cast<uint64_t>(h->used)), visit);
   return true;
@@ -176,7 +210,7 @@ std::optional<RemoteAddr> dict_get_str(const RemoteObjects& ro, RemoteAddr dict,
                                        std::string_view key) {
   auto h = read_dict_header(ro, dict);
   if (!h || h->used <= 0) return std::nullopt;
-  auto table = DictTable::open(ro, h->keys, h->values);
+  auto table = DictTable::open(ro, *h);
   if (!table) return std::nullopt;
   return dict_table_get_str(ro, *table, key);
 }

@@ -1,5 +1,7 @@
 #pragma once
-// The one reader of CPython dicts (every 3.6-3.13 layout): combined tables,
+// The one reader of CPython dicts (2.7 and every 3.6-3.13 layout): 2.7's
+// open-addressing PyDictEntry table (deleted slots: the dummy key with a NULL
+// value; visited in table order, 2.7's iteration order), combined tables,
 // split tables (ma_values), 3.11+ unicode-keyed entries and the 3.11/3.12
 // and 3.13 PyDictValues layouts. Used by the repr code (object_repr.cpp),
 // lookups by str key and instance __dict__s (instance_dict.hpp). Every read
@@ -25,6 +27,10 @@ struct DictHeader {
   int64_t used = 0;   // ma_used (negative only when corrupt)
   RemoteAddr keys;    // ma_keys
   RemoteAddr values;  // ma_values: null for a combined table
+  // 2.7 (the layout has dict_table): no keys object; ma_table holds the
+  // PyDictEntry slots (ma_smalltable inside the dict while small), ma_mask + 1 of them.
+  RemoteAddr table;
+  uint64_t mask = 0;
 };
 // nullopt when the object cannot be read.
 std::optional<DictHeader> read_dict_header(const RemoteObjects& ro, RemoteAddr dict);
@@ -41,6 +47,8 @@ class DictTable {
   // kUnreadable when the keys (or the values' header) cannot be read,
   // kCorrupt when their fields are impossible.
   static Result<DictTable> open(const RemoteObjects& ro, RemoteAddr keys, RemoteAddr values);
+  // The table of a dict object, whichever kind its header describes.
+  static Result<DictTable> open(const RemoteObjects& ro, const DictHeader& header);
 
   // Visits live items (non-null key and value) in dict order: at most
   // max_items of them, over at most kMaxDictSlotsScanned slots. Stops at the

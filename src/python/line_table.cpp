@@ -1,5 +1,5 @@
 // Line table decoders, written from the format descriptions in CPython's
-// Objects/lnotab_notes.txt (3.6–3.10) and Objects/locations.md (3.11+).
+// Objects/lnotab_notes.txt (2.7, 3.6–3.10) and Objects/locations.md (3.11+).
 // See line_table.hpp for the contracts.
 #include "python/line_table.hpp"
 
@@ -81,6 +81,22 @@ std::optional<int> lnotab_line(std::span<const std::byte> lnotab, int firstlinen
   return to_int(line);
 }
 
+std::optional<int> lnotab27_line(std::span<const std::byte> lnotab, int firstlineno,
+                                 uint32_t byte_offset) {
+  if (lnotab.size() % 2 != 0) return std::nullopt;
+  // Entry i moves the address by addr_incr, and its line_incr applies from
+  // that new address on. The sum of addresses is at most 255 * size / 2 and
+  // cannot overflow a uint64_t.
+  uint64_t addr = 0;
+  int64_t line = firstlineno;
+  for (size_t i = 0; i + 1 < lnotab.size(); i += 2) {
+    addr += u8(lnotab, i);
+    if (addr > byte_offset) break;
+    if (!add_line(line, u8(lnotab, i + 1))) return std::nullopt;
+  }
+  return to_int(line);
+}
+
 std::optional<int> linetable_310_line(std::span<const std::byte> table, int firstlineno,
                                       uint32_t byte_offset) {
   if (table.size() % 2 != 0) return std::nullopt;
@@ -139,6 +155,7 @@ std::optional<int> location_table_line(std::span<const std::byte> table, int fir
 }
 
 std::optional<LineTableFormat> line_table_format(int major, int minor) {
+  if (major == 2 && minor == 7) return LineTableFormat::kLnotab27;
   // The PEP 657 location table is unchanged in 3.14 and 3.15 (Objects/locations.md).
   if (major != 3 || minor < 6) return std::nullopt;
   if (minor <= 9) return LineTableFormat::kLnotab;
@@ -151,6 +168,8 @@ std::optional<int> line_for(int major, int minor, std::span<const std::byte> tab
   auto format = line_table_format(major, minor);
   if (!format) return std::nullopt;
   switch (*format) {
+    case LineTableFormat::kLnotab27:  // 2.7: the position is a byte offset (f_lasti)
+      return lnotab27_line(table, firstlineno, code_unit_index);
     case LineTableFormat::kLnotab:
     case LineTableFormat::kLinetable310: {
       if (code_unit_index > UINT32_MAX / 2) return std::nullopt;

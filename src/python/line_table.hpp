@@ -1,5 +1,5 @@
 #pragma once
-// Decoding CPython line tables (3.6–3.13) into source line numbers.
+// Decoding CPython line tables (2.7, 3.6–3.13) into source line numbers.
 //
 // Pure functions over bytes already copied from the target: nothing here
 // reads target memory. Tables are untrusted: every read is bounds-checked,
@@ -8,6 +8,7 @@
 // yields std::nullopt (or some line), never undefined behaviour.
 //
 // Formats (see docs/python-layouts.md, "Line tables"):
+//   2.7      co_lnotab       (addr_incr u8, line_incr u8) pairs, byte offsets
 //   3.6–3.9  co_lnotab       (addr_incr u8, line_incr s8) pairs, byte offsets
 //   3.10     co_linetable    (start_delta u8, line_delta s8) pairs, byte
 //                            offsets, line_delta -128 = "no line"
@@ -26,6 +27,13 @@ namespace corostack::python {
 std::optional<int> lnotab_line(std::span<const std::byte> lnotab, int firstlineno,
                                uint32_t byte_offset);
 
+// 2.7 co_lnotab: the same pairs with an UNSIGNED line increment (2.7's
+// Objects/lnotab_notes.txt: "the line increments are unsigned"; 3.6 made them
+// signed). byte_offset is f_lasti, a byte offset into co_code: 2.7
+// instructions are 1 or 3 bytes long, so offsets are not code units.
+std::optional<int> lnotab27_line(std::span<const std::byte> lnotab, int firstlineno,
+                                 uint32_t byte_offset);
+
 // 3.10 co_linetable (PEP 626). byte_offset is an offset into co_code (3.10's
 // f_lasti is an instruction index: multiply by 2). nullopt when the
 // instruction has no line (delta -128), when the offset is past the end of
@@ -41,18 +49,20 @@ std::optional<int> location_table_line(std::span<const std::byte> table, int fir
                                        uint32_t code_unit_index);
 
 enum class LineTableFormat {
+  kLnotab27,       // 2.7 co_lnotab (unsigned line increments, byte positions)
   kLnotab,         // 3.6–3.9 co_lnotab
   kLinetable310,   // 3.10 co_linetable
   kLocationTable,  // 3.11+ co_linetable
 };
 
-// Which format a CPython major.minor uses; nullopt outside 3.6–3.13.
+// Which format a CPython major.minor uses; nullopt outside 2.7 and 3.6–3.13.
 std::optional<LineTableFormat> line_table_format(int major, int minor);
 
 // Dispatches on the version. The position is always a code-unit index
-// (2-byte units, the same unit in every supported version): for 3.6–3.9 pass
-// f_lasti / 2, for 3.10 f_lasti, for 3.11+ (prev_instr or instr_ptr -
-// co_code_adaptive) / 2. nullopt for unsupported versions.
+// (2-byte units, the same unit in every supported 3.x version): for 3.6–3.9
+// pass f_lasti / 2, for 3.10 f_lasti, for 3.11+ (prev_instr or instr_ptr -
+// co_code_adaptive) / 2. 2.7 has no code units (instructions of 1 or 3
+// bytes): pass f_lasti, a byte offset. nullopt for unsupported versions.
 std::optional<int> line_for(int major, int minor, std::span<const std::byte> table, int firstlineno,
                             uint32_t code_unit_index);
 

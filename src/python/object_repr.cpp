@@ -63,6 +63,7 @@ class Repr {
   void int_object(RemoteAddr obj, bool as_bool);
   void float_object(RemoteAddr obj);
   void str_object(RemoteAddr obj);
+  void py2_str_object(RemoteAddr obj);
   void bytes_object(RemoteAddr obj);
   void sequence(RemoteAddr obj, int depth, bool tuple);
   void dict_object(RemoteAddr obj, int depth);
@@ -86,6 +87,17 @@ void Repr::object(RemoteAddr obj, int depth) {
   bool heap = false;
   if (auto flags = field(RemoteAddr(*type), l_.type_flags)) heap = (*flags & kTpFlagsHeapType) != 0;
   const std::string& n = *name;
+  if (!heap && l_.string_sval.present()) {
+    // The Python 2 object model: str is bytes, unicode is text, int and long differ.
+    if (n == "str") return py2_str_object(obj);
+    if (n == "unicode") return str_object(obj);
+    if (n == "long") {
+      size_t mark = out.size();
+      int_object(obj, false);
+      if (out.size() > mark && out.back() >= '0' && out.back() <= '9') out += 'L';
+      return;
+    }
+  }
   if (!heap) {
     if (n == "NoneType") {
       out += "None";
@@ -147,8 +159,22 @@ void Repr::str_object(RemoteAddr obj) {
     if (s.error().kind == ErrorKind::kCorrupt) return invalid("str", obj);
     return unreadable(obj);
   }
-  out += python_str_repr(s->code_points);
+  out += l_.string_sval.present() ? python2_unicode_repr(s->code_points)
+                                  : python_str_repr(s->code_points);
   if (s->length > s->code_points.size()) out += "…";
+}
+
+void Repr::py2_str_object(RemoteAddr obj) {
+  uint64_t len = 0;
+  auto data = ro_.bytes_contents(obj, opt_.max_string, &len);
+  if (!data) {
+    if (data.error().kind == ErrorKind::kCorrupt) return invalid("str", obj);
+    return unreadable(obj);
+  }
+  std::vector<uint8_t> u(data->size());
+  if (!u.empty()) std::memcpy(u.data(), data->data(), u.size());
+  out += python2_str_repr(u);
+  if (len > u.size()) out += "…";
 }
 
 void Repr::bytes_object(RemoteAddr obj) {
@@ -219,7 +245,7 @@ void Repr::dict_object(RemoteAddr obj, int depth) {
     out += "{...}";
     return;
   }
-  auto table = DictTable::open(ro_, h->keys, h->values);
+  auto table = DictTable::open(ro_, *h);
   if (!table) {
     if (table.error().kind == ErrorKind::kCorrupt) return invalid("dict", obj);
     return unreadable(obj);
@@ -247,9 +273,10 @@ void Repr::set_object(RemoteAddr obj, int depth, bool frozen) {
   auto used = word(obj, static_cast<uint64_t>(l_.set_used.offset));
   if (!used) return unreadable(obj);
   if (static_cast<int64_t>(*used) < 0) return invalid(tname, obj);
+  const bool py2 = l_.string_sval.present();  // Python 2: set([1, 2]), frozenset([])
   if (*used == 0) {
     out += tname;
-    out += "()";
+    out += py2 ? "([])" : "()";
     return;
   }
   if (depth >= opt_.max_depth || active(obj)) {
@@ -259,7 +286,7 @@ void Repr::set_object(RemoteAddr obj, int depth, bool frozen) {
   }
   active_.push_back(obj.value());
   size_t mark = out.size();
-  out += frozen ? "frozenset({" : "{";
+  out += py2 ? std::string(tname) + "([" : frozen ? "frozenset({" : "{";
   uint64_t shown = 0;
   bool stopped = false;
   SetWalk w = for_each_set_key(ro_, obj, kMaxTableSlotsScanned, [&](RemoteAddr key) {
@@ -278,7 +305,7 @@ void Repr::set_object(RemoteAddr obj, int depth, bool frozen) {
     return invalid(tname, obj);
   }
   if (stopped || w.cut || shown < static_cast<uint64_t>(w.used)) out += shown > 0 ? ", ..." : "...";
-  out += frozen ? "})" : "}";
+  out += py2 ? "])" : frozen ? "})" : "}";
   active_.pop_back();
 }
 

@@ -205,4 +205,30 @@ std::string python_bytes_repr(std::span<const uint8_t> bytes) {
   return out;
 }
 
+std::string python2_unicode_repr(std::span<const uint32_t> code_points) {
+  // 2.7's unicodeescape_string(quotes=1): everything outside printable ASCII
+  // is escaped, the shortest of \xhh, \uxxxx, \Uxxxxxxxx.
+  char quote = pick_quote(code_points);
+  std::string out = "u";
+  out += quote;
+  for (uint32_t c : code_points) {
+    if (append_common_escape(out, c, quote)) continue;
+    if (c >= 0x10000) {
+      append_hex_escape(out, 'U', c, 8);
+    } else if (c >= 0x100) {
+      append_hex_escape(out, 'u', c, 4);
+    } else if (c < 0x20 || c >= 0x7f) {
+      append_hex_escape(out, 'x', c, 2);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += quote;
+  return out;
+}
+
+std::string python2_str_repr(std::span<const uint8_t> bytes) {
+  return python_bytes_repr(bytes).substr(1);  // 2.7's string_repr: bytes' repr without the b
+}
+
 }  // namespace corostack::python

@@ -29,4 +29,10 @@ std::string python_str_repr(std::span<const uint32_t> code_points);
 // repr(bytes), b and quotes included.
 std::string python_bytes_repr(std::span<const uint8_t> bytes);
 
+// Python 2: repr(unicode), u and quotes included, pure ASCII (every code
+// point outside printable ASCII escaped), and repr(str), a byte string's
+// repr without the b.
+std::string python2_unicode_repr(std::span<const uint32_t> code_points);
+std::string python2_str_repr(std::span<const uint8_t> bytes);
+
 }  // namespace corostack::python

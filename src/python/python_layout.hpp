@@ -159,6 +159,19 @@ struct PythonLayout {
   FieldLoc long_digits;  // ob_digit[] (<=3.11) / long_value.ob_digit[] (3.12+); size = digit
   FieldLoc long_lv_tag;  // long_value.lv_tag: sign and digit count (3.12+)
 
+  // Python 2 (2.7): `str` is a byte string (PyStringObject), `unicode` a
+  // PyUnicodeObject with a pointer to its code units, small ints PyIntObject,
+  // and a dict one open-addressing table of PyDictEntry (size, me_key and
+  // me_value: dictentry*). unicode_length is PyUnicodeObject.length in 2.7,
+  // counted in Py_UNICODE units. Absent from 3.x; string_sval's presence
+  // means "the Python 2 object model" (object_repr, str reads).
+  FieldLoc string_sval;   // PyStringObject.ob_sval[]; length in ob_size (2.7)
+  FieldLoc unicode_str;   // PyUnicodeObject.str: Py_UNICODE*; length in unicode_length (2.7)
+  FieldLoc unicode_char;  // Py_UNICODE: size only, 4 in UCS4 builds, 2 in UCS2 (2.7)
+  FieldLoc int_ival;      // PyIntObject.ob_ival: long (2.7)
+  FieldLoc dict_mask;     // PyDictObject.ma_mask: table slots - 1 (2.7)
+  FieldLoc dict_table;    // PyDictObject.ma_table: PyDictEntry*, maybe ma_smalltable (2.7)
+
   // dict
   FieldLoc dict_used;                  // PyDictObject.ma_used: number of items
   FieldLoc dict_keys;                  // PyDictObject.ma_keys: PyDictKeysObject*

@@ -44,9 +44,10 @@ Result<PythonLayout> derive_python_layout(DwarfStructReader& reader, int major, 
 Result<PythonLayout> derive_python_layout(std::span<DwarfStructReader* const> readers, int major,
                                           int minor, bool free_threaded) {
   if (readers.empty()) return make_error(ErrorKind::kUsage, "no DWARF file to derive from");
-  if (major != 3) {
-    return make_error(ErrorKind::kUnsupported, "only CPython 3.x layouts are described");
+  if (major < 2 || major > 3 || minor < 0 || minor > 99) {
+    return make_error(ErrorKind::kUnsupported, "only CPython 2.x and 3.x layouts are described");
   }
+  const int version = layout_version(major, minor);
   std::set<std::string> types;
   for (const auto& row : layout_spec()) types.insert(row.type_name);
   std::vector<std::string> names(types.begin(), types.end());
@@ -58,7 +59,7 @@ Result<PythonLayout> derive_python_layout(std::span<DwarfStructReader* const> re
   layout.free_threaded = free_threaded;
   std::string problems;
   for (const auto& row : layout_spec()) {
-    bool in_range = row_applies(row, minor, free_threaded);
+    bool in_range = row_applies(row, version, free_threaded);
     std::optional<FieldLoc> value;
     for (const DwarfStructReader* reader : readers) {
       value = evaluate_row(*reader, row);
@@ -75,9 +76,9 @@ Result<PythonLayout> derive_python_layout(std::span<DwarfStructReader* const> re
     }
   }
   if (!problems.empty()) {
-    return make_error(ErrorKind::kCorrupt, readers.front()->path() + " as 3." +
-                                               std::to_string(minor) + (free_threaded ? "t" : "") +
-                                               ":" + problems);
+    return make_error(ErrorKind::kCorrupt, readers.front()->path() + " as " +
+                                               std::to_string(major) + "." + std::to_string(minor) +
+                                               (free_threaded ? "t" : "") + ":" + problems);
   }
   return layout;
 }

@@ -25,18 +25,26 @@ enum class LayoutBuild { kAny, kGilOnly, kFreeThreadedOnly };
 struct LayoutFieldSpec {
   FieldLoc PythonLayout::*field;
   const char* field_name;  // as spelled in PythonLayout, for generated code
-  int min_minor;           // 3.min_minor .. 3.max_minor, inclusive
-  int max_minor;
+  // Versions as 100 * major + minor (207 is 2.7, 313 is 3.13), inclusive. A
+  // range covers the versions with a table inside it: 207..313 is 2.7 and
+  // 3.6-3.13 (there is no table for 3.0-3.5).
+  int min_version;
+  int max_version;
   LayoutQuery query;
   const char* type_name;  // typedef or struct tag
   const char* path;       // member path; empty for kSizeof/kEndOf
   LayoutBuild build = LayoutBuild::kAny;
 };
 
-// Whether `row` applies to version 3.`minor` of that kind of build.
-bool row_applies(const LayoutFieldSpec& row, int minor, bool free_threaded);
+// Whether `row` applies to `version` (layout_version()) of that kind of build.
+bool row_applies(const LayoutFieldSpec& row, int version, bool free_threaded);
 
 std::span<const LayoutFieldSpec> layout_spec();
+
+// 100 * major + minor, the unit of LayoutFieldSpec's version ranges.
+constexpr int layout_version(int major, int minor) {
+  return 100 * major + minor;
+}
 
 // True for the few rows whose path exists outside their range with another
 // meaning (listed, with the reason, in python_layout_spec.cpp).

@@ -299,10 +299,12 @@ std::optional<Result<PythonRuntime>> ModuleLocator::run() {
     note("file name says " + std::to_string(module_.name_major) + "." +
          std::to_string(module_.name_minor) + ", " + out_.version_source + " says " +
          std::to_string(out_.major) + "." + std::to_string(out_.minor));
-  if (out_.major < 3) {
+  out_.layout = layout_for(out_.major, out_.minor);
+  if (!out_.layout && out_.major < 3) {
     return make_error(ErrorKind::kUnsupported,
                       "Python " + std::to_string(out_.major) + "." + std::to_string(out_.minor) +
-                          " (" + module_.path + ") is not supported: corostack reads CPython 3.6+");
+                          " (" + module_.path +
+                          ") is not supported: corostack reads CPython 2.7 and 3.6+");
   }
   choose_layout();
   if (!out_.layout) {
@@ -314,11 +316,16 @@ std::optional<Result<PythonRuntime>> ModuleLocator::run() {
     note("no layout table for " + std::to_string(out_.major) + "." + std::to_string(out_.minor));
     return Result<PythonRuntime>(std::move(out_));
   }
+  // 2.7 and 3.6 name the GIL holder in a global; later versions in _PyRuntime.
+  if (auto it = syms_.find("_PyThreadState_Current");
+      it != syms_.end() && bias_ && !out_.layout->runtime_tstate_current.present() &&
+      !out_.layout->interp_ceval_gil.present())
+    out_.tstate_current = RemoteAddr(it->second.value + *bias_);
 
   for (const RuntimeCandidate& c : candidates_)
     if (try_candidate(c)) return Result<PythonRuntime>(std::move(out_));
 
-  // 3.6 without interp_head: the thread holding the GIL leads to the interpreter.
+  // 2.7/3.6 without interp_head: the thread holding the GIL leads to the interpreter.
   if (auto it = syms_.find("_PyThreadState_Current"); it != syms_.end() && bias_) {
     auto tstate = target_.read_value<uint64_t>(RemoteAddr(it->second.value + *bias_));
     std::optional<uint64_t> interp;

@@ -23,7 +23,7 @@ struct PythonRuntime {
   // "Py_Version symbol", "_Py_DebugOffsets", "version string (sys.version buffer)",
   // "version string (.rodata)", "file name" (micro then 0).
   std::string version_source;
-  // 3.7+: the address of _PyRuntime. 3.6 has no _PyRuntime: the address of
+  // 3.7+: the address of _PyRuntime. 2.7 and 3.6 have no _PyRuntime: the address of
   // the static `interp_head` (or, found without that symbol, of a static word
   // holding the same first interpreter).
   RemoteAddr runtime;
@@ -49,6 +49,11 @@ struct PythonRuntime {
   // loaded and its file has one (python/asyncio_debug.hpp).
   std::optional<RemoteAddr> asyncio_debug;
   int thread_back_references = 0;  // thread states found pointing back at interp_head
+  // 2.7 and 3.6: the address of the `_PyThreadState_Current` global, which
+  // holds the thread state of the thread holding the GIL (NULL while nobody
+  // does); null when the symbol was not found or the version keeps the holder
+  // elsewhere (3.7+: _PyRuntime).
+  RemoteAddr tstate_current;
   std::vector<std::string> notes;  // strategies that failed or disagreed on the way
 };
 

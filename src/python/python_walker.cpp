@@ -85,6 +85,12 @@ std::optional<RemoteAddr> Walker::gil_holder(RemoteAddr interp) {
     gil = checked_offset(rt_.runtime, static_cast<uint64_t>(l_.runtime_gil.offset));
   } else if (l_.interp_ceval_gil.present()) {
     gil = ro_.pointer_field(interp, l_.interp_ceval_gil);
+  } else if (!rt_.tstate_current.is_null()) {
+    // 2.7, 3.6: the global _PyThreadState_Current, NULL while nobody holds it.
+    auto holder = ro_.word(rt_.tstate_current);
+    if (!holder) return std::nullopt;
+    out_.gil_known = true;
+    return RemoteAddr(*holder);
   }
   if (!gil || gil->is_null()) return std::nullopt;
   if (l_.gil_enabled.present()) {

@@ -1,5 +1,6 @@
 #include "python/remote_object.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -8,7 +9,12 @@
 namespace corostack::python {
 namespace {
 constexpr size_t kMaxTypeName = 128;
-}
+// Python 2's fast-subclass bits of tp_flags (2.7's Include/object.h), set by
+// PyType_Ready on the builtin types and their subclasses.
+constexpr uint64_t kPy2TpFlagsIntSubclass = 1ull << 23;
+constexpr uint64_t kPy2TpFlagsStringSubclass = 1ull << 27;
+constexpr uint64_t kPy2TpFlagsUnicodeSubclass = 1ull << 28;
+}  // namespace
 
 std::optional<RemoteAddr> checked_offset(RemoteAddr a, uint64_t off) {
   if (a.value() > UINT64_MAX - off) return std::nullopt;
@@ -85,9 +91,70 @@ std::optional<std::string> RemoteObjects::read_type_name(RemoteAddr type) const 
   return name;
 }
 
+std::optional<uint64_t> RemoteObjects::type_flags_of(RemoteAddr obj) const {
+  auto type = field(obj, l_.object_type);
+  if (!type) return std::nullopt;
+  return field(RemoteAddr(*type), l_.type_flags);
+}
+
+bool RemoteObjects::is_py2_byte_string(RemoteAddr obj) const {
+  if (!l_.string_sval.present()) return false;
+  auto flags = type_flags_of(obj);
+  return flags && (*flags & kPy2TpFlagsStringSubclass);
+}
+
+bool RemoteObjects::is_py2_unicode(RemoteAddr obj) const {
+  if (!l_.string_sval.present()) return false;
+  auto flags = type_flags_of(obj);
+  return flags && (*flags & kPy2TpFlagsUnicodeSubclass);
+}
+
+bool RemoteObjects::is_py2_int(RemoteAddr obj) const {
+  if (!l_.int_ival.present()) return false;
+  auto flags = type_flags_of(obj);
+  return flags && (*flags & kPy2TpFlagsIntSubclass);
+}
+
+// 2.7's PyUnicodeObject: `length` code units at `str` (Py_UNICODE: 4 bytes
+// in UCS4 builds, 2 in UCS2 builds, whose surrogate pairs are left as two).
+Result<StrContents> RemoteObjects::py2_unicode_contents(RemoteAddr obj,
+                                                        size_t max_code_points) const {
+  auto length = field(obj, l_.unicode_length);
+  auto data = pointer_field(obj, l_.unicode_str);
+  if (!length || !data) return make_error(ErrorKind::kUnreadable, "unicode unreadable");
+  auto len = static_cast<int64_t>(*length);
+  size_t unit = static_cast<size_t>(l_.unicode_char.size);
+  if (len < 0 || (unit != 2 && unit != 4) || (len > 0 && data->is_null()))
+    return make_error(ErrorKind::kCorrupt, "unicode invalid");
+  StrContents s;
+  s.length = static_cast<uint64_t>(len);
+  size_t n = static_cast<size_t>(std::min<uint64_t>(s.length, max_code_points));
+  std::vector<std::byte> raw(n * unit);
+  if (!raw.empty() && !read_bytes(*data, 0, raw))
+    return make_error(ErrorKind::kUnreadable, "unicode unreadable");
+  s.code_points.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t c = 0;
+    std::memcpy(&c, raw.data() + i * unit, unit);  // little-endian
+    s.code_points[i] = c;
+  }
+  return s;
+}
+
 Result<StrContents> RemoteObjects::str_contents(RemoteAddr obj, size_t max_code_points) const {
   auto unreadable = [] { return make_error(ErrorKind::kUnreadable, "str unreadable"); };
   auto invalid = [] { return make_error(ErrorKind::kCorrupt, "str invalid"); };
+  if (l_.string_sval.present()) {
+    if (is_py2_unicode(obj)) return py2_unicode_contents(obj, max_code_points);
+    if (!is_py2_byte_string(obj)) return invalid();
+    uint64_t len = 0;
+    auto bytes = bytes_contents(obj, max_code_points, &len);
+    if (!bytes) return bytes.error();
+    StrContents s;
+    s.length = len;
+    for (std::byte b : *bytes) s.code_points.push_back(static_cast<uint8_t>(b));
+    return s;
+  }
   auto length = field(obj, l_.unicode_length);
   auto state = field(obj, l_.unicode_state);
   if (!length || !state) return unreadable();
@@ -137,6 +204,14 @@ Result<StrContents> RemoteObjects::str_contents(RemoteAddr obj, size_t max_code_
 }
 
 Result<std::string> RemoteObjects::str_utf8(RemoteAddr obj, size_t max_code_points) const {
+  if (is_py2_byte_string(obj)) {
+    uint64_t len = 0;
+    auto bytes = bytes_contents(obj, max_code_points, &len);
+    if (!bytes) return bytes.error();
+    std::string out(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+    if (len > bytes->size()) out += "\u2026";
+    return out;
+  }
   auto s = str_contents(obj, max_code_points);
   if (!s) return s.error();
   std::string out;
@@ -150,6 +225,18 @@ Result<IntDigits> RemoteObjects::int_digits(RemoteAddr obj, size_t max_digits) c
   auto invalid = [] { return make_error(ErrorKind::kCorrupt, "int invalid"); };
   IntDigits v;
   uint64_t ndigits = 0;
+  if (is_py2_int(obj)) {
+    // 2.7's PyIntObject: a C long, given as 30-bit digits like a long's.
+    auto ival = field(obj, l_.int_ival);
+    if (!ival || l_.int_ival.size != 8) return unreadable();
+    auto value = static_cast<int64_t>(*ival);
+    v.negative = value < 0;
+    uint64_t magnitude =
+        v.negative ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);
+    for (; magnitude != 0; magnitude >>= 30) v.digits.push_back(magnitude & ((1u << 30) - 1));
+    if (v.digits.size() > max_digits) return make_error(ErrorKind::kUnsupported, "int too large");
+    return v;
+  }
   if (l_.long_lv_tag.present()) {
     auto tag = field(obj, l_.long_lv_tag);
     if (!tag) return unreadable();

@@ -52,16 +52,29 @@ class RemoteObjects {
   std::optional<std::string> type_name_of(RemoteAddr obj) const;
   std::optional<std::string> type_name(RemoteAddr type) const;
 
+  // Python 2 (the layout has string_sval): `str` is a byte string
+  // (PyStringObject) and `unicode` a PyUnicodeObject; these tell the two
+  // apart by the type's fast-subclass flags, subclasses included. Always
+  // false on Python 3.
+  bool is_py2_byte_string(RemoteAddr obj) const;
+  bool is_py2_unicode(RemoteAddr obj) const;
+  // Python 2: whether obj is an `int` (PyIntObject, bool included).
+  bool is_py2_int(RemoteAddr obj) const;
+
   // A str's contents. kUnreadable when memory is missing, kCorrupt when its
-  // fields are impossible (unknown kind, negative length, ...).
+  // fields are impossible (unknown kind, negative length, ...). Python 2:
+  // a `unicode`'s code units, or a byte string's bytes as code points 0-255.
   Result<StrContents> str_contents(RemoteAddr obj, size_t max_code_points) const;
   // A str as UTF-8 (surrogates become U+FFFD), cut at max_code_points; a cut
   // string ends in U+2026 "…" so the cut is visible (a 1 MB function name is
   // shown as its first max_code_points code points and "…").
+  // Python 2: a byte string (co_name, co_filename, attribute names) is
+  // passed through as is (cut at max_code_points bytes): renderers escape
+  // what is not valid UTF-8.
   Result<std::string> str_utf8(RemoteAddr obj, size_t max_code_points) const;
-  // An int's (or bool's) digits. kUnreadable when memory is missing,
-  // kCorrupt when its fields are impossible (bad sign bits, digit >= 2^30),
-  // kUnsupported when it has more than max_digits digits.
+  // An int's (or bool's; Python 2: also a PyIntObject's) digits. kUnreadable when memory is
+  // missing, kCorrupt when its fields are impossible (bad sign bits, digit >= 2^30), kUnsupported
+  // when it has more than max_digits digits.
   Result<IntDigits> int_digits(RemoteAddr obj, size_t max_digits) const;
   // A bytes object's first max_bytes bytes (and, in *length, its full size).
   Result<std::vector<std::byte>> bytes_contents(RemoteAddr obj, size_t max_bytes,
@@ -70,6 +83,8 @@ class RemoteObjects {
  private:
   static constexpr size_t kMaxCachedTypeNames = 4096;
   std::optional<std::string> read_type_name(RemoteAddr type) const;
+  std::optional<uint64_t> type_flags_of(RemoteAddr obj) const;
+  Result<StrContents> py2_unicode_contents(RemoteAddr obj, size_t max_code_points) const;
 
   const MemoryReader& mem_;
   const PythonLayout& l_;

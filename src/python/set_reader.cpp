@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 namespace corostack::python {
@@ -35,6 +37,24 @@ SetWalk for_each_set_key(const RemoteObjects& ro, RemoteAddr set, uint64_t max_s
   const uint64_t key_word = static_cast<uint64_t>(l.setentry_key.offset) / 8;
   const uint64_t hash_word = static_cast<uint64_t>(l.setentry_hash.offset) / 8;
   const uint64_t want = static_cast<uint64_t>(w.used);
+  // 2.7 keeps a deleted key's hash and puts the shared `dummy` object in
+  // its place (Objects/setobject.c: PyString_FromString("<dummy key>")),
+  // which only its address tells apart from a str of the same text; the
+  // first one found is taken for it (a set holding that very text loses it).
+  const bool py2 = l.string_sval.present();
+  std::optional<uint64_t> dummy;
+  auto is_py2_dummy = [&](uint64_t key) {
+    if (dummy) return key == *dummy;
+    static constexpr std::string_view kDummy = "<dummy key>";
+    if (!ro.is_py2_byte_string(RemoteAddr(key))) return false;
+    uint64_t len = 0;
+    auto text = ro.bytes_contents(RemoteAddr(key), kDummy.size() + 1, &len);
+    if (!text || len != kDummy.size() ||
+        std::memcmp(text->data(), kDummy.data(), kDummy.size()) != 0)
+      return false;
+    dummy = key;
+    return true;
+  };
   uint64_t batch = 256;  // entries per read; 1 after a read fails (a table cut short)
   std::vector<std::byte> buf;
   for (uint64_t base = 0; base < slots && w.visited < want; base += batch) {
@@ -69,6 +89,7 @@ SetWalk for_each_set_key(const RemoteObjects& ro, RemoteAddr set, uint64_t max_s
       uint64_t key = word_at(j * entry_words + key_word);
       auto hash = static_cast<int64_t>(word_at(j * entry_words + hash_word));
       if (key == 0 || hash == -1) continue;  // empty, or the dummy of a deleted key
+      if (py2 && is_py2_dummy(key)) continue;
       ++w.visited;
       if (!visit(RemoteAddr(key))) {
         w.cut = true;

@@ -1,6 +1,8 @@
 #pragma once
 // The one reader of CPython set and frozenset tables (PySetObject: used,
-// mask, table of setentry{key, hash}; the same in every 3.x). Used by the
+// mask, table of setentry{key, hash}; the same in every 3.x; 2.7's
+// setentry is {hash, key} and a deleted key becomes a shared dummy str, see
+// set_reader.cpp). Used by the
 // repr code and by the asyncio walker (WeakSet.data, _eager_tasks). Bounded:
 // at most max_slots table slots are scanned, whatever the set says.
 #include <cstdint>

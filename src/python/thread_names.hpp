@@ -2,7 +2,7 @@
 // Python-level thread names (threading.Thread.name), read from outside the
 // way py-spy does: interp->modules (sys.modules) -> "threading" -> its
 // md_dict -> "_active", a dict {ident (int): Thread} -> each Thread's
-// __dict__ -> "_name" (a str). Call it while the target is stopped (or on a
+// __dict__ -> "_name" (a str; 2.7: "_Thread__name"). Call it while the target is stopped (or on a
 // core): a running target may change the dicts under the reads, which are
 // all checked and bounded but can then miss names.
 #include <cstddef>

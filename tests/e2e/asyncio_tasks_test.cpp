@@ -5,10 +5,13 @@
 // on, the await graph the target built, the cycle, and the pstree form.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -377,6 +380,34 @@ INSTANTIATE_TEST_SUITE_P(Interpreters, AsyncioTasksTest,
                            return info.param.name;
                          });
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(AsyncioTasksTest);
+
+// Python 2.7 has no asyncio: `tasks` says so in one line and exits 2, like
+// the other unsupported cases, live and on a core.
+TEST(AsyncioTasksPython2, SaysThereIsNoAsyncio) {
+  std::optional<PythonInterpreter> py;
+  for (PythonInterpreter p : find_python_interpreter_paths()) {
+    probe_python_interpreter(&p);
+    if (p.probe_error.empty() && p.major == 2 && p.minor == 7) py = p;
+  }
+  if (!py) GTEST_SKIP() << "SKIPPED LOUDLY: no Python 2.7 interpreter";
+  TempDir dir;
+  TargetProcess target({py->path, PY_THREADS_SCRIPT, "{ready_fd}", (dir / "truth").string()});
+  ASSERT_TRUE(target.wait_ready(/*all_sleeping=*/false, std::chrono::seconds(40)));
+  std::string pid = std::to_string(target.pid());
+  std::filesystem::path core = dir / "py.core";
+  ASSERT_TRUE(run_corostack({"gcore", "-p", pid, "-o", core.string()}).ok());
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"tasks", "-p", pid},
+        std::vector<std::string>{"tasks", "--core", core.string()}}) {
+    CommandResult r = run_corostack(args);
+    SCOPED_TRACE(r.describe());
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_TRUE(r.out.empty());
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line";
+    EXPECT_NE(r.err.find("Python " + py->version + " has no asyncio"), std::string::npos);
+  }
+  EXPECT_EQ(::kill(target.pid(), 0), 0) << "the target runs on";
+}
 
 }  // namespace
 }  // namespace e2e

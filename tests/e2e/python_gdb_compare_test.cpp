@@ -406,12 +406,13 @@ TEST(PythonGdbComparePyBtRules, ParsesAndJudgesCannedOutput) {
 
 // --- against gdb -----------------------------------------------------------------
 
-// pyenv interpreters of Python 3, by path alone (cheap, for instantiation).
+// pyenv interpreters of Python 3 and 2.7, by path alone (cheap, for instantiation).
 std::vector<PythonInterpreter> pyenv_python3_paths() {
   std::vector<PythonInterpreter> out;
   for (const PythonInterpreter& p : find_python_interpreter_paths()) {
     std::string version = fs::path(p.path).parent_path().parent_path().filename().string();
-    if (p.is_pyenv && version.rfind("3.", 0) == 0) out.push_back(p);
+    if (p.is_pyenv && (version.rfind("3.", 0) == 0 || version.rfind("2.7.", 0) == 0))
+      out.push_back(p);
   }
   return out;
 }

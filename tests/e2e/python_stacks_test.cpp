@@ -75,7 +75,8 @@ void expect_locals(const json& frame, const PyTruthThread& t) {
   std::map<std::string, std::string> got;
   for (const json& l : frame.value("locals", json::array())) got[l.at("name")] = l.at("repr");
   static const std::vector<std::string> exact = {"NoneType", "bool",  "int",  "float", "str",
-                                                 "bytes",    "tuple", "list", "dict",  "set"};
+                                                 "bytes",    "tuple", "list", "dict",  "set",
+                                                 "unicode",  "long"};  // the last two: Python 2
   for (const auto& [name, repr] : t.locals) {
     SCOPED_TRACE("local " + name);
     auto it = got.find(name);
@@ -111,7 +112,7 @@ void check_dump(const PythonInterpreter& py, const PyTruth& truth, const JsonRun
   EXPECT_EQ(dump.at("python").at("layout"), py.minor >= 13 ? "_Py_DebugOffsets" : "table");
   EXPECT_TRUE(dump.at("warnings").empty()) << dump.at("warnings").dump();
   bool gil_known = dump.at("python").at("gil_known");
-  EXPECT_EQ(gil_known, !(py.major == 3 && py.minor == 6)) << "the GIL is unknown only on 3.6";
+  EXPECT_TRUE(gil_known) << "2.7 and 3.6: _PyThreadState_Current; 3.7+: the GIL state";
   // A free-threaded build runs without a GIL (PYTHON_GIL unset): nobody holds it.
   EXPECT_EQ(dump.at("python").value("free_threaded", false), py.free_threaded);
   bool no_gil = py.free_threaded;
@@ -145,7 +146,14 @@ void check_dump(const PythonInterpreter& py, const PyTruth& truth, const JsonRun
       expect_locals(frames[i], t);
       break;
     }
-    if (gil_known) {
+    if (gil_known && py.major == 2) {
+      // 2.7's GIL is dropped and taken again every 100 ticks even when nobody
+      // waits for it (Python/ceval.c), so the spinner may be caught between.
+      if (!t.spinning) {
+        EXPECT_FALSE(thread->at("python").at("owns_gil").get<bool>())
+            << "only the spinner wants the GIL";
+      }
+    } else if (gil_known) {
       EXPECT_EQ(thread->at("python").at("owns_gil").get<bool>(), t.spinning && !no_gil)
           << "only the spinner wants the GIL";
     }
@@ -199,7 +207,8 @@ class PythonStacksTest : public testing::TestWithParam<PythonInterpreter> {
     py_ = GetParam();
     probe_python_interpreter(&py_);
     ASSERT_TRUE(py_.probe_error.empty()) << py_.probe_error;
-    if (py_.major < 3) GTEST_SKIP() << "SKIPPED LOUDLY: Python " << py_.version << " unsupported";
+    if (py_.major < 2 || (py_.major == 2 && py_.minor != 7))
+      GTEST_SKIP() << "SKIPPED LOUDLY: Python " << py_.version << " unsupported";
     std::cout << "python stacks: " << py_.version << " " << py_.path
               << (py_.is_stripped ? " (stripped)" : "") << "\n";
   }

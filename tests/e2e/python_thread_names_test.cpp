@@ -1,4 +1,4 @@
-// read_thread_names (src/python/thread_names.hpp) on every CPython 3.6-3.13
+// read_thread_names (src/python/thread_names.hpp) on every CPython 2.7 and 3.6+
 // found, in-process: py_threads.py records each thread's threading name and
 // ident; the test reads sys.modules["threading"]._active from the live
 // process (running: fine here, the names do not change) and from a core
@@ -58,9 +58,9 @@ class PythonThreadNamesTest : public testing::TestWithParam<PythonInterpreter> {
     py_ = GetParam();
     probe_python_interpreter(&py_);
     ASSERT_TRUE(py_.probe_error.empty()) << py_.probe_error;
-    if (py_.major != 3 || py_.minor < 6)
+    if ((py_.major != 3 || py_.minor < 6) && py_.version.rfind("2.7.", 0) != 0)
       GTEST_SKIP() << "[ SKIPPED LOUDLY ] " << py_.version
-                   << " is outside 3.6+: Python thread names are not read";
+                   << " is outside 2.7 and 3.6+: Python thread names are not read";
   }
   PythonInterpreter py_;
 };

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -165,6 +166,27 @@ TEST(TopCommand, CtrlCRestoresTheTerminal) {
   top.write("\x03");  // Ctrl-C through the terminal: SIGINT
   EXPECT_EQ(top.wait(std::chrono::seconds(10)), 0) << tail(top.output());
   EXPECT_TRUE(restored(top.settings())) << "terminal settings restored";
+}
+
+// The sampler shares the walker: Python 2.7 too (same script, no --async).
+TEST(TopCommand, ShowsHotFunctionOnPython27) {
+  std::optional<PythonInterpreter> py;
+  for (PythonInterpreter p : find_python_interpreter_paths()) {
+    probe_python_interpreter(&p);
+    if (p.probe_error.empty() && p.major == 2 && p.minor == 7) py = p;
+  }
+  if (!py) GTEST_SKIP() << "SKIPPED LOUDLY: no Python 2.7 interpreter";
+  TempDir dir;
+  TargetProcess target({py->path, kScript, "{ready_fd}", (dir / "truth").string()});
+  ASSERT_TRUE(target.wait_ready(false, std::chrono::seconds(60)));
+  PtyProcess top({paths::kCorostack, "top", "-p", std::to_string(target.pid())});
+  ASSERT_TRUE(top.started());
+  ASSERT_TRUE(top.read_until("hot (", std::chrono::seconds(15))) << tail(top.output());
+  EXPECT_TRUE(top.read_until("work (", std::chrono::seconds(5))) << tail(top.output());
+  top.write("q");
+  EXPECT_EQ(top.wait(std::chrono::seconds(10)), 0) << tail(top.output());
+  EXPECT_TRUE(restored(top.settings())) << "terminal settings restored";
+  EXPECT_EQ(::kill(target.pid(), 0), 0);
 }
 
 }  // namespace

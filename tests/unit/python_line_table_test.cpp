@@ -56,6 +56,26 @@ TEST(PythonLineTable, LnotabKnownAnswers) {
   EXPECT_EQ(lnotab_line(bytes({2}), 7, 0), std::nullopt);  // odd length
 }
 
+// 2.7 (Objects/lnotab_notes.txt of 2.7): line increments are unsigned, and a
+// position is a byte offset (instructions of 1 or 3 bytes).
+TEST(PythonLineTable, Lnotab27KnownAnswers) {
+  // (3, +1), (4, +200): offsets 0..2 -> 10, 3..6 -> 11, 7.. -> 211 (3.6+ would read -56).
+  auto t = bytes({3, 1, 4, 200});
+  EXPECT_EQ(lnotab27_line(t, 10, 0), 10);
+  EXPECT_EQ(lnotab27_line(t, 10, 2), 10);
+  EXPECT_EQ(lnotab27_line(t, 10, 3), 11);
+  EXPECT_EQ(lnotab27_line(t, 10, 6), 11);
+  EXPECT_EQ(lnotab27_line(t, 10, 7), 211);
+  EXPECT_EQ(lnotab_line(t, 10, 7), 11 - 56);
+  EXPECT_EQ(lnotab27_line({}, 7, 100), 7);
+  EXPECT_EQ(lnotab27_line(bytes({2}), 7, 0), std::nullopt);  // odd length
+  // line_for passes 2.7's position through as a byte offset: 3 is not 2 * 1.
+  EXPECT_EQ(line_for(2, 7, t, 10, 3), 11);
+  EXPECT_EQ(line_for(2, 7, t, 10, 7), 211);
+  EXPECT_EQ(line_table_format(2, 7), LineTableFormat::kLnotab27);
+  EXPECT_EQ(line_table_format(2, 6), std::nullopt);
+}
+
 TEST(PythonLineTable, Linetable310KnownAnswers) {
   // [0,4) +0; empty +127; [4,10) +3; [10,12) no line.
   auto t = bytes({4, 0, 0, 127, 6, 3, 2, 0x80});
@@ -109,7 +129,7 @@ TEST(PythonLineTable, Dispatch) {
   EXPECT_EQ(line_for(3, 13, loc, 1, 2), 2);
   EXPECT_EQ(line_for(3, 5, lnotab, 1, 0), std::nullopt);
   EXPECT_EQ(line_for(3, 14, loc, 1, 2), 2);  // 3.14 and 3.15 keep the PEP 657 table
-  EXPECT_EQ(line_for(2, 7, lnotab, 1, 0), std::nullopt);
+  EXPECT_EQ(line_for(2, 6, lnotab, 1, 0), std::nullopt);
   EXPECT_EQ(line_for(3, 9, lnotab, 1, UINT32_MAX), std::nullopt);  // * 2 overflows
   EXPECT_EQ(line_table_format(3, 6), LineTableFormat::kLnotab);
   EXPECT_EQ(line_table_format(3, 10), LineTableFormat::kLinetable310);
@@ -301,6 +321,9 @@ void check_interpreter(const Interpreter& interp, const RunResult& run) {
       // The per-format entry points must agree with the dispatcher.
       std::optional<int> direct;
       switch (*expected_format) {
+        case LineTableFormat::kLnotab27:  // not run: the script needs Python 3
+          direct = lnotab27_line(table, first, unit);
+          break;
         case LineTableFormat::kLnotab:
           direct = lnotab_line(table, first, unit * 2);
           break;

@@ -310,7 +310,21 @@ TEST(PythonLocate, WithoutTheElfFileByScans) {
       << e.error().message;
 }
 
-TEST(PythonLocate, Python2IsUnsupported) {
+// 2.7 has a table (an interpreter must then be found); older Pythons are refused.
+TEST(PythonLocate, Python26IsUnsupported) {
+  FakeTarget t;
+  const std::string lib = "/nonexistent/libpython2.6.so.1.0";
+  t.add_region(RemoteAddr(0x7f0000000000), Bytes(0x1000), "r--p", lib, 0);
+  Bytes data(0x1000);
+  put_text(data, 0x101, "2.6.9 (default, Oct 29 2013, 00:00:00)");
+  t.add_region(RemoteAddr(0x7f0000001000), data, "rw-p", lib, 0x1000);
+  auto r = locate_python(t);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::kUnsupported);
+  EXPECT_NE(r.error().message.find("Python 2.6"), std::string::npos) << r.error().message;
+}
+
+TEST(PythonLocate, Python27WithoutInterpreterIsNotFound) {
   FakeTarget t;
   const std::string lib = "/nonexistent/libpython2.7.so.1.0";
   t.add_region(RemoteAddr(0x7f0000000000), Bytes(0x1000), "r--p", lib, 0);
@@ -319,8 +333,9 @@ TEST(PythonLocate, Python2IsUnsupported) {
   t.add_region(RemoteAddr(0x7f0000001000), data, "rw-p", lib, 0x1000);
   auto r = locate_python(t);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().kind, ErrorKind::kUnsupported);
-  EXPECT_NE(r.error().message.find("Python 2.7"), std::string::npos) << r.error().message;
+  EXPECT_EQ(r.error().kind, ErrorKind::kNotFound);
+  EXPECT_NE(r.error().message.find("no valid interpreter state"), std::string::npos)
+      << r.error().message;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 namespace corostack::python {
 
+extern const PythonLayout kPython27;
 extern const PythonLayout kPython36;
 extern const PythonLayout kPython37;
 extern const PythonLayout kPython38;

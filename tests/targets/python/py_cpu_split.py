@@ -4,7 +4,8 @@
 Usage: python py_cpu_split.py <ready_fd> <truth_path> [--async] [--exit-after SECONDS]
 
 <ready_fd> "-1" and <truth_path> "-" mean none (for `record -- CMD`).
-Runs unchanged on CPython 3.6-3.13 (standard library only).
+Runs unchanged on CPython 2.7 and 3.6-3.13 (standard library only; the
+--async coroutines are in py_cpu_split_async.py, which 2.7 cannot parse).
 
 Threads (threading names; the OS thread name is set to the same):
   burner   (not with --async) forever: hot() then warm(); hot() does HOT_UNITS units of fixed
@@ -89,7 +90,23 @@ def thread_cpu_clock():
     try:
         return time.thread_time  # 3.7+
     except AttributeError:
+        pass
+    if hasattr(time, 'clock_gettime'):  # 3.3+
         return lambda: time.clock_gettime(time.CLOCK_THREAD_CPUTIME_ID)
+    # 2.7: clock_gettime(CLOCK_THREAD_CPUTIME_ID) through ctypes.
+    import ctypes
+
+    class Timespec(ctypes.Structure):
+        _fields_ = [('tv_sec', ctypes.c_long), ('tv_nsec', ctypes.c_long)]
+
+    clock_gettime = ctypes.CDLL(None).clock_gettime
+    clock_thread_cputime_id = 3
+
+    def clock():
+        ts = Timespec()
+        clock_gettime(clock_thread_cputime_id, ctypes.byref(ts))
+        return ts.tv_sec + ts.tv_nsec * 1e-9
+    return clock
 
 
 def burner_main(tids):
@@ -130,23 +147,11 @@ def spin_b():
 
 
 def aloop_main(tids, started):
-    import asyncio
+    # The coroutines live in their own module: `async def` does not parse on 2.7.
+    from py_cpu_split_async import run_loop
     set_os_thread_name('aloop')
     tids['aloop'] = native_id()
-
-    async def busy(spin):
-        while True:
-            spin()
-            await asyncio.sleep(0)
-
-    async def main():
-        loop = asyncio.get_running_loop()
-        a = loop.create_task(busy(spin_a), name='busy_a')
-        b = loop.create_task(busy(spin_b), name='busy_b')
-        started.set()
-        await asyncio.gather(a, b)
-
-    asyncio.run(main())
+    run_loop(spin_a, spin_b, started)
 
 
 def code_info(fn):

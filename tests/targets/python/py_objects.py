@@ -3,8 +3,10 @@
 
 Usage: python py_objects.py <ready_fd> <truth_path>
 
-Runs unchanged on CPython 3.6-3.13. Builds a list of objects, keeps them
-alive, writes the truth (JSON, to <truth_path>.tmp then renamed):
+Runs unchanged on CPython 2.7 and 3.6-3.13 (on 2.7 the '' literals are
+byte strings, b'' the same type, and the u'' ones unicode; 2 ** 64 is a
+long). Builds a list of objects, keeps them alive, writes the truth (JSON,
+to <truth_path>.tmp then renamed):
   {"python": "3.x.y", "objects": [{"id": id(o), "repr": repr(o),
    "capped": bool, "kind": "value" | "opaque", "type": type name}]}
 "capped" objects exceed corostack's default caps (200 code points, 20
@@ -51,6 +53,10 @@ def main():
         {'x': 1, 'y': 'z'}, shrinking, set(), {1, 2, 3}, frozenset({4}), frozenset(),
         removed, ((),), [None, True, 1.0],
         inst.__dict__,
+        # unicode on 2.7 (str again on 3.x), and 2.7's int/long edges.
+        u'', u'abc', u"it's", u'h\xe9llo', u'\u0100\u0102', u'\U0001f600 x', u'tab\t',
+        u'sur\ud800', u'both \' and "', {u'k': u'v'},
+        2 ** 62, -sys.maxsize - 1, -(2 ** 63), 2 ** 63, (2 ** 64) // (2 ** 60), -(2 ** 64),
     ]
     capped = [
         dict((i, i) for i in range(30)),
