@@ -111,9 +111,10 @@ AsyncioState AsyncWalker::run() {
     if (l_.task_node.present()) {
       collect_task_lists();
       collect_module_state();
-    } else {
-      collect(*globals);
     }
+    // 3.14+ still registers pure-Python tasks (_PyTask) here, through
+    // asyncio.tasks._py_register_task.
+    collect(*globals);
     for (AsyncTask& t : out_.tasks) read_task(t);
     read_loops(*globals);
     for (AsyncTask& t : out_.tasks) {

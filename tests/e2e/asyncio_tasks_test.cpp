@@ -193,7 +193,12 @@ void check_tasks(const AsyncTruth& truth, const JsonRun& run) {
     EXPECT_EQ(c.at("file"), PY_ASYNCIO_SCRIPT);
   }
   EXPECT_EQ(got_unawaited, want_unawaited);
-  EXPECT_GT(j.at("gc_objects_scanned").get<uint64_t>(), truth.tasks.size());
+  if (j.contains("unawaited_not_checked")) {
+    EXPECT_NE(j.at("unawaited_not_checked").get<std::string>().find("free-threaded"),
+              std::string::npos);
+  } else {
+    EXPECT_GT(j.at("gc_objects_scanned").get<uint64_t>(), truth.tasks.size());
+  }
 }
 
 // `dump --async --json`: each loop under the thread that runs it, with its
@@ -299,6 +304,10 @@ void check_tree(const AsyncTruth& truth, const CommandResult& tree) {
   for (const AsyncTruthEdge& e : truth.edges) want[e.child] = e.parent;
   EXPECT_EQ(parent_of, want) << tree.out;
   // Then the never-awaited coroutines, by id and name.
+  if (truth.unawaited.empty()) {
+    EXPECT_NE(tree.out.find("Coroutines never awaited: not looked for"), std::string::npos);
+    return;
+  }
   EXPECT_NE(
       tree.out.find("Coroutines never awaited (" + std::to_string(truth.unawaited.size()) + "):"),
       std::string::npos)
@@ -321,6 +330,21 @@ class AsyncioTasksTest : public testing::TestWithParam<PythonInterpreter> {
   PythonInterpreter py_;
 };
 
+// 3.14+ unlinks a task from its thread's list when it finishes (the
+// registry all_tasks() reads, Modules/_asynciomodule.c): a finished task is
+// no longer found, where the WeakSet of 3.8-3.13 kept it while referenced.
+// A free-threaded build keeps no GC object lists, so never-awaited coroutines
+// are not looked for there (said in the output, checked below).
+void adapt_truth(const PythonInterpreter& py, AsyncTruth& truth) {
+  if (py.free_threaded) {
+    std::cout << "asyncio tasks: SKIPPED LOUDLY never-awaited coroutines on free-threaded "
+              << py.version << "t (not looked for: no GC object lists)\n";
+    truth.unawaited.clear();
+  }
+  if (py.major < 3 || (py.major == 3 && py.minor < 14)) return;
+  std::erase_if(truth.tasks, [](const AsyncTruthTask& t) { return t.state != "pending"; });
+}
+
 TEST_P(AsyncioTasksTest, LiveAndCoreMatchTruth) {
   TempDir dir;
   TargetProcess target({py_.path, kPyAsyncioScript, "{ready_fd}", (dir / "truth").string(),
@@ -328,6 +352,7 @@ TEST_P(AsyncioTasksTest, LiveAndCoreMatchTruth) {
   ASSERT_TRUE(target.wait_ready(/*all_sleeping=*/true, std::chrono::seconds(40)))
       << target.output();
   AsyncTruth truth = read_asyncio_truth(dir / "truth");
+  adapt_truth(py_, truth);
   ASSERT_EQ(truth.many, kBulkTasks);
   std::string pid = std::to_string(target.pid());
 
@@ -360,7 +385,10 @@ TEST_P(AsyncioTasksTest, LiveAndCoreMatchTruth) {
   CommandResult dump = run_corostack({"dump", "--async", "-p", pid});
   EXPECT_EQ(dump.exit_code, 0) << dump.describe();
   EXPECT_NE(dump.out.find("running task \"l2_blocker\""), std::string::npos) << dump.out;
-  EXPECT_NE(dump.out.find("Coroutines never awaited (2):"), std::string::npos) << dump.out;
+  EXPECT_NE(dump.out.find(py_.free_threaded ? "Coroutines never awaited: not looked for"
+                                            : "Coroutines never awaited (2):"),
+            std::string::npos)
+      << dump.out;
 }
 
 TEST_P(AsyncioTasksTest, TreeMatchesTheBuiltGraph) {
@@ -370,6 +398,7 @@ TEST_P(AsyncioTasksTest, TreeMatchesTheBuiltGraph) {
   ASSERT_TRUE(target.wait_ready(/*all_sleeping=*/true, std::chrono::seconds(40)))
       << target.output();
   AsyncTruth truth = read_asyncio_truth(dir / "truth");
+  adapt_truth(py_, truth);
   ASSERT_TRUE(truth.cycles.empty());
   check_tree(truth, run_corostack({"tasks", "-p", std::to_string(target.pid()), "--tree"}));
 }
