@@ -7,12 +7,13 @@ namespace {
 
 // Adding a version: generate its table, declare it in all_layouts.hpp, add it here.
 const PythonLayout* const kTables[] = {
-    &kPython27,  &kPython36,  &kPython37,  &kPython38,  &kPython39,   &kPython310,
-    &kPython311, &kPython312, &kPython313, &kPython314, &kPython314t,
+    &kPython27,  &kPython36,  &kPython37,  &kPython38,   &kPython39,  &kPython310,  &kPython311,
+    &kPython312, &kPython313, &kPython314, &kPython314t, &kPython315, &kPython315t,
 };
 
-constexpr PythonVersion kVersions[] = {{2, 7},  {3, 6},  {3, 7},  {3, 8},  {3, 9},       {3, 10},
-                                       {3, 11}, {3, 12}, {3, 13}, {3, 14}, {3, 14, true}};
+constexpr PythonVersion kVersions[] = {{2, 7},        {3, 6},  {3, 7},       {3, 8},  {3, 9},
+                                       {3, 10},       {3, 11}, {3, 12},      {3, 13}, {3, 14},
+                                       {3, 14, true}, {3, 15}, {3, 15, true}};
 static_assert(std::size(kVersions) == std::size(kTables));
 
 }  // namespace

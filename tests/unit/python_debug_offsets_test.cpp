@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "debug_offsets_image.hpp"
 #include "pyenv_dirs.hpp"
 #include "python/debug_offsets.hpp"
 #include "python/dwarf_struct_reader.hpp"
@@ -61,36 +62,8 @@ INSTANTIATE_TEST_SUITE_P(Versions, PythonDebugOffsetsDwarf,
                                   (info.param.free_threaded ? "t" : "");
                          });
 
-// A _Py_DebugOffsets image of version 3.`minor` holding `base`'s own offsets.
 std::vector<std::byte> image_of(const PythonLayout& base, int minor) {
-  std::vector<std::byte> raw(debug_offsets_size(minor));
-  auto put = [&](uint32_t pos, uint64_t v) { std::memcpy(raw.data() + pos, &v, 8); };
-  std::memcpy(raw.data(), "xdebugpy", 8);
-  auto members = debug_offsets_members(minor);
-  auto pos = [&](const std::string& path) {
-    for (const auto& m : members)
-      if (m.path == path) return m.position;
-    ADD_FAILURE() << "no member " << path;
-    return 0u;
-  };
-  put(8, (3u << 24) | (static_cast<uint64_t>(minor) << 16) | 0xf0);  // 3.minor.0 final
-  put(16, base.free_threaded ? 1 : 0);
-  for (const auto& m : members)
-    if (m.path.ends_with(".size")) put(m.position, 1 << 16);
-  for (const DebugOffsetsField& f : debug_offsets_fields()) {
-    bool present = false;
-    for (const auto& m : members) present |= m.path == f.path;
-    if (!present) continue;
-    const FieldLoc& loc = base.*f.field;
-    put(pos(f.path), loc.present() ? static_cast<uint64_t>(loc.offset) : 0);
-  }
-  put(pos("interpreter_state.gc"), static_cast<uint64_t>(base.interp_gc_collecting.offset));
-  put(pos("gc.size"), 64);
-  put(pos("gc.collecting"), 0);
-  put(pos("interpreter_state.gil_runtime_state"), 0);  // no embedded _gil to derive from
-  put(pos("unicode_object.asciiobject_size"),
-      static_cast<uint64_t>(base.unicode_ascii_data.offset));
-  return raw;
+  return corostack::testing_support::debug_offsets_image(base, minor);
 }
 
 TEST(PythonDebugOffsetsLayout, OwnOffsetsChangeNothingAndMovesAreReported) {

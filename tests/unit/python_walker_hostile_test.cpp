@@ -15,7 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "debug_offsets_image.hpp"
 #include "python/code_cache.hpp"
+#include "python/debug_offsets.hpp"
 #include "python/python_versions.hpp"
 #include "python/python_walker.hpp"
 #include "python/remote_object.hpp"
@@ -811,13 +813,118 @@ TEST_P(PythonWalkerHostile, SharedHugeLineTableTotalIsCapped) {
   EXPECT_LE(total, limits.max_line_tables);
 }
 
+// A synthetic 3.15 process: its structs sit where 3.15.2's really are
+// (PyThreadState.current_frame 72, thread_id 176, native_thread_id 184;
+// interpreter threads.head 7336, imports.modules 7592; _PyRuntime
+// interpreters.head 936), which our 3.15 table (3.14's) does not know. Its
+// own _Py_DebugOffsets makes the walk right; the table alone does not.
+PythonLayout real_315() {
+  PythonLayout real = *layout_for(3, 15);
+  real.tstate_current_frame = {72, 8};
+  real.tstate_thread_id = {176, 8};
+  real.tstate_native_thread_id = {184, 8};
+  real.interp_threads_head = {7336, 8};
+  real.interp_modules = {7592, 8};
+  real.runtime_interpreters_head = {936, 8};
+  return real;
+}
+
+struct Synthetic {
+  FakeTarget fake;
+  PythonRuntime rt;
+};
+
+void build_synthetic(const PythonLayout& real, uint64_t version_hex, Synthetic& s) {
+  FakePython py(real);
+  auto table = two_line_table(real);
+  uint64_t outer = py.code({.name = "main", .file = "/app/main.py", .firstlineno = 1});
+  uint64_t inner =
+      py.code({.name = "handle", .file = "/app/handler.py", .firstlineno = 100, .table = table});
+  uint64_t interp = py.interp();
+  uint64_t top = py.chain({outer, inner}, 5);
+  uint64_t ts = py.tstate(interp, 0x7001, top);
+  py.threads(interp, {ts});
+  auto image = corostack::testing_support::debug_offsets_image(real, 15, version_hex);
+  py.put_bytes(py.runtime, 0, image.data(), image.size());
+  s.rt = py.finish(s.fake, interp);
+}
+
+TEST(PythonDebugOffsetsWalk, Synthetic315IsWalkedThroughItsOwnOffsets) {
+  PythonLayout real = real_315();
+  Synthetic s;
+  build_synthetic(real, 0x030f02f0, s);
+  const PythonLayout* table = layout_for(3, 15);
+  ASSERT_NE(table, nullptr);
+  auto applied = apply_debug_offsets(s.fake, s.rt.runtime, *table);
+  ASSERT_TRUE(applied) << applied.error().message;
+  EXPECT_EQ(applied->described_minor, 15);
+  EXPECT_FALSE(applied->differences.empty());
+  s.rt.layout = applied->layout.get();
+  PyProcess p = walk_bounded(s.fake, s.rt);
+  EXPECT_TRUE(p.errors.empty()) << joined(p.errors);
+  ASSERT_EQ(p.threads.size(), 1u);
+  EXPECT_EQ(p.threads[0].thread_id, 0x7001u);
+  ASSERT_EQ(p.threads[0].frames.size(), 2u) << joined(p.threads[0].errors);
+  EXPECT_EQ(p.threads[0].frames[0].name, "handle");
+  EXPECT_EQ(p.threads[0].frames[0].line, 103);
+  EXPECT_EQ(p.threads[0].frames[1].name, "main");
+
+  // The table alone reads the wrong words: the proof the offsets did it.
+  s.rt.layout = table;
+  PyProcess wrong = walk_bounded(s.fake, s.rt);
+  bool same = wrong.threads.size() == 1 && wrong.threads[0].thread_id == 0x7001u &&
+              wrong.threads[0].frames.size() == 2;
+  EXPECT_FALSE(same);
+}
+
+// A version newer than any we know (3.16) is read with the newest member list.
+TEST(PythonDebugOffsetsWalk, FutureVersionIsReadWithTheNewestList) {
+  PythonLayout real = real_315();
+  Synthetic s;
+  build_synthetic(real, 0x031000a1, s);  // 3.16.0a1
+  auto applied = apply_debug_offsets(s.fake, s.rt.runtime, *newest_layout(false));
+  ASSERT_TRUE(applied) << applied.error().message;
+  EXPECT_EQ(applied->header.minor, 16);
+  EXPECT_EQ(applied->described_minor, newest_described_debug_offsets());
+  s.rt.layout = applied->layout.get();
+  PyProcess p = walk_bounded(s.fake, s.rt);
+  ASSERT_EQ(p.threads.size(), 1u);
+  EXPECT_EQ(p.threads[0].frames.size(), 2u) << joined(p.threads[0].errors);
+}
+
+// Offsets that lie (inside the sizes they claim, but past every object):
+// a bounded, partial walk with errors, never a crash or a hang.
+TEST(PythonDebugOffsetsWalk, LyingOffsetsGivePartialResults) {
+  for (auto lie : {&PythonLayout::tstate_current_frame, &PythonLayout::iframe_previous,
+                   &PythonLayout::code_name, &PythonLayout::interp_threads_head,
+                   &PythonLayout::tstate_next, &PythonLayout::iframe_code}) {
+    PythonLayout real = real_315();
+    Synthetic s;
+    build_synthetic(real, 0x030f02f0, s);
+    PythonLayout liar = real;
+    (liar.*lie).offset = 60000;  // < the 64 KiB each section claims, past every object
+    auto image = corostack::testing_support::debug_offsets_image(liar, 15, 0x030f02f0);
+    // The same memory under a lying description.
+    FakeTarget lying;
+    lying.add_region(s.rt.runtime, image);
+    auto applied = apply_debug_offsets(lying, s.rt.runtime, *layout_for(3, 15));
+    ASSERT_TRUE(applied) << applied.error().message;
+    s.rt.layout = applied->layout.get();
+    PyProcess p = walk_bounded(s.fake, s.rt);
+    bool complete = p.errors.empty() && p.threads.size() == 1 && p.threads[0].errors.empty() &&
+                    p.threads[0].frames.size() == 2 && p.threads[0].frames[0].name == "handle";
+    EXPECT_FALSE(complete) << "a lie must show";
+  }
+}
+
 std::string version_name(const ::testing::TestParamInfo<PythonVersion>& info) {
   return std::to_string(info.param.major) + "_" + std::to_string(info.param.minor);
 }
 
 INSTANTIATE_TEST_SUITE_P(Versions, PythonWalkerHostile,
                          ::testing::Values(PythonVersion{3, 9}, PythonVersion{3, 11},
-                                           PythonVersion{3, 12}, PythonVersion{3, 13}),
+                                           PythonVersion{3, 12}, PythonVersion{3, 13},
+                                           PythonVersion{3, 14}, PythonVersion{3, 15}),
                          version_name);
 
 }  // namespace

@@ -16,5 +16,7 @@ extern const PythonLayout kPython312;
 extern const PythonLayout kPython313;
 extern const PythonLayout kPython314;
 extern const PythonLayout kPython314t;  // free-threaded (--disable-gil)
+extern const PythonLayout kPython315;   // from 3.14's and 3.15's headers, not generated
+extern const PythonLayout kPython315t;
 
 }  // namespace corostack::python
