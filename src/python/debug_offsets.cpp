@@ -68,63 +68,42 @@ const char* const k313[] = {
     VALUES,
 };
 
+// Sections 3.14 and 3.15 share.
+#define INTERP_314                                                                                \
+  "interpreter_state.size", "interpreter_state.id", "interpreter_state.next",                     \
+      "interpreter_state.threads_head", "interpreter_state.threads_main", "interpreter_state.gc", \
+      "interpreter_state.imports_modules", "interpreter_state.sysdict",                           \
+      "interpreter_state.builtins", "interpreter_state.ceval_gil",                                \
+      "interpreter_state.gil_runtime_state", "interpreter_state.gil_runtime_state_enabled",       \
+      "interpreter_state.gil_runtime_state_locked", "interpreter_state.gil_runtime_state_holder", \
+      "interpreter_state.code_object_generation", "interpreter_state.tlbc_generation"
+#define FRAME_CODE_314                                                                             \
+  "interpreter_frame.size", "interpreter_frame.previous", "interpreter_frame.executable",          \
+      "interpreter_frame.instr_ptr", "interpreter_frame.localsplus", "interpreter_frame.owner",    \
+      "interpreter_frame.stackpointer", "interpreter_frame.tlbc_index", "code_object.size",        \
+      "code_object.filename", "code_object.name", "code_object.qualname", "code_object.linetable", \
+      "code_object.firstlineno", "code_object.argcount", "code_object.localsplusnames",            \
+      "code_object.localspluskinds", "code_object.co_code_adaptive", "code_object.co_tlbc"
+#define GEN_LLIST_DEBUGGER_314                                                                  \
+  "gen_object.size", "gen_object.gi_name", "gen_object.gi_iframe", "gen_object.gi_frame_state", \
+      "llist_node.next", "llist_node.prev", "debugger_support.eval_breaker",                    \
+      "debugger_support.remote_debugger_support", "debugger_support.remote_debugging_enabled",  \
+      "debugger_support.debugger_pending_call", "debugger_support.debugger_script_path",        \
+      "debugger_support.debugger_script_path_size"
+
 const char* const k314[] = {
     HEADER,
     RUNTIME,
-    "interpreter_state.size",
-    "interpreter_state.id",
-    "interpreter_state.next",
-    "interpreter_state.threads_head",
-    "interpreter_state.threads_main",
-    "interpreter_state.gc",
-    "interpreter_state.imports_modules",
-    "interpreter_state.sysdict",
-    "interpreter_state.builtins",
-    "interpreter_state.ceval_gil",
-    "interpreter_state.gil_runtime_state",
-    "interpreter_state.gil_runtime_state_enabled",
-    "interpreter_state.gil_runtime_state_locked",
-    "interpreter_state.gil_runtime_state_holder",
-    "interpreter_state.code_object_generation",
-    "interpreter_state.tlbc_generation",
+    INTERP_314,
     THREAD,
-    "interpreter_frame.size",
-    "interpreter_frame.previous",
-    "interpreter_frame.executable",
-    "interpreter_frame.instr_ptr",
-    "interpreter_frame.localsplus",
-    "interpreter_frame.owner",
-    "interpreter_frame.stackpointer",
-    "interpreter_frame.tlbc_index",
-    "code_object.size",
-    "code_object.filename",
-    "code_object.name",
-    "code_object.qualname",
-    "code_object.linetable",
-    "code_object.firstlineno",
-    "code_object.argcount",
-    "code_object.localsplusnames",
-    "code_object.localspluskinds",
-    "code_object.co_code_adaptive",
-    "code_object.co_tlbc",
+    FRAME_CODE_314,
     OBJECTS,
     "set_object.size",
     "set_object.used",
     "set_object.table",
     "set_object.mask",
     VALUES,
-    "gen_object.size",
-    "gen_object.gi_name",
-    "gen_object.gi_iframe",
-    "gen_object.gi_frame_state",
-    "llist_node.next",
-    "llist_node.prev",
-    "debugger_support.eval_breaker",
-    "debugger_support.remote_debugger_support",
-    "debugger_support.remote_debugging_enabled",
-    "debugger_support.debugger_pending_call",
-    "debugger_support.debugger_script_path",
-    "debugger_support.debugger_script_path_size",
+    GEN_LLIST_DEBUGGER_314,
 };
 // 3.15 (v3.15.2's pycore_debug_offsets.h): thread_state gains base_frame,
 // last_profiled_frame(_seq), holds_gil, gil_requested, current_exception,
@@ -133,22 +112,7 @@ const char* const k314[] = {
 const char* const k315[] = {
     HEADER,
     RUNTIME,
-    "interpreter_state.size",
-    "interpreter_state.id",
-    "interpreter_state.next",
-    "interpreter_state.threads_head",
-    "interpreter_state.threads_main",
-    "interpreter_state.gc",
-    "interpreter_state.imports_modules",
-    "interpreter_state.sysdict",
-    "interpreter_state.builtins",
-    "interpreter_state.ceval_gil",
-    "interpreter_state.gil_runtime_state",
-    "interpreter_state.gil_runtime_state_enabled",
-    "interpreter_state.gil_runtime_state_locked",
-    "interpreter_state.gil_runtime_state_holder",
-    "interpreter_state.code_object_generation",
-    "interpreter_state.tlbc_generation",
+    INTERP_314,
     "thread_state.size",
     "thread_state.prev",
     "thread_state.next",
@@ -166,25 +130,7 @@ const char* const k315[] = {
     "thread_state.current_exception",
     "thread_state.exc_state",
     "err_stackitem.exc_value",
-    "interpreter_frame.size",
-    "interpreter_frame.previous",
-    "interpreter_frame.executable",
-    "interpreter_frame.instr_ptr",
-    "interpreter_frame.localsplus",
-    "interpreter_frame.owner",
-    "interpreter_frame.stackpointer",
-    "interpreter_frame.tlbc_index",
-    "code_object.size",
-    "code_object.filename",
-    "code_object.name",
-    "code_object.qualname",
-    "code_object.linetable",
-    "code_object.firstlineno",
-    "code_object.argcount",
-    "code_object.localsplusnames",
-    "code_object.localspluskinds",
-    "code_object.co_code_adaptive",
-    "code_object.co_tlbc",
+    FRAME_CODE_314,
     "pyobject.size",
     "pyobject.ob_type",
     "type_object.size",
@@ -226,24 +172,16 @@ const char* const k315[] = {
     "gc.frame",
     "gc.generation_stats_size",
     "gc.generation_stats",
-    "gen_object.size",
-    "gen_object.gi_name",
-    "gen_object.gi_iframe",
-    "gen_object.gi_frame_state",
-    "llist_node.next",
-    "llist_node.prev",
-    "debugger_support.eval_breaker",
-    "debugger_support.remote_debugger_support",
-    "debugger_support.remote_debugging_enabled",
-    "debugger_support.debugger_pending_call",
-    "debugger_support.debugger_script_path",
-    "debugger_support.debugger_script_path_size",
+    GEN_LLIST_DEBUGGER_314,
 };
 #undef HEADER
 #undef RUNTIME
 #undef THREAD
 #undef OBJECTS
 #undef VALUES
+#undef INTERP_314
+#undef FRAME_CODE_314
+#undef GEN_LLIST_DEBUGGER_314
 
 struct VersionMembers {
   int minor;
