@@ -425,7 +425,7 @@ Result<PythonRuntime> locate_python(const Target& target, const LocateOptions& o
     if (!r) continue;
     if (r->ok()) {
       apply_target_offsets(target, **r);
-      if ((*r)->layout && (*r)->layout->task_node.present())
+      if (options.asyncio_offsets && (*r)->layout && (*r)->layout->task_node.present())
         (*r)->asyncio_debug = find_asyncio_debug(target, (*r)->module);
       return std::move(*r);
     }

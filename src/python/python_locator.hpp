@@ -64,6 +64,9 @@ struct LocateOptions {
   bool use_debug_offsets_scan = true;  // "xdebugpy" in the module's data (3.13+)
   bool use_version_strings = true;     // sys.version buffer, then .rodata
   bool use_bss_scan = true;            // validated scan for interpreters.head
+  // 3.14+: also find the AsyncioDebug section (another ELF read), for
+  // callers that will walk asyncio.
+  bool asyncio_offsets = false;
   ScanLimits limits;
 };
 

@@ -80,7 +80,9 @@ class LiveSampler final : public Sampler {
   }
 
   Status init() {
-    auto rt = python::locate_python(*proc_);
+    python::LocateOptions locate;
+    locate.asyncio_offsets = opt_.task_roots;
+    auto rt = python::locate_python(*proc_, locate);
     if (rt) {
       if (!rt->layout || rt->interp_head.is_null())
         return make_error(ErrorKind::kUnsupported,

@@ -97,7 +97,9 @@ bool merge_python_frames(const std::vector<Frame>& native, const std::vector<Fra
 
 Result<ProcessSnapshot> take_snapshot(Target& target, const SnapshotOptions& options) {
   if (!options.python) return take_native_snapshot(target, options.native);
-  auto runtime = python::locate_python(target);
+  python::LocateOptions locate;
+  locate.asyncio_offsets = options.asyncio;
+  auto runtime = python::locate_python(target, locate);
   if (!runtime) {
     if (runtime.error().kind == ErrorKind::kNotFound &&
         runtime.error().message.find("not a Python process") != std::string::npos)
