@@ -29,7 +29,13 @@ if(CORO_TARGETS)
   add_dependencies(corostack_e2e_tests ${CORO_TARGETS})
 endif()
 gtest_discover_tests(corostack_e2e_tests DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES
+  TEST_FILTER "-RecordCommandTest.Rate1000"
   PROPERTIES LABELS e2e TIMEOUT 300)
+# The 1000 Hz rate check measures the sampler, not the machine: it runs alone
+# (beside a test starting 2000 threads it got a quarter of the rate).
+gtest_discover_tests(corostack_e2e_tests DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES
+  TEST_FILTER "RecordCommandTest.Rate1000"
+  PROPERTIES LABELS e2e TIMEOUT 300 RUN_SERIAL TRUE)
 # Soak runs (`make soak`, i.e. `ctest -L soak`; `make test` leaves the label
 # out): the same tests again under a "soak." prefix with COROSTACK_SOAK=1,
 # which makes them long (docs/reliability.md): 1000 kills per command, 10 000
