@@ -66,6 +66,7 @@ class AsyncWalker {
   void collect(RemoteAddr globals);
   void collect_task_lists();
   void collect_module_state();
+  void visit_registry_set(RemoteAddr set, bool weak, const char* what);
   void visit_task_list(RemoteAddr head, const char* what);
   void running_from_thread_states();
   void mark_running(size_t loop, size_t task);
@@ -143,28 +144,31 @@ void AsyncWalker::find_unawaited() {
   for (std::string& e : scan.errors) out_.errors.push_back("unawaited coroutines: " + e);
 }
 
+// A registry set of tasks: a WeakSet's .data (weak: weakref.ref keys) or a
+// plain set; dead references are skipped, the task count is capped.
+void AsyncWalker::visit_registry_set(RemoteAddr set, bool weak, const char* what) {
+  const uint64_t max_slots = std::max<uint64_t>(1 << 16, opt_.max_tasks * 8);
+  SetWalk w = for_each_set_key(ro_, set, max_slots, [&](RemoteAddr key) {
+    RemoteAddr task = key;
+    if (weak) {
+      auto ref = ro_.pointer_field(key, l_.weakref_object);
+      if (!ref || ref->is_null() || is_none(*ref)) return true;  // dead: being collected
+      task = *ref;
+    }
+    if (out_.tasks.size() >= opt_.max_tasks) {
+      out_.errors.push_back("more than " + std::to_string(opt_.max_tasks) + " tasks");
+      return false;
+    }
+    add_task(task);
+    return true;
+  });
+  if (!w.valid) out_.errors.push_back(std::string(what) + " unreadable");
+  if (w.cut && out_.tasks.size() < opt_.max_tasks)
+    out_.errors.push_back(std::string(what) + " only partly readable");
+}
+
 // The registry: WeakSets (their .data: a set of weakref.ref) and plain sets.
 void AsyncWalker::collect(RemoteAddr globals) {
-  const uint64_t max_slots = std::max<uint64_t>(1 << 16, opt_.max_tasks * 8);
-  auto visit_set = [&](RemoteAddr set, bool weak, const char* what) {
-    SetWalk w = for_each_set_key(ro_, set, max_slots, [&](RemoteAddr key) {
-      RemoteAddr task = key;
-      if (weak) {
-        auto ref = ro_.pointer_field(key, l_.weakref_object);
-        if (!ref || ref->is_null() || is_none(*ref)) return true;  // dead: being collected
-        task = *ref;
-      }
-      if (out_.tasks.size() >= opt_.max_tasks) {
-        out_.errors.push_back("more than " + std::to_string(opt_.max_tasks) + " tasks");
-        return false;
-      }
-      add_task(task);
-      return true;
-    });
-    if (!w.valid) out_.errors.push_back(std::string(what) + " unreadable");
-    if (w.cut && out_.tasks.size() < opt_.max_tasks)
-      out_.errors.push_back(std::string(what) + " only partly readable");
-  };
   bool found = false;
   for (const char* name : {"_scheduled_tasks", "_all_tasks"}) {
     auto weakset = dict_get_str(ro_, globals, name);
@@ -175,11 +179,11 @@ void AsyncWalker::collect(RemoteAddr globals) {
       out_.errors.push_back(std::string("asyncio.tasks.") + name + ".data unreadable");
       continue;
     }
-    visit_set(*data, true, name);
+    visit_registry_set(*data, true, name);
   }
   if (auto eager = dict_get_str(ro_, globals, "_eager_tasks")) {
     found = true;
-    if (has_type(ro_, *eager, "set")) visit_set(*eager, false, "_eager_tasks");
+    if (has_type(ro_, *eager, "set")) visit_registry_set(*eager, false, "_eager_tasks");
   }
   if (!found)
     out_.errors.push_back("asyncio.tasks has no task registry this version of corostack knows");
@@ -237,29 +241,15 @@ void AsyncWalker::collect_module_state() {
     out_.errors.push_back("_asyncio module state unreadable");
     return;
   }
-  const uint64_t max_slots = std::max<uint64_t>(1 << 16, opt_.max_tasks * 8);
-  auto visit_set = [&](RemoteAddr set, bool weak, const char* what) {
-    SetWalk w = for_each_set_key(ro_, set, max_slots, [&](RemoteAddr key) {
-      RemoteAddr task = key;
-      if (weak) {
-        auto ref = ro_.pointer_field(key, l_.weakref_object);
-        if (!ref || ref->is_null() || is_none(*ref)) return true;
-        task = *ref;
-      }
-      if (out_.tasks.size() >= opt_.max_tasks) return false;
-      add_task(task);
-      return true;
-    });
-    if (!w.valid) out_.errors.push_back(std::string(what) + " unreadable");
-  };
   if (auto weakset = ro_.pointer_field(*state, l_.asyncio_state_non_asyncio_tasks);
       weakset && !weakset->is_null()) {
     auto data = attr(*weakset, "data");
-    if (data && has_type(ro_, *data, "set")) visit_set(*data, true, "_asyncio non_asyncio_tasks");
+    if (data && has_type(ro_, *data, "set"))
+      visit_registry_set(*data, true, "_asyncio non_asyncio_tasks");
   }
   if (auto eager = ro_.pointer_field(*state, l_.asyncio_state_non_asyncio_eager_tasks);
       eager && !eager->is_null() && has_type(ro_, *eager, "set"))
-    visit_set(*eager, false, "_asyncio non_asyncio_eager_tasks");
+    visit_registry_set(*eager, false, "_asyncio non_asyncio_eager_tasks");
 }
 
 void AsyncWalker::add_task(RemoteAddr task) {
