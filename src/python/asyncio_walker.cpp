@@ -196,11 +196,11 @@ void AsyncWalker::collect(RemoteAddr globals) {
 // each other node is a TaskObj's task_node.
 void AsyncWalker::collect_task_lists() {
   for (const PyThread& th : threads_.threads) {
-    if (th.tstate.is_null()) continue;
-    auto head =
-        checked_offset(th.tstate, static_cast<uint64_t>(l_.tstate_asyncio_tasks_head.offset));
-    if (head && l_.tstate_asyncio_tasks_head.present())
-      visit_task_list(*head, "a thread's task list");
+    for (RemoteAddr ts : thread_states(th)) {
+      auto head = checked_offset(ts, static_cast<uint64_t>(l_.tstate_asyncio_tasks_head.offset));
+      if (head && l_.tstate_asyncio_tasks_head.present())
+        visit_task_list(*head, "a thread's task list");
+    }
   }
   if (l_.interp_asyncio_tasks_head.present()) {
     auto head =
@@ -461,12 +461,14 @@ void AsyncWalker::read_loops(RemoteAddr globals) {
 
 void AsyncWalker::running_from_thread_states() {
   for (const PyThread& th : threads_.threads) {
-    auto loop = ro_.pointer_field(th.tstate, l_.tstate_asyncio_running_loop);
-    auto task = ro_.pointer_field(th.tstate, l_.tstate_asyncio_running_task);
-    if (!loop || !task || task->is_null()) continue;
-    auto l = loops_.find(*loop);
-    auto t = index_.find(*task);
-    if (l != loops_.end() && t != index_.end()) mark_running(l->second, t->second);
+    for (RemoteAddr ts : thread_states(th)) {
+      auto loop = ro_.pointer_field(ts, l_.tstate_asyncio_running_loop);
+      auto task = ro_.pointer_field(ts, l_.tstate_asyncio_running_task);
+      if (!loop || !task || task->is_null()) continue;
+      auto l = loops_.find(*loop);
+      auto t = index_.find(*task);
+      if (l != loops_.end() && t != index_.end()) mark_running(l->second, t->second);
+    }
   }
 }
 

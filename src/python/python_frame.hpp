@@ -1,6 +1,7 @@
 #pragma once
 // One Python frame as the walkers report it: function, file, line and,
 // when asked for, its locals already rendered.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct PyFrame {
   // --native, each _PyEval_EvalFrameDefault frame runs the Python frames from
   // the previous entry (exclusive) up to this one.
   bool entry = false;
+  // PyInterpreterState.id of the interpreter running it (0 = main); -1 where
+  // the version has no ids (2.7, 3.6).
+  int64_t interpreter = -1;
   std::vector<PyLocal> locals;
 };
 

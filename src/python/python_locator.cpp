@@ -262,8 +262,8 @@ std::optional<Result<PythonRuntime>> ModuleLocator::run() {
   ranges_ = data_ranges(target_.maps(), module_.path);
   load_elf();
   if (elf_ && bias_ && options_.use_symbols)
-    syms_ =
-        elf_->find_symbols({"_PyRuntime", "Py_Version", "interp_head", "_PyThreadState_Current"});
+    syms_ = elf_->find_symbols(
+        {"_PyRuntime", "Py_Version", "interp_head", "_PyThreadState_Current", "collecting"});
   if (bias_) {
     if (auto it = syms_.find("_PyRuntime"); it != syms_.end())
       candidates_.push_back({RemoteAddr(it->second.value + *bias_), it->second.table, false});
@@ -321,6 +321,10 @@ std::optional<Result<PythonRuntime>> ModuleLocator::run() {
       it != syms_.end() && bias_ && !out_.layout->runtime_tstate_current.present() &&
       !out_.layout->interp_ceval_gil.present())
     out_.tstate_current = RemoteAddr(it->second.value + *bias_);
+  if (auto it = syms_.find("collecting"); it != syms_.end() && bias_ &&
+                                          !out_.layout->interp_gc_collecting.present() &&
+                                          !out_.layout->runtime_gc_collecting.present())
+    out_.gc_collecting_flag = RemoteAddr(it->second.value + *bias_);
 
   for (const RuntimeCandidate& c : candidates_)
     if (try_candidate(c)) return Result<PythonRuntime>(std::move(out_));

@@ -54,6 +54,10 @@ struct PythonRuntime {
   // does); null when the symbol was not found or the version keeps the holder
   // elsewhere (3.7+: _PyRuntime).
   RemoteAddr tstate_current;
+  // 2.7 and 3.6: the address of gcmodule.c's static `int collecting` (a
+  // .symtab symbol: null in stripped builds); later versions keep the flag in
+  // the interpreter or _PyRuntime.
+  RemoteAddr gc_collecting_flag;
   std::vector<std::string> notes;  // strategies that failed or disagreed on the way
 };
 

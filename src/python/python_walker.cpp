@@ -19,6 +19,10 @@ namespace {
 constexpr uint64_t kFirstShimOwner = 3;
 constexpr uint64_t kOwnedByGenerator = 1;
 constexpr size_t kMaxInterpreters = 64;
+// A _PyCFrame pointer this close past its thread state is the state's own
+// root_cframe (PyThreadState is a few hundred bytes in 3.10-3.12), not a C
+// stack address.
+constexpr uint64_t kThreadStateSpan = 4096;
 
 class Walker {
  public:
@@ -114,6 +118,11 @@ std::optional<RemoteAddr> Walker::gil_holder(RemoteAddr interp) {
 }
 
 void Walker::walk_interpreter(RemoteAddr interp) {
+  int64_t id = -1;
+  if (l_.interp_id.present()) {
+    if (auto v = ro_.field(interp, l_.interp_id)) id = static_cast<int64_t>(*v);
+  }
+  out_.interpreters.push_back(id);
   std::optional<RemoteAddr> holder = gil_holder(interp);
   std::unordered_map<uint64_t, std::string> names;
   if (opt_.thread_names) names = read_thread_names(ro_, interp);
@@ -121,6 +130,8 @@ void Walker::walk_interpreter(RemoteAddr interp) {
     if (auto c = ro_.field(interp, l_.interp_gc_collecting)) out_.gc_collecting = *c != 0;
   } else if (l_.runtime_gc_collecting.present()) {
     if (auto c = ro_.field(rt_.runtime, l_.runtime_gc_collecting)) out_.gc_collecting = *c != 0;
+  } else if (!rt_.gc_collecting_flag.is_null()) {
+    if (auto c = ro_.field(rt_.gc_collecting_flag, FieldLoc{0, 4})) out_.gc_collecting = *c != 0;
   }
 
   auto head = ro_.pointer_field(interp, l_.interp_threads_head);
@@ -140,8 +151,10 @@ void Walker::walk_interpreter(RemoteAddr interp) {
     }
     PyThread t;
     t.tstate = ts;
+    t.interpreter = id;
     t.holds_gil = holder && *holder == ts;
     walk_thread(ts, t);
+    for (PyFrame& f : t.frames) f.interpreter = id;
     if (auto it = names.find(t.thread_id); it != names.end()) t.name = it->second;
     out_.threads.push_back(std::move(t));
     auto next = ro_.pointer_field(ts, l_.tstate_next);
@@ -162,6 +175,12 @@ void Walker::walk_thread(RemoteAddr tstate, PyThread& t) {
   }
   if (auto tid = ro_.field(tstate, l_.tstate_native_thread_id))
     t.native_tid = static_cast<int64_t>(*tid);
+  // 3.10-3.12: the _PyCFrame the innermost eval-loop call keeps on the C
+  // stack (the thread state's own root_cframe when it runs none).
+  std::optional<RemoteAddr> cframe;
+  if (l_.tstate_cframe.present()) cframe = ro_.pointer_field(tstate, l_.tstate_cframe);
+  if (cframe && !cframe->is_null() && cframe->value() - tstate.value() >= kThreadStateSpan)
+    t.cstack_anchor = *cframe;
 
   if (l_.tstate_frame.present()) {
     auto frame = ro_.pointer_field(tstate, l_.tstate_frame);
@@ -171,7 +190,7 @@ void Walker::walk_thread(RemoteAddr tstate, PyThread& t) {
   std::optional<RemoteAddr> iframe;
   if (l_.tstate_current_frame.present()) {
     iframe = ro_.pointer_field(tstate, l_.tstate_current_frame);
-  } else if (auto cframe = ro_.pointer_field(tstate, l_.tstate_cframe)) {
+  } else if (cframe) {
     if (!cframe->is_null())
       iframe = ro_.pointer_field(*cframe, l_.cframe_current_frame);
     else
@@ -199,6 +218,7 @@ void Walker::walk_frame_objects(RemoteAddr frame, PyThread& t) {
 // 3.11+: _PyInterpreterFrames linked by `previous`; several per eval-loop call.
 void Walker::walk_interpreter_frames(RemoteAddr iframe, PyThread& t) {
   std::unordered_set<RemoteAddr> seen;
+  bool anchored = false;
   for (; !iframe.is_null();) {
     if (!seen.insert(iframe).second) return t.errors.push_back("frame list has a cycle");
     if (seen.size() > opt_.max_frames)
@@ -209,6 +229,9 @@ void Walker::walk_interpreter_frames(RemoteAddr iframe, PyThread& t) {
     if (!l_.iframe_is_entry.present() && *owner >= kFirstShimOwner) {
       // The shim below each eval-loop call: the frame above it was that call's first.
       if (!t.frames.empty()) t.frames.back().entry = true;
+      // It lives in that call's C frame: the innermost one anchors the thread state.
+      if (!anchored) t.cstack_anchor = iframe;
+      anchored = true;
       iframe = *previous;
       continue;
     }

@@ -20,8 +20,21 @@
 
 namespace corostack::python {
 
+// One thread state's Python frames. A thread that runs code of several
+// interpreters in turn (a subinterpreter called from another on the same
+// thread) has a thread state in each: the walker reports them apart,
+// join_interpreter_threads (python/interpreter_threads.hpp) makes one entry
+// per OS thread of them, innermost first.
 struct PyThread {
-  RemoteAddr tstate;
+  RemoteAddr tstate;  // the innermost interpreter's thread state
+  // The thread states of the outer interpreters on this OS thread, inner to outer.
+  std::vector<RemoteAddr> outer_tstates;
+  int64_t interpreter = -1;  // PyInterpreterState.id of `tstate` (-1: unknown)
+  // An address on the OS thread's C stack inside the innermost eval-loop call
+  // of `tstate` (3.12+: its entry shim frame; 3.10-3.11: its _PyCFrame); null
+  // when unknown. Orders the thread states of one OS thread: inner calls sit
+  // lower on the stack.
+  RemoteAddr cstack_anchor;
   uint64_t thread_id = 0;  // pthread_t (threading.get_ident())
   int64_t native_tid = 0;  // kernel TID where the version records it (3.11+), else 0
   bool holds_gil = false;
@@ -30,8 +43,17 @@ struct PyThread {
   std::vector<std::string> errors;  // non-empty: frames are incomplete
 };
 
+// Every thread state of the OS thread, innermost interpreter's first.
+inline std::vector<RemoteAddr> thread_states(const PyThread& t) {
+  std::vector<RemoteAddr> all;
+  if (!t.tstate.is_null()) all.push_back(t.tstate);
+  all.insert(all.end(), t.outer_tstates.begin(), t.outer_tstates.end());
+  return all;
+}
+
 struct PyProcess {
-  std::vector<PyThread> threads;
+  std::vector<PyThread> threads;      // one per thread state, until joined
+  std::vector<int64_t> interpreters;  // ids of the interpreters walked, in list order
   std::optional<bool> gc_collecting;  // unknown on 3.6
   bool gil_known = false;             // false on 3.6: no holder can be named
   // A free-threaded build (3.13t+) runs without a GIL unless it was turned

@@ -31,6 +31,7 @@ json python_frame_json(const Frame& f) {
   j["file"] = sanitize_utf8(f.file);
   j["short_filename"] = sanitize_utf8(basename_of(f.file));
   j["line"] = f.line > 0 ? json(f.line) : json(nullptr);
+  j["interpreter"] = f.interpreter >= 0 ? json(f.interpreter) : json(nullptr);
   if (!f.locals.empty()) {
     json locals = json::array();
     for (const Local& l : f.locals)
@@ -157,6 +158,7 @@ json snapshot_to_json(const ProcessSnapshot& snap) {
         {"free_threaded", snap.python->free_threaded},
         {"gil_enabled", snap.python->gil_enabled ? json(*snap.python->gil_enabled) : json(nullptr)},
         {"finalizing", snap.python->finalizing},
+        {"interpreters", snap.python->interpreters},
         {"errors", errors}};
   } else {
     j["python"] = nullptr;

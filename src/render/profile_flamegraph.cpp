@@ -59,6 +59,7 @@ Rgb kind_colour(const Node& node, const sample::Profile& profile, const std::str
       return {170 + v(0), 120 + v(5), 220 + v(10) / 2};
     case sample::ProfileFrameKind::kThread:
     case sample::ProfileFrameKind::kProcess:
+    case sample::ProfileFrameKind::kInterpreter:
       return {80 + v(0), 195 + v(5), 195 + v(10)};
   }
   return {200, 200, 200};

@@ -156,7 +156,19 @@ void render_text(const ProcessSnapshot& snap, const TextOptions& options, std::o
     if (t.may_be_torn) out << ", read while running: may be torn";
     out << ")\n";
     size_t index = 0;
-    for (const Frame& f : t.frames) render_frame(f, index++, st, out);
+    // Several interpreters: say whose frames follow wherever that changes
+    // along the stack (one thread may run frames of several in turn).
+    bool mark_interpreters = snap.python && snap.python->interpreters.size() > 1;
+    int64_t interpreter = -2;
+    for (const Frame& f : t.frames) {
+      if (mark_interpreters && f.kind == FrameKind::kPython && f.interpreter != interpreter) {
+        interpreter = f.interpreter;
+        out << "    " << st.dim() << "In interpreter "
+            << (interpreter >= 0 ? std::to_string(interpreter) : std::string("?")) << ":"
+            << st.reset() << '\n';
+      }
+      render_frame(f, index++, st, out);
+    }
     for (const std::string& e : t.errors)
       out << "    " << st.warn() << "!! " << escape_for_terminal(e) << st.reset() << '\n';
     if (snap.asyncio && t.python) render_loops(*snap.asyncio, t.python->thread_id, "    ", st, out);

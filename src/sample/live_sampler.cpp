@@ -220,6 +220,14 @@ class LiveSampler final : public Sampler {
     }
     unreadable_rounds_ = 0;
 
+    // Thread states of one OS thread in several interpreters: one entry.
+    if (py_.interpreters.size() > 1) {
+      std::vector<ThreadState> captured;
+      for (const OsThread& t : threads)
+        if (t.captured) captured.push_back(*t.captured);
+      python::join_interpreter_threads(py_.threads, stack_owner(captured, proc_->maps()));
+    }
+
     // Python thread states onto OS threads.
     std::unordered_map<pid_t, size_t> index_of;
     for (size_t i = 0; i < threads.size(); ++i) index_of[threads[i].tid] = i;
@@ -312,9 +320,12 @@ class LiveSampler final : public Sampler {
         }
         ++merged;
       } else {
-        for (auto f = pt->frames.rbegin(); f != pt->frames.rend(); ++f)
+        int64_t interpreter = -2;
+        for (auto f = pt->frames.rbegin(); f != pt->frames.rend(); ++f) {
+          add_interpreter_frame(profile, f->interpreter, interpreter, stack);
           stack.push_back(profile.intern_frame(
               {ProfileFrameKind::kPython, f->function, f->filename, opt_.lines ? f->line : 0, ""}));
+        }
       }
       if (idle) {
         if (t.syscall >= 0)
@@ -402,6 +413,17 @@ class LiveSampler final : public Sampler {
     tid_offset_ = python::pthread_tid_offset(*proc_, idents, tids);
   }
 
+  // With several interpreters, a marker frame where the stack (root first)
+  // passes into another interpreter's Python frames.
+  void add_interpreter_frame(Profile& profile, int64_t of_frame, int64_t& current,
+                             std::vector<uint32_t>& stack) {
+    if (py_.interpreters.size() <= 1 || of_frame == current) return;
+    current = of_frame;
+    stack.push_back(profile.intern_frame(
+        {ProfileFrameKind::kInterpreter,
+         of_frame >= 0 ? fmt::format("interpreter {}", of_frame) : "interpreter ?", "", 0, ""}));
+  }
+
   // Native frames root first, each eval-loop call replaced by its Python
   // frames (merge_python_frames). False when they cannot be merged.
   bool add_native(Profile& profile, const UnwoundThread& u, const python::PyThread* pt,
@@ -418,6 +440,7 @@ class LiveSampler final : public Sampler {
         f.function = p.function;
         f.file = p.filename;
         f.line = p.line;
+        f.interpreter = p.interpreter;
         pyf.push_back(std::move(f));
         entries.push_back(p.entry);
       }
@@ -425,8 +448,10 @@ class LiveSampler final : public Sampler {
     } else {
       merged = std::move(nat);
     }
+    int64_t interpreter = -2;
     for (auto f = merged.rbegin(); f != merged.rend(); ++f) {
       if (f->kind == FrameKind::kPython) {
+        add_interpreter_frame(profile, f->interpreter, interpreter, stack);
         stack.push_back(profile.intern_frame({ProfileFrameKind::kPython, f->function.value_or("?"),
                                               f->file, opt_.lines ? f->line : 0, ""}));
       } else {

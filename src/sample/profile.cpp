@@ -20,6 +20,8 @@ const char* frame_kind_name(ProfileFrameKind kind) {
       return "thread";
     case ProfileFrameKind::kProcess:
       return "process";
+    case ProfileFrameKind::kInterpreter:
+      return "interpreter";
   }
   return "unknown";
 }

@@ -24,6 +24,9 @@ enum class ProfileFrameKind : uint8_t {
   kTask,     // an asyncio task as root frame (--async): name = task name
   kThread,   // a thread as root frame (--threads): name = "thread 1234 (name)"
   kProcess,  // a process as root frame (--subprocesses): name = "process 1234 (cmd)"
+  // Where a thread's stack passes into another interpreter's frames (only
+  // when the process has several): name = "interpreter 2".
+  kInterpreter,
 };
 
 const char* frame_kind_name(ProfileFrameKind kind);  // "python", "native", ...

@@ -14,7 +14,7 @@ namespace {
 
 bool is_function(ProfileFrameKind k) {
   return k != ProfileFrameKind::kThread && k != ProfileFrameKind::kTask &&
-         k != ProfileFrameKind::kProcess;
+         k != ProfileFrameKind::kProcess && k != ProfileFrameKind::kInterpreter;
 }
 
 std::string seconds(uint64_t samples, uint64_t interval_ns) {

@@ -1,9 +1,12 @@
 #include "snapshot/python_snapshot.hpp"
 
+#include <filesystem>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "native/dwfl_session.hpp"
+#include "python/gc_functions.hpp"
+#include "python/interpreter_threads.hpp"
 #include "python/pthread_tids.hpp"
 #include "python/python_locator.hpp"
 #include "target/captured_memory.hpp"
@@ -18,6 +21,7 @@ Frame python_frame(const python::PyFrame& pf) {
   f.function = pf.function;
   f.file = pf.filename;
   f.line = pf.line;
+  f.interpreter = pf.interpreter;
   for (const python::PyLocal& l : pf.locals) f.locals.push_back({l.name, l.repr, l.argument});
   return f;
 }
@@ -58,7 +62,43 @@ std::optional<size_t> thread_index(const python::PyThread& pt, const Capture& ca
   return in_a_stack || !all_have_stacks ? std::nullopt : main;
 }
 
+// Threads with a garbage-collector function of the interpreter's own ELF on
+// their native stacks (inlined ones count).
+std::vector<bool> collecting_threads(const std::vector<ThreadSnapshot>& threads,
+                                     const std::vector<const python::PyThread*>& by_thread,
+                                     const std::string& module) {
+  std::string want = std::filesystem::path(module).filename();
+  std::vector<bool> out(threads.size(), false);
+  for (size_t i = 0; i < threads.size() && i < by_thread.size(); ++i) {
+    if (!by_thread[i]) continue;
+    for (const Frame& f : threads[i].frames) {
+      if (f.kind != FrameKind::kNative || !f.function || !python::is_gc_function(*f.function))
+        continue;
+      if (std::filesystem::path(f.module).filename() == want) {
+        out[i] = true;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+python::StackOwner stack_owner(const std::vector<ThreadState>& threads,
+                               const std::vector<MemoryMap>& maps) {
+  std::vector<std::pair<const MemoryMap*, pid_t>> stacks;
+  for (const ThreadState& ts : threads) {
+    if (!ts.regs_valid) continue;
+    if (const MemoryMap* m = find_map(maps, RemoteAddr(ts.regs.rsp)))
+      stacks.emplace_back(m, ts.tid);
+  }
+  return [stacks = std::move(stacks)](RemoteAddr addr) -> std::optional<int64_t> {
+    for (const auto& [m, tid] : stacks)
+      if (m->contains(addr)) return tid;
+    return std::nullopt;
+  };
+}
 
 bool is_eval_frame(const Frame& f) {
   return f.kind == FrameKind::kNative && !f.inlined && f.function &&
@@ -153,8 +193,10 @@ Result<ProcessSnapshot> take_snapshot(Target& target, const SnapshotOptions& opt
                             std::to_string(runtime->minor) +
                             ": read with the target's own _Py_DebugOffsets and the newest table; "
                             "what they do not describe may be missing");
+  info.interpreters = py.interpreters;
   info.errors = py.errors;
   snap.python = info;
+  python::join_interpreter_threads(py.threads, stack_owner(capture->threads, target.maps()));
   snap.asyncio = std::move(tasks);
 
   // Python threads onto captured threads.
@@ -192,6 +234,17 @@ Result<ProcessSnapshot> take_snapshot(Target& target, const SnapshotOptions& opt
   for (size_t i = 0; i < by_thread.size(); ++i)
     if (options.native_fallback && (!by_thread[i] || by_thread[i]->frames.empty()))
       wants_native[i] = true;  // no Python frames: show what it does natively
+  // A collection is running: which thread runs it shows on native stacks
+  // only (the GIL's holder need not be it; free-threaded builds have none),
+  // so unwind the Python threads to look, and show those frames only if asked.
+  bool find_collector = py.gc_collecting.value_or(false);
+  std::vector<bool> only_for_gc(capture->threads.size(), false);
+  for (size_t i = 0; i < by_thread.size(); ++i) {
+    if (find_collector && by_thread[i] && !wants_native[i]) {
+      only_for_gc[i] = true;
+      wants_native[i] = true;
+    }
+  }
   bool any_native = false;
   for (bool w : wants_native) any_native |= w;
   if (any_native && !session) {
@@ -205,23 +258,37 @@ Result<ProcessSnapshot> take_snapshot(Target& target, const SnapshotOptions& opt
     }
   }
   CapturedMemory memory(target, std::move(capture->regions));
+  std::vector<std::vector<std::string>> errors_before(snap.threads.size());
+  for (size_t i = 0; i < snap.threads.size(); ++i)
+    if (only_for_gc[i]) errors_before[i] = snap.threads[i].errors;
   if (session)
     add_native_frames(*session, target.pid(), *capture, memory, options.native, wants_native,
                       snap.threads);
+  std::vector<bool> collecting = collecting_threads(snap.threads, by_thread, runtime->module);
+  bool collector_seen = false;
+  for (size_t i = 0; i < collecting.size(); ++i) {
+    collector_seen = collector_seen || collecting[i];
+    if (!only_for_gc[i]) continue;
+    snap.threads[i].frames.clear();
+    snap.threads[i].errors = std::move(errors_before[i]);
+  }
 
   for (size_t i = 0; i < by_thread.size(); ++i) {
     const python::PyThread* pt = by_thread[i];
     if (!pt) continue;
     ThreadSnapshot& t = snap.threads[i];
     if (!pt->name.empty()) t.name = pt->name;
+    // No native sign of the collector (a stripped interpreter): it holds
+    // the GIL, on builds that have one.
+    bool gc = collector_seen ? collecting[i] : pt->holds_gil && find_collector;
     if (pt->frames.empty() && !options.merge_native) {
-      t.python = PythonThreadInfo{pt->thread_id, pt->holds_gil, false};
+      t.python = PythonThreadInfo{pt->thread_id, pt->holds_gil, gc};
       continue;  // keeps the native frames added above
     }
     PythonThreadInfo pti;
     pti.thread_id = pt->thread_id;
     pti.holds_gil = pt->holds_gil;
-    pti.gc_collecting = pt->holds_gil && py.gc_collecting.value_or(false);
+    pti.gc_collecting = gc;
     t.python = pti;
     std::vector<Frame> pyframes;
     std::vector<bool> entries;

@@ -5,6 +5,7 @@
 // Non-Python targets get the plain native snapshot.
 #include "base/result.hpp"
 #include "python/asyncio_walker.hpp"
+#include "python/interpreter_threads.hpp"
 #include "python/python_walker.hpp"
 #include "snapshot/native_snapshot.hpp"
 #include "snapshot/snapshot.hpp"
@@ -23,6 +24,11 @@ struct SnapshotOptions {
   bool asyncio = false;  // also read asyncio's tasks, in the same pause
   python::AsyncWalkOptions async_walk;
 };
+
+// Which thread's stack holds an address: the mapping holding each captured
+// thread's stack pointer (thread stacks are mappings of their own).
+python::StackOwner stack_owner(const std::vector<ThreadState>& threads,
+                               const std::vector<MemoryMap>& maps);
 
 Result<ProcessSnapshot> take_snapshot(Target& target, const SnapshotOptions& options);
 

@@ -34,6 +34,9 @@ struct Frame {
   std::string file;  // Python: co_filename as the code object has it
   int line = 0;      // 0: unknown
   bool inlined = false;
+  // Python frames: the id of the interpreter running it (0 = main), -1 when
+  // the version has none (2.7, 3.6).
+  int64_t interpreter = -1;
   std::vector<Local> locals;  // Python frames, with --locals
 };
 
@@ -51,10 +54,11 @@ struct PythonProcessInfo {
   std::string layout_source = "table";
   std::optional<bool> gc_collecting;
   bool gil_known = false;
-  bool free_threaded = false;       // a --disable-gil build (3.13t+)
-  std::optional<bool> gil_enabled;  // free-threaded builds: false = running without a GIL
-  bool finalizing = false;          // Py_Finalize in progress
-  bool untested_version = false;    // newer than any table: read by its own offsets
+  bool free_threaded = false;         // a --disable-gil build (3.13t+)
+  std::optional<bool> gil_enabled;    // free-threaded builds: false = running without a GIL
+  bool finalizing = false;            // Py_Finalize in progress
+  bool untested_version = false;      // newer than any table: read by its own offsets
+  std::vector<int64_t> interpreters;  // ids of the interpreters found (main = 0)
   std::vector<std::string> errors;
 };
 
