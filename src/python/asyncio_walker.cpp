@@ -27,6 +27,7 @@ constexpr uint64_t kStateFinished = 2;
 constexpr size_t kMaxTypeDepth = 32;        // tp_base steps when looking for a base class
 constexpr size_t kMaxSequenceItems = 4096;  // items of a callbacks list, closure, children
 constexpr size_t kMaxNameCodePoints = 256;
+constexpr size_t kMaxInterpreters = 64;
 
 bool is_generator_type(const std::string& t) {
   return t == "coroutine" || t == "generator" || t == "async_generator";
@@ -64,8 +65,9 @@ class AsyncWalker {
 
  private:
   void collect(RemoteAddr globals);
-  void collect_task_lists();
-  void collect_module_state();
+  std::vector<std::pair<RemoteAddr, int64_t>> interpreters();
+  void collect_task_lists(RemoteAddr interp);
+  void collect_module_state(RemoteAddr interp);
   void visit_registry_set(RemoteAddr set, bool weak, const char* what);
   void visit_task_list(RemoteAddr head, const char* what);
   void running_from_thread_states();
@@ -74,7 +76,7 @@ class AsyncWalker {
   void add_task(RemoteAddr task);
   void read_task(AsyncTask& t);
   void read_stack(RemoteAddr coro, AsyncTask& t);
-  void read_loops(RemoteAddr globals);
+  void read_loops(const std::vector<RemoteAddr>& registries);
   void link_tasks();
   void callback_edges(size_t child, RemoteAddr callback);
   void queue_edges(size_t child, RemoteAddr obj);
@@ -99,25 +101,68 @@ class AsyncWalker {
   CodeCache codes_;
   FrameDecoder frames_;
   AsyncioState out_;
-  std::unordered_map<RemoteAddr, size_t> index_;     // task address -> index
-  std::unordered_map<RemoteAddr, size_t> waiters_;   // future a task waits on -> that task
-  std::unordered_map<RemoteAddr, RemoteAddr> coro_;  // task -> its coroutine
-  std::unordered_map<RemoteAddr, bool> c_types_;     // type -> is a C task type
-  std::unordered_map<RemoteAddr, size_t> loops_;     // loop address -> index in out_.loops
+  std::unordered_map<RemoteAddr, size_t> index_;      // task address -> index
+  std::unordered_map<RemoteAddr, size_t> waiters_;    // future a task waits on -> that task
+  std::unordered_map<RemoteAddr, RemoteAddr> coro_;   // task -> its coroutine
+  std::unordered_map<RemoteAddr, bool> c_types_;      // type -> is a C task type
+  std::unordered_map<RemoteAddr, size_t> loops_;      // loop address -> index in out_.loops
+  int64_t interpreter_ = -1;                          // of the registry being read
+  std::unordered_set<RemoteAddr> shared_registries_;  // task sets of several interpreters
 };
 
+// Every interpreter (each imports asyncio for itself), newest first, bounded.
+std::vector<std::pair<RemoteAddr, int64_t>> AsyncWalker::interpreters() {
+  std::vector<std::pair<RemoteAddr, int64_t>> out;
+  std::unordered_set<RemoteAddr> seen;
+  for (RemoteAddr interp = rt_.interp_head; !interp.is_null();) {
+    if (!seen.insert(interp).second || seen.size() > kMaxInterpreters) break;
+    int64_t id = -1;
+    if (l_.interp_id.present())
+      if (auto v = ro_.field(interp, l_.interp_id)) id = static_cast<int64_t>(*v);
+    out.emplace_back(interp, id);
+    auto next = ro_.pointer_field(interp, l_.interp_next);
+    if (!next) break;
+    interp = *next;
+  }
+  return out;
+}
+
 AsyncioState AsyncWalker::run() {
-  if (auto globals = module_globals(ro_, rt_.interp_head, "asyncio.tasks")) {
+  struct Registry {
+    RemoteAddr interp;
+    int64_t id;
+    RemoteAddr globals;  // asyncio.tasks' module dict
+  };
+  std::vector<Registry> found;
+  for (const auto& [interp, id] : interpreters()) {
+    if (auto globals = module_globals(ro_, interp, "asyncio.tasks"))
+      found.push_back({interp, id, *globals});
+  }
+  // Up to 3.11 asyncio.tasks takes its registry from _asyncio, a module
+  // every interpreter shares: a set seen in two says nothing of whose a task is.
+  std::unordered_map<RemoteAddr, int> users;
+  for (const Registry& r : found)
+    for (const char* name : {"_scheduled_tasks", "_all_tasks", "_eager_tasks"})
+      if (auto set = dict_get_str(ro_, r.globals, name)) ++users[*set];
+  for (const auto& [set, n] : users)
+    if (n > 1) shared_registries_.insert(set);
+
+  std::vector<RemoteAddr> registries;
+  for (const Registry& r : found) {
     out_.imported = true;
+    interpreter_ = r.id;
     if (l_.task_node.present()) {
-      collect_task_lists();
-      collect_module_state();
+      collect_task_lists(r.interp);
+      collect_module_state(r.interp);
     }
     // 3.14+ still registers pure-Python tasks (_PyTask) here, through
     // asyncio.tasks._py_register_task.
-    collect(*globals);
+    collect(r.globals);
+    registries.push_back(r.globals);
+  }
+  if (out_.imported) {
     for (AsyncTask& t : out_.tasks) read_task(t);
-    read_loops(*globals);
+    read_loops(registries);
     for (AsyncTask& t : out_.tasks) {
       if (!t.running) read_stack(coro_[t.address], t);
     }
@@ -170,10 +215,12 @@ void AsyncWalker::visit_registry_set(RemoteAddr set, bool weak, const char* what
 // The registry: WeakSets (their .data: a set of weakref.ref) and plain sets.
 void AsyncWalker::collect(RemoteAddr globals) {
   bool found = false;
+  const int64_t own = interpreter_;
   for (const char* name : {"_scheduled_tasks", "_all_tasks"}) {
     auto weakset = dict_get_str(ro_, globals, name);
     if (!weakset) continue;
     found = true;
+    interpreter_ = shared_registries_.contains(*weakset) ? -1 : own;
     auto data = attr(*weakset, "data");
     if (!data || !has_type(ro_, *data, "set")) {
       out_.errors.push_back(std::string("asyncio.tasks.") + name + ".data unreadable");
@@ -183,8 +230,10 @@ void AsyncWalker::collect(RemoteAddr globals) {
   }
   if (auto eager = dict_get_str(ro_, globals, "_eager_tasks")) {
     found = true;
+    interpreter_ = shared_registries_.contains(*eager) ? -1 : own;
     if (has_type(ro_, *eager, "set")) visit_registry_set(*eager, false, "_eager_tasks");
   }
+  interpreter_ = own;
   if (!found)
     out_.errors.push_back("asyncio.tasks has no task registry this version of corostack knows");
 }
@@ -194,17 +243,19 @@ void AsyncWalker::collect(RemoteAddr globals) {
 // asyncio_tasks_head, or the interpreter's once that thread has exited
 // (Modules/_asynciomodule.c, all_tasks()). The head is a node of its own;
 // each other node is a TaskObj's task_node.
-void AsyncWalker::collect_task_lists() {
+void AsyncWalker::collect_task_lists(RemoteAddr interp) {
+  const int64_t id = interpreter_;
   for (const PyThread& th : threads_.threads) {
-    for (RemoteAddr ts : thread_states(th)) {
-      auto head = checked_offset(ts, static_cast<uint64_t>(l_.tstate_asyncio_tasks_head.offset));
+    for (const ThreadStateRef& ts : thread_states(th)) {
+      if (ts.interpreter != id) continue;
+      auto head =
+          checked_offset(ts.tstate, static_cast<uint64_t>(l_.tstate_asyncio_tasks_head.offset));
       if (head && l_.tstate_asyncio_tasks_head.present())
         visit_task_list(*head, "a thread's task list");
     }
   }
   if (l_.interp_asyncio_tasks_head.present()) {
-    auto head =
-        checked_offset(rt_.interp_head, static_cast<uint64_t>(l_.interp_asyncio_tasks_head.offset));
+    auto head = checked_offset(interp, static_cast<uint64_t>(l_.interp_asyncio_tasks_head.offset));
     if (head) visit_task_list(*head, "the interpreter's task list");
   }
 }
@@ -232,9 +283,9 @@ void AsyncWalker::visit_task_list(RemoteAddr head, const char* what) {
 // 3.14+: tasks that are not _asyncio.Task (a pure-Python _PyTask, a Task
 // subclass not built on the C one) are registered in the _asyncio module's
 // state: non_asyncio_tasks (a WeakSet) and non_asyncio_eager_tasks (a set).
-void AsyncWalker::collect_module_state() {
+void AsyncWalker::collect_module_state(RemoteAddr interp) {
   if (!l_.asyncio_state_non_asyncio_tasks.present()) return;
-  auto module = find_module(ro_, rt_.interp_head, "_asyncio");
+  auto module = find_module(ro_, interp, "_asyncio");
   if (!module) return;
   auto state = ro_.pointer_field(*module, l_.module_state);
   if (!state || state->is_null()) {
@@ -257,6 +308,7 @@ void AsyncWalker::add_task(RemoteAddr task) {
   index_.emplace(task, out_.tasks.size());
   AsyncTask t;
   t.address = task;
+  t.interpreter = interpreter_;
   out_.tasks.push_back(std::move(t));
 }
 
@@ -432,7 +484,7 @@ std::string AsyncWalker::owner_of(const AsyncTask& t) {
 }
 
 // Loops of the tasks, the thread each runs on, and the task it runs now.
-void AsyncWalker::read_loops(RemoteAddr globals) {
+void AsyncWalker::read_loops(const std::vector<RemoteAddr>& registries) {
   std::unordered_map<RemoteAddr, size_t> loops;
   for (AsyncTask& t : out_.tasks) {
     if (t.loop.is_null()) continue;
@@ -449,21 +501,23 @@ void AsyncWalker::read_loops(RemoteAddr globals) {
   loops_ = std::move(loops);
   // 3.14+: the C task functions keep the running loop and task per thread.
   if (l_.tstate_asyncio_running_task.present()) return running_from_thread_states();
-  auto current = dict_get_str(ro_, globals, "_current_tasks");
-  if (!current || !has_type(ro_, *current, "dict")) return;
-  for_each_dict_item(ro_, *current, 4096, [&](RemoteAddr loop, RemoteAddr task) {
-    auto l = loops_.find(loop);
-    auto t = index_.find(task);
-    if (l != loops_.end() && t != index_.end()) mark_running(l->second, t->second);
-    return true;
-  });
+  for (RemoteAddr globals : registries) {
+    auto current = dict_get_str(ro_, globals, "_current_tasks");
+    if (!current || !has_type(ro_, *current, "dict")) continue;
+    for_each_dict_item(ro_, *current, 4096, [&](RemoteAddr loop, RemoteAddr task) {
+      auto l = loops_.find(loop);
+      auto t = index_.find(task);
+      if (l != loops_.end() && t != index_.end()) mark_running(l->second, t->second);
+      return true;
+    });
+  }
 }
 
 void AsyncWalker::running_from_thread_states() {
   for (const PyThread& th : threads_.threads) {
-    for (RemoteAddr ts : thread_states(th)) {
-      auto loop = ro_.pointer_field(ts, l_.tstate_asyncio_running_loop);
-      auto task = ro_.pointer_field(ts, l_.tstate_asyncio_running_task);
+    for (const ThreadStateRef& ts : thread_states(th)) {
+      auto loop = ro_.pointer_field(ts.tstate, l_.tstate_asyncio_running_loop);
+      auto task = ro_.pointer_field(ts.tstate, l_.tstate_asyncio_running_task);
       if (!loop || !task || task->is_null()) continue;
       auto l = loops_.find(*loop);
       auto t = index_.find(*task);

@@ -41,8 +41,9 @@ struct AsyncTask {
   TaskState state = TaskState::kUnknown;
   bool c_task = false;  // _asyncio.Task (or a subclass); false: a pure-Python task
   RemoteAddr loop;
-  uint64_t thread_id = 0;  // ident of the thread running its loop (0: unknown)
-  bool running = false;    // its loop's current task: the stack is the thread's
+  int64_t interpreter = -1;  // PyInterpreterState.id of the interpreter it belongs to (0 = main)
+  uint64_t thread_id = 0;    // ident of the thread running its loop (0: unknown)
+  bool running = false;      // its loop's current task: the stack is the thread's
   // Coroutine frames, innermost first: the chain of awaits from the task's
   // coroutine inwards; for a running task the thread's frames down to it.
   std::vector<PyFrame> stack;

@@ -40,8 +40,12 @@ PyThread merge(std::vector<PyThread*>& states) {
     out.outer_tstates.push_back(s.tstate);
     out.outer_tstates.insert(out.outer_tstates.end(), s.outer_tstates.begin(),
                              s.outer_tstates.end());
+    out.outer_interpreters.push_back(s.interpreter);
+    out.outer_interpreters.insert(out.outer_interpreters.end(), s.outer_interpreters.begin(),
+                                  s.outer_interpreters.end());
     out.holds_gil = out.holds_gil || s.holds_gil;
-    if (out.name.empty()) out.name = std::move(s.name);
+    // The thread's own name is the one its outermost interpreter gave it.
+    if (!s.name.empty()) out.name = std::move(s.name);
     if (out.native_tid <= 0) out.native_tid = s.native_tid;
     for (PyFrame& f : s.frames) out.frames.push_back(std::move(f));
     for (std::string& e : s.errors) out.errors.push_back(std::move(e));

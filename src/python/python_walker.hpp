@@ -29,7 +29,8 @@ struct PyThread {
   RemoteAddr tstate;  // the innermost interpreter's thread state
   // The thread states of the outer interpreters on this OS thread, inner to outer.
   std::vector<RemoteAddr> outer_tstates;
-  int64_t interpreter = -1;  // PyInterpreterState.id of `tstate` (-1: unknown)
+  std::vector<int64_t> outer_interpreters;  // their interpreters' ids
+  int64_t interpreter = -1;                 // PyInterpreterState.id of `tstate` (-1: unknown)
   // An address on the OS thread's C stack inside the innermost eval-loop call
   // of `tstate` (3.12+: its entry shim frame; 3.10-3.11: its _PyCFrame); null
   // when unknown. Orders the thread states of one OS thread: inner calls sit
@@ -43,11 +44,18 @@ struct PyThread {
   std::vector<std::string> errors;  // non-empty: frames are incomplete
 };
 
+struct ThreadStateRef {
+  RemoteAddr tstate;
+  int64_t interpreter = -1;
+};
+
 // Every thread state of the OS thread, innermost interpreter's first.
-inline std::vector<RemoteAddr> thread_states(const PyThread& t) {
-  std::vector<RemoteAddr> all;
-  if (!t.tstate.is_null()) all.push_back(t.tstate);
-  all.insert(all.end(), t.outer_tstates.begin(), t.outer_tstates.end());
+inline std::vector<ThreadStateRef> thread_states(const PyThread& t) {
+  std::vector<ThreadStateRef> all;
+  if (!t.tstate.is_null()) all.push_back({t.tstate, t.interpreter});
+  for (size_t i = 0; i < t.outer_tstates.size(); ++i)
+    all.push_back({t.outer_tstates[i],
+                   i < t.outer_interpreters.size() ? t.outer_interpreters[i] : int64_t{-1}});
   return all;
 }
 

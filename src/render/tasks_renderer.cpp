@@ -55,10 +55,17 @@ std::string pad(std::string s, size_t width) {
 void render_tasks_table(const ProcessSnapshot& snap, std::ostream& out) {
   if (!snap.asyncio) return;
   const AsyncioState& s = *snap.asyncio;
-  out << fmt::format("{:<10} {:<20} {:<20} {:<9} {:<50} {:<20} {:<50} {:<15} {:<15}\n", "tid",
+  // Several interpreters: a last column says whose each task is.
+  bool interpreters = snap.python && snap.python->interpreters.size() > 1;
+  out << fmt::format("{:<10} {:<20} {:<20} {:<9} {:<50} {:<20} {:<50} {:<15} {:<15}", "tid",
                      "task id", "task name", "state", "coroutine stack", "waits on",
                      "awaiter chain", "awaiter name", "awaiter id");
-  out << std::string(215, '-') << '\n';
+  out << (interpreters ? " interpreter\n" : "\n");
+  out << std::string(interpreters ? 227 : 215, '-') << '\n';
+  auto interp = [&](const AsyncTask& t) {
+    if (!interpreters) return std::string("\n");
+    return " " + (t.interpreter >= 0 ? std::to_string(t.interpreter) : std::string("?")) + "\n";
+  };
   std::multimap<size_t, const AsyncEdge*> awaiters;
   for (const AsyncEdge& e : s.edges) awaiters.emplace(e.child, &e);
   for (size_t i = 0; i < s.tasks.size(); ++i) {
@@ -70,13 +77,14 @@ void render_tasks_table(const ProcessSnapshot& snap, std::ostream& out) {
                                    pad(text(chain(t)), 50), pad(text(waits_on(s, t)), 20));
     auto [from, to] = awaiters.equal_range(i);
     if (from == to) {
-      out << head << ' ' << pad("", 50) << ' ' << pad("", 15) << ' ' << "0x0" << '\n';
+      out << head << ' ' << pad("", 50) << ' ' << pad("", 15) << ' '
+          << (interpreters ? pad("0x0", 15) : "0x0") << interp(t);
       continue;
     }
     for (auto it = from; it != to; ++it) {
       const AsyncTask& p = s.tasks[it->second->parent];
       out << head << ' ' << pad(text(chain(p)), 50) << ' ' << pad(text(p.name), 15) << ' '
-          << hex(p.address.value()) << '\n';
+          << (interpreters ? pad(hex(p.address.value()), 15) : hex(p.address.value())) << interp(t);
     }
   }
 }
@@ -202,6 +210,7 @@ void render_tasks_json(const ProcessSnapshot& snap, std::ostream& out) {
                  {"c_task", t.c_task},
                  {"running", t.running},
                  {"loop", t.loop.is_null() ? json(nullptr) : json(hex(t.loop.value()))},
+                 {"interpreter", t.interpreter >= 0 ? json(t.interpreter) : json(nullptr)},
                  {"thread", nullptr},
                  {"stack", stack},
                  {"awaiting", nullptr},

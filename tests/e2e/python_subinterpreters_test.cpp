@@ -25,6 +25,7 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kScript = PY_SUBINTERPRETERS_SCRIPT;
+constexpr const char* kAsyncioScript = PY_SUBINTERPRETERS_ASYNCIO_SCRIPT;
 
 struct WantFrame {
   std::string func;
@@ -161,6 +162,50 @@ TEST_P(PythonSubinterpretersTest, EveryInterpretersFramesInOrder) {
   if (!HasFailure())
     std::cout << "subinterpreters " << label << ": main thread 3 interpreters, worker 2: live, "
               << "--native, core, record agree with the truth\n";
+}
+
+// `tasks`: each interpreter's asyncio tasks, with their thread and (3.12+,
+// where each interpreter has its own registry) their interpreter.
+void expect_tasks(const JsonRun& run, const json& truth, bool know_interpreter,
+                  const std::string& label) {
+  ASSERT_FALSE(run.json.is_discarded()) << label << " " << run.parse_error << run.cmd.describe();
+  EXPECT_EQ(run.cmd.exit_code, 0) << label << run.cmd.describe();
+  for (const json& want : truth.at("tasks")) {
+    const json* got = nullptr;
+    for (const json& t : run.json.at("tasks"))
+      if (t.at("name") == want.at("name")) got = &t;
+    if (!got) {
+      ADD_FAILURE() << label << ": no task " << want.at("name");
+      continue;
+    }
+    EXPECT_EQ(got->at("thread").at("tid"), want.at("tid")) << label << " " << want.at("name");
+    if (know_interpreter)
+      EXPECT_EQ(got->at("interpreter"), want.at("interpreter")) << label << " " << want.at("name");
+    else
+      EXPECT_EQ(got->at("interpreter"), json(nullptr)) << label << " " << want.at("name");
+  }
+}
+
+TEST_P(PythonSubinterpretersTest, EachInterpretersAsyncioTasks) {
+  TempDir dir;
+  TargetProcess target({py_.path, kAsyncioScript, "{ready_fd}", (dir / "truth").string()});
+  ASSERT_TRUE(target.wait_ready()) << target.output();
+  std::ifstream in(dir / "truth");
+  json truth = json::parse(in);
+  ASSERT_EQ(truth.at("tasks").size(), 8u);
+  std::string pid = std::to_string(target.pid());
+  bool know = py_.minor >= 12;
+  expect_tasks(run_corostack_json({"tasks", "-p", pid, "--json"}), truth, know,
+               py_.version + " live");
+  auto core = dir / "core";
+  CommandResult gcore = run_corostack({"gcore", "-p", pid, "-o", core.string()});
+  ASSERT_TRUE(gcore.ok()) << gcore.describe();
+  expect_tasks(run_corostack_json({"tasks", "--core", core.string(), "--json"}), truth, know,
+               py_.version + " core");
+  if (!HasFailure())
+    std::cout << "subinterpreter asyncio " << py_.version << ": 8 tasks of 2 interpreters"
+              << (know ? " with their interpreter" : " (interpreter unknown: shared registry)")
+              << ", live and core\n";
 }
 
 INSTANTIATE_TEST_SUITE_P(Interpreters, PythonSubinterpretersTest,
