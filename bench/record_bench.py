@@ -107,6 +107,11 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--units", type=int, default=60)
+    ap.add_argument("--python", default="",
+                    help="the interpreter to run the target (default: pyenv 3.11)")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="busy threads in the target, each doing --units (default: the main "
+                         "thread alone); e.g. 4 on a free-threaded build")
     ap.add_argument("--modes", default="",
                     help="comma-separated mode labels to run (default: all), e.g. "
                          "'nonblocking 1000 Hz' to measure one goal with more runs")
@@ -118,7 +123,7 @@ def main():
             ap.error("unknown mode(s): %s" % ", ".join(unknown))
         CONFIGS[:] = [c for c in CONFIGS if c[0] in wanted]
     corostack = os.path.join(args.build, "src", "corostack")
-    python = find_python()
+    python = args.python or find_python()
     version = subprocess.run([python, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
                              capture_output=True, text=True).stdout.strip()
     tmp = tempfile.mkdtemp(prefix="record_bench.")
@@ -127,7 +132,7 @@ def main():
         results[label] = []
     failed = False
     for run_no in range(args.runs):
-        code, out, err, wall, cpu = run_rusage([python, TARGET, str(args.units)])
+        code, out, err, wall, cpu = run_rusage([python, TARGET, str(args.units), str(args.threads)])
         e = elapsed_of(out)
         if code != 0 or e is None:
             log("baseline failed:", err)
@@ -138,7 +143,7 @@ def main():
         for label, rate, flags in CONFIGS:
             outfile = os.path.join(tmp, "p.txt")
             argv = [corostack, "record", "-r", str(rate), "-f", "folded", "-o", outfile] + flags + \
-                ["--", python, TARGET, str(args.units)]
+                ["--", python, TARGET, str(args.units), str(args.threads)]
             code, out, err, wall, cpu = run_rusage(argv)
             e = elapsed_of(out)
             try:
@@ -160,7 +165,12 @@ def main():
             log("run %d %s: %.3f s, corostack cpu %.3f s, %d rounds" % (run_no, label, e, own_cpu, rounds))
 
     base = statistics.median(r["elapsed"] for r in results["baseline"]) if results["baseline"] else None
-    print("### Sampling profiler: `record` on a CPU-bound target (Python %s, %d runs, medians)" % (version, args.runs))
+    free = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_config_var('Py_GIL_DISABLED') or 0)"],
+                          capture_output=True, text=True).stdout.strip() == "1"
+    what = "Python %s%s" % (version, " free-threaded" if free else "")
+    if args.threads:
+        what += ", %d busy threads" % args.threads
+    print("### Sampling profiler: `record` on a CPU-bound target (%s, %d runs, medians)" % (what, args.runs))
     print()
     print("Baseline (no profiler): %s s of work." % ("%.3f" % base if base else "?"))
     print()

@@ -18,6 +18,7 @@ target_compile_definitions(corostack_e2e_tests PRIVATE
   PY_HOSTILE_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_hostile.py"
   PY_THREADS_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_threads.py"
   PY_SUBINTERPRETERS_ASYNCIO_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_subinterpreters_asyncio.py"
+  PY_DUTY_THREADS_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_duty_threads.py"
   PY_GC_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_gc.py"
   PY_SUBINTERPRETERS_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_subinterpreters.py"
   PY_ASYNCIO_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_asyncio.py"

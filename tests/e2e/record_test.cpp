@@ -37,6 +37,7 @@ namespace {
 
 using nlohmann::json;
 constexpr const char* kScript = PY_CPU_SPLIT_SCRIPT;
+constexpr const char* kDutyScript = PY_DUTY_THREADS_SCRIPT;
 // hot()'s share of hot+warm samples must be within this of the target's own
 // measurement (points of percentage).
 constexpr double kShareTolerance = 0.12;
@@ -278,6 +279,63 @@ TEST_P(RecordTest, AsyncTaskRoots) {
       EXPECT_TRUE(has(stack, "busy (") || has(stack, "main (")) << stack;
     }
   }
+  expect_not_stopped_or_traced(target.pid());
+}
+
+// The CPU time a thread has used (utime + stime, clock ticks), from /proc.
+uint64_t thread_cpu_ticks(pid_t pid, pid_t tid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto paren = stat.rfind(')');
+  if (paren == std::string::npos) return 0;
+  std::istringstream rest(stat.substr(paren + 2));
+  std::string field;
+  uint64_t utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return utime + stime;
+}
+
+// Several threads running Python at once (free-threaded builds) or in turn
+// (the GIL): each thread's share of the samples follows its share of the
+// CPU time the kernel charged it while recording.
+TEST_P(RecordTest, SamplesPerThreadFollowCpuShare) {
+  TempDir dir;
+  TargetProcess target({py_.path, kDutyScript, "{ready_fd}", (dir / "truth").string()});
+  ASSERT_TRUE(target.wait_ready(/*all_sleeping=*/false, std::chrono::seconds(60)));
+  json truth = read_truth(dir / "truth");
+  std::string pid = std::to_string(target.pid());
+  std::map<std::string, pid_t> tids;
+  std::map<std::string, uint64_t> before;
+  for (const json& t : truth.at("threads")) {
+    tids[t.at("name")] = t.at("tid");
+    before[t.at("name")] = thread_cpu_ticks(target.pid(), t.at("tid"));
+  }
+  Record r = record({"-p", pid, "-d", "3", "-r", "200", "--threads"}, dir / "duty.txt");
+  ASSERT_TRUE(r.cmd.ok()) << r.cmd.describe();
+  SCOPED_TRACE(describe(r.folded));
+  uint64_t cpu_total = 0, samples_total = 0;
+  std::map<std::string, uint64_t> cpu, samples;
+  for (const auto& [name, tid] : tids) {
+    cpu[name] = thread_cpu_ticks(target.pid(), tid) - before[name];
+    cpu_total += cpu[name];
+    std::string root = "thread " + std::to_string(tid) + " (";
+    samples[name] = count_if(r.folded, [&](const std::string& s) { return s.rfind(root, 0) == 0; });
+    samples_total += samples[name];
+  }
+  ASSERT_GT(cpu_total, 0u);
+  ASSERT_GT(samples_total, 100u) << "too few samples of the busy threads";
+  std::ostringstream report;
+  for (const auto& [name, tid] : tids) {
+    double cpu_share = static_cast<double>(cpu[name]) / static_cast<double>(cpu_total);
+    double sample_share = static_cast<double>(samples[name]) / static_cast<double>(samples_total);
+    report << " " << name << " cpu " << cpu_share << " samples " << sample_share;
+    EXPECT_NEAR(sample_share, cpu_share, 0.1) << name;
+  }
+  std::cout << "record: " << py_.version << (py_.free_threaded ? "t" : "")
+            << " per-thread shares:" << report.str() << " (" << samples_total << " samples)\n";
   expect_not_stopped_or_traced(target.pid());
 }
 
