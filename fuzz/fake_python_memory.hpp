@@ -1,7 +1,9 @@
 #pragma once
 // Shared by fuzz_python_walker and fuzz_asyncio_walker: the input is
 //   u8 version (index into supported_python_versions(), modulo their count)
-//   u8 flags   (bit 0: read locals; bit 1: thread names; bit 2: asyncio unawaited search)
+//   u8 flags   (bit 0: read locals; bit 1: thread names; bit 2: asyncio unawaited search;
+//               bit 3: _PyRuntime starts with a _Py_DebugOffsets (3.13+): apply it over
+//               the table first, as the locator does)
 //   u64 address of _PyRuntime, u64 first PyInterpreterState*
 //   the rest: target memory mapped at kFuzzBase (read-write)
 // make_walker_seeds writes inputs of this shape from hand-built CPython objects.
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include "fuzz_entry.hpp"
+#include "python/debug_offsets.hpp"
 #include "python/python_locator.hpp"
 #include "python/python_versions.hpp"
 #include "target/fake_target.hpp"
@@ -22,6 +25,7 @@ struct FakePythonInput {
   FakeTarget target;
   python::PythonRuntime runtime;
   uint8_t flags = 0;
+  std::shared_ptr<const python::PythonLayout> own_layout;  // flag bit 3: the target's offsets
 };
 
 // Null when the input is too short to hold the header.
@@ -44,6 +48,14 @@ inline std::unique_ptr<FakePythonInput> fake_python_input(const uint8_t* data, s
   if (n > 0) {
     const auto* b = reinterpret_cast<const std::byte*>(image);
     out->target.add_region(RemoteAddr(kFuzzBase), std::vector<std::byte>(b, b + n));
+  }
+  if ((out->flags & 8) && (v.major > 3 || v.minor >= 13)) {
+    // A refused description (bad cookie, other build kind, offsets outside
+    // their sizes) leaves the table, as the locator would.
+    if (auto applied = python::apply_debug_offsets(out->target, out->runtime.runtime, *layout)) {
+      out->own_layout = applied->layout;
+      out->runtime.layout = out->own_layout.get();
+    }
   }
   return out;
 }

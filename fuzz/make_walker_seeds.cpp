@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../tests/unit/debug_offsets_image.hpp"
 #include "fake_python_memory.hpp"
 #include "python/python_layout.hpp"
 #include "python/python_versions.hpp"
@@ -338,6 +339,20 @@ void seeds_for(const std::vector<std::string>& dirs, uint8_t index, const Python
     uint64_t ts = py.tstate(interp, 9, b);
     py.threads(interp, {ts, ts});
     write_seed(dirs, tag + "-cycles", index, 2, py, interp);
+  }
+  if (v.major == 3 && v.minor >= 13) {
+    // The target's own _Py_DebugOffsets, lying: the thread list's offset past
+    // every object, a code name read from the wrong word, from a future version.
+    PythonLayout liar = l;
+    liar.tstate_current_frame.offset = 60000;
+    liar.code_name.offset = 8;
+    FakePython py(l);
+    uint64_t c = py.code({.name = "handle", .file = "/app/handler.py", .firstlineno = 100});
+    uint64_t interp = py.interp();
+    py.threads(interp, {py.tstate(interp, 0x7001, py.chain({c}, 1))});
+    auto image = corostack::testing_support::debug_offsets_image(liar, v.minor, 0x031000a1);
+    py.put_bytes(py.runtime, 0, image.data(), image.size());
+    write_seed(dirs, tag + "-lying-offsets", index, 1 | 8, py, interp);
   }
 }
 
