@@ -27,7 +27,6 @@ constexpr uint64_t kStateFinished = 2;
 constexpr size_t kMaxTypeDepth = 32;        // tp_base steps when looking for a base class
 constexpr size_t kMaxSequenceItems = 4096;  // items of a callbacks list, closure, children
 constexpr size_t kMaxNameCodePoints = 256;
-constexpr size_t kMaxInterpreters = 64;
 
 bool is_generator_type(const std::string& t) {
   return t == "coroutine" || t == "generator" || t == "async_generator";
@@ -65,7 +64,6 @@ class AsyncWalker {
 
  private:
   void collect(RemoteAddr globals);
-  std::vector<std::pair<RemoteAddr, int64_t>> interpreters();
   void collect_task_lists(RemoteAddr interp);
   void collect_module_state(RemoteAddr interp);
   void visit_registry_set(RemoteAddr set, bool weak, const char* what);
@@ -110,23 +108,6 @@ class AsyncWalker {
   std::unordered_set<RemoteAddr> shared_registries_;  // task sets of several interpreters
 };
 
-// Every interpreter (each imports asyncio for itself), newest first, bounded.
-std::vector<std::pair<RemoteAddr, int64_t>> AsyncWalker::interpreters() {
-  std::vector<std::pair<RemoteAddr, int64_t>> out;
-  std::unordered_set<RemoteAddr> seen;
-  for (RemoteAddr interp = rt_.interp_head; !interp.is_null();) {
-    if (!seen.insert(interp).second || seen.size() > kMaxInterpreters) break;
-    int64_t id = -1;
-    if (l_.interp_id.present())
-      if (auto v = ro_.field(interp, l_.interp_id)) id = static_cast<int64_t>(*v);
-    out.emplace_back(interp, id);
-    auto next = ro_.pointer_field(interp, l_.interp_next);
-    if (!next) break;
-    interp = *next;
-  }
-  return out;
-}
-
 AsyncioState AsyncWalker::run() {
   struct Registry {
     RemoteAddr interp;
@@ -134,9 +115,10 @@ AsyncioState AsyncWalker::run() {
     RemoteAddr globals;  // asyncio.tasks' module dict
   };
   std::vector<Registry> found;
-  for (const auto& [interp, id] : interpreters()) {
-    if (auto globals = module_globals(ro_, interp, "asyncio.tasks"))
-      found.push_back({interp, id, *globals});
+  // Each interpreter imports asyncio for itself: the thread walk listed them.
+  for (const PyInterpreter& i : threads_.interpreters) {
+    if (auto globals = module_globals(ro_, i.address, "asyncio.tasks"))
+      found.push_back({i.address, i.id, *globals});
   }
   // Up to 3.11 asyncio.tasks takes its registry from _asyncio, a module
   // every interpreter shares: a set seen in two says nothing of whose a task is.

@@ -122,7 +122,7 @@ void Walker::walk_interpreter(RemoteAddr interp) {
   if (l_.interp_id.present()) {
     if (auto v = ro_.field(interp, l_.interp_id)) id = static_cast<int64_t>(*v);
   }
-  out_.interpreters.push_back(id);
+  out_.interpreters.push_back({interp, id});
   std::optional<RemoteAddr> holder = gil_holder(interp);
   std::unordered_map<uint64_t, std::string> names;
   if (opt_.thread_names) names = read_thread_names(ro_, interp);

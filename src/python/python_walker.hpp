@@ -59,11 +59,16 @@ inline std::vector<ThreadStateRef> thread_states(const PyThread& t) {
   return all;
 }
 
+struct PyInterpreter {
+  RemoteAddr address;  // PyInterpreterState*
+  int64_t id = -1;     // PyInterpreterState.id (0 = main); -1 where the version has none
+};
+
 struct PyProcess {
-  std::vector<PyThread> threads;      // one per thread state, until joined
-  std::vector<int64_t> interpreters;  // ids of the interpreters walked, in list order
-  std::optional<bool> gc_collecting;  // unknown on 3.6
-  bool gil_known = false;             // false on 3.6: no holder can be named
+  std::vector<PyThread> threads;            // one per thread state, until joined
+  std::vector<PyInterpreter> interpreters;  // those walked, in list order (newest first)
+  std::optional<bool> gc_collecting;        // unknown on 3.6
+  bool gil_known = false;                   // false on 3.6: no holder can be named
   // A free-threaded build (3.13t+) runs without a GIL unless it was turned
   // back on (PYTHON_GIL=1): false there, then nobody "holds the GIL".
   std::optional<bool> gil_enabled;

@@ -193,7 +193,7 @@ Result<ProcessSnapshot> take_snapshot(Target& target, const SnapshotOptions& opt
                             std::to_string(runtime->minor) +
                             ": read with the target's own _Py_DebugOffsets and the newest table; "
                             "what they do not describe may be missing");
-  info.interpreters = py.interpreters;
+  for (const python::PyInterpreter& i : py.interpreters) info.interpreters.push_back(i.id);
   info.errors = py.errors;
   snap.python = info;
   python::join_interpreter_threads(py.threads, stack_owner(capture->threads, target.maps()));
