@@ -20,6 +20,7 @@ int fuzz_asyncio_walker(const uint8_t* data, size_t size);
 int fuzz_coro(const uint8_t* data, size_t size);
 int fuzz_renderers(const uint8_t* data, size_t size);
 int fuzz_profile_writers(const uint8_t* data, size_t size);
+int fuzz_syscall_decoders(const uint8_t* data, size_t size);
 #endif
 
 // A broken invariant is a crash for the fuzzer and a failure for the replay test.

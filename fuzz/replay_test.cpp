@@ -36,6 +36,7 @@ const Target kTargets[] = {
     {"fuzz_coro", fuzz_coro},
     {"fuzz_renderers", fuzz_renderers},
     {"fuzz_profile_writers", fuzz_profile_writers},
+    {"fuzz_syscall_decoders", fuzz_syscall_decoders},
 };
 
 void PrintTo(const Target& t, std::ostream* os) {

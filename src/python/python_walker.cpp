@@ -36,10 +36,10 @@ class Walker {
         frames_(rt, ro_, codes_, {opt.locals, opt.repr, opt.max_locals_output}) {}
 
   PyProcess run();
+  void walk_thread(RemoteAddr tstate, PyThread& t);
 
  private:
   void walk_interpreter(RemoteAddr interp);
-  void walk_thread(RemoteAddr tstate, PyThread& t);
   void walk_frame_objects(RemoteAddr frame, PyThread& t);
   void walk_interpreter_frames(RemoteAddr iframe, PyThread& t);
   // Appends a decoded frame, or records why it could not be and returns false.
@@ -181,6 +181,7 @@ void Walker::walk_thread(RemoteAddr tstate, PyThread& t) {
   if (l_.tstate_cframe.present()) cframe = ro_.pointer_field(tstate, l_.tstate_cframe);
   if (cframe && !cframe->is_null() && cframe->value() - tstate.value() >= kThreadStateSpan)
     t.cstack_anchor = *cframe;
+  if (!opt_.frames) return;
 
   if (l_.tstate_frame.present()) {
     auto frame = ro_.pointer_field(tstate, l_.tstate_frame);
@@ -276,6 +277,19 @@ PyProcess walk_python(const MemoryReader& mem, const PythonRuntime& runtime,
     return p;
   }
   return Walker(mem, runtime, options).run();
+}
+
+PyThread walk_python_thread(const MemoryReader& mem, const PythonRuntime& runtime,
+                            RemoteAddr tstate, const PyWalkOptions& options) {
+  PyThread t;
+  t.tstate = tstate;
+  if (!runtime.layout) {
+    t.errors.push_back("no layout for Python " + std::to_string(runtime.major) + "." +
+                       std::to_string(runtime.minor));
+    return t;
+  }
+  Walker(mem, runtime, options).walk_thread(tstate, t);
+  return t;
 }
 
 }  // namespace corostack::python

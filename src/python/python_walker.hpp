@@ -80,6 +80,7 @@ struct PyProcess {
 struct PyWalkOptions {
   bool locals = false;
   bool thread_names = true;  // threading._active → Thread._name
+  bool frames = true;        // false: thread states and ids only (cheap, for tid → state maps)
   size_t max_threads = 4096;
   size_t max_frames = 4096;  // per thread
   ReprOptions repr;
@@ -94,5 +95,11 @@ struct PyWalkOptions {
 
 PyProcess walk_python(const MemoryReader& mem, const PythonRuntime& runtime,
                       const PyWalkOptions& options = {});
+
+// One thread state's frames (up to options.max_frames, innermost first) and
+// ids, without the interpreter's other threads: for callers that know which
+// thread they want (trace --py, at each system call of that thread).
+PyThread walk_python_thread(const MemoryReader& mem, const PythonRuntime& runtime,
+                            RemoteAddr tstate, const PyWalkOptions& options = {});
 
 }  // namespace corostack::python

@@ -75,7 +75,8 @@ Result<std::unique_ptr<LiveProcess>> LiveProcess::open(pid_t pid) {
     return make_error(
         ErrorKind::kUnsupported,
         "pid " + std::to_string(pid) + " is a kernel thread; it has no user space to inspect");
-  if (int tracer = tracer_of(pid); tracer != 0)
+  // Traced by us is fine: `trace --py` reads the process it traces.
+  if (int tracer = tracer_of(pid); tracer != 0 && tracer != ::getpid())
     return make_error(ErrorKind::kPermission,
                       "process " + std::to_string(pid) + " is already being traced by pid " +
                           std::to_string(tracer) + " (a debugger or strace?); detach it first");

@@ -20,6 +20,7 @@ target_compile_definitions(corostack_e2e_tests PRIVATE
   PY_SUBINTERPRETERS_ASYNCIO_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_subinterpreters_asyncio.py"
   PY_DUTY_THREADS_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_duty_threads.py"
   PY_GC_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_gc.py"
+  PY_SYSCALLS_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_syscalls.py"
   PY_SUBINTERPRETERS_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_subinterpreters.py"
   PY_ASYNCIO_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_asyncio.py"
   PY_IDLE_LOOP_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_idle_loop.py"
@@ -51,3 +52,7 @@ gtest_discover_tests(corostack_e2e_tests DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES
   PROPERTIES LABELS soak TIMEOUT 21600 ENVIRONMENT COROSTACK_SOAK=1)
 # In-process tests of library APIs against real targets (python_locator_test).
 target_link_libraries(corostack_e2e_tests PRIVATE corostack_lib)
+# The eBPF tracer's test (bpf_tracer_test.cpp) and its target.
+target_compile_definitions(corostack_e2e_tests PRIVATE
+  BPF_SYSCALL_TARGET="$<TARGET_FILE:bpf_syscall_target>")
+add_dependencies(corostack_e2e_tests bpf_syscall_target)

@@ -27,3 +27,5 @@ corostack_test_target(eintr_loops -O2 ${TARGETS_DIR}/eintr_loops.cpp)
 corostack_test_target(hostile_threads -O2 ${TARGETS_DIR}/hostile_threads.cpp)
 # The churn soak's C++ target (coroutines, so C++20 like the rest).
 corostack_test_target(churn -O2 ${TARGETS_DIR}/churn.cpp)
+# The eBPF tracer's e2e target: a known syscall sequence started on a go byte.
+corostack_test_target(bpf_syscall_target -O2 ${TARGETS_DIR}/bpf_syscall_target.cpp)

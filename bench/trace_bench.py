@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""trace benchmark (issue 16): what `corostack trace` costs next to strace.
+
+(a) bench getppid_loop (C): 200 000 getppid calls, timed by the target itself:
+    bare, strace -f, strace -f -c, corostack trace (full output, -c), each
+    backend available; the slowdown against bare.
+(b) bench/targets/http_server.py, a threaded HTTP server on 127.0.0.1, under
+    a bounded local load loop (REQUESTS keep-alive-less GETs from one client
+    thread): requests per second bare, under strace -f -p, under corostack
+    trace -p (full output, -c); the throughput lost.
+(c) bench/targets/py_getppid.py: Python getppid calls traced without and with
+    --py: the cost --py adds per call.
+Output goes to /dev/null (-o) everywhere: the tracer's work is measured, not
+the terminal's. Medians of RUNS. Python 3 stdlib only; Markdown to stdout.
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def timed_target(cmd):
+    """Runs cmd; returns the seconds the target printed for its own loop."""
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=True).stdout
+    return float(out.decode().split()[-1])
+
+
+def tracers(corostack, backends):
+    t = [("strace -f", ["strace", "-f", "-o", "/dev/null"]),
+         ("strace -f -c", ["strace", "-f", "-c", "-o", "/dev/null"])]
+    for b in backends:
+        t.append(("corostack trace (%s)" % b, [corostack, "trace", "--backend", b, "-o", "/dev/null"]))
+        t.append(("corostack trace -c (%s)" % b,
+                  [corostack, "trace", "--backend", b, "-c", "-o", "/dev/null"]))
+    return t
+
+
+def bench_loop(build, corostack, backends, runs, calls):
+    exe = os.path.join(build, "bench", "getppid_loop")
+    rows = [("bare", [])] + tracers(corostack, backends)
+    results = {}
+    for label, prefix in rows:
+        cmd = prefix + (["--"] if prefix and prefix[0] == corostack else []) + [exe, str(calls)]
+        times = [timed_target(cmd) for _ in range(runs)]
+        results[label] = statistics.median(times)
+        log("loop", label, results[label])
+    print("### (a) %d getppid calls (C loop), median of %d\n" % (calls, runs))
+    print("| run | seconds | vs bare |")
+    print("|---|---:|---:|")
+    for label, _ in rows:
+        print("| %s | %.3f | %.1f× |" % (label, results[label], results[label] / results["bare"]))
+    print()
+
+
+def load(port, requests):
+    start = time.time()
+    for _ in range(requests):
+        with urllib.request.urlopen("http://127.0.0.1:%d/" % port) as r:
+            r.read()
+    return requests / (time.time() - start)
+
+
+def bench_http(corostack, backends, runs, requests, python):
+    rows = [("bare", None)] + tracers(corostack, backends)
+    results = {}
+    for label, prefix in rows:
+        rates = []
+        for _ in range(runs):
+            server = subprocess.Popen([python, os.path.join(HERE, "targets", "http_server.py")],
+                                      stdout=subprocess.PIPE)
+            port = int(server.stdout.readline())
+            tracer = None
+            try:
+                if prefix:
+                    tracer = subprocess.Popen(prefix + ["-p", str(server.pid)],
+                                              stderr=subprocess.DEVNULL)
+                    wait_traced(server.pid)
+                rates.append(load(port, requests))
+            finally:
+                if tracer:
+                    tracer.terminate()
+                    tracer.wait(30)
+                server.kill()
+                server.wait()
+        results[label] = statistics.median(rates)
+        log("http", label, results[label])
+    print("### (b) threaded HTTP server, %d requests from one client, median of %d\n"
+          % (requests, runs))
+    print("| run | requests/s | throughput lost |")
+    print("|---|---:|---:|")
+    for label, _ in rows:
+        lost = 100.0 * (1 - results[label] / results["bare"])
+        print("| %s | %.0f | %.1f %% |" % (label, results[label], lost))
+    print()
+
+
+def wait_traced(pid, timeout=10):
+    until = time.time() + timeout
+    while time.time() < until:
+        try:
+            tids = os.listdir("/proc/%d/task" % pid)
+            if tids and all(tracer_of(pid, t) != "0" for t in tids):
+                return
+        except OSError:
+            pass
+        time.sleep(0.005)
+    raise RuntimeError("never traced")
+
+
+def tracer_of(pid, tid):
+    with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+        for line in f:
+            if line.startswith("TracerPid:"):
+                return line.split()[1]
+    return "0"
+
+
+def bench_py(corostack, backends, runs, calls, python):
+    script = os.path.join(HERE, "targets", "py_getppid.py")
+    results = {}
+    rows = [("bare", [])]
+    for b in backends:
+        rows.append(("trace (%s)" % b, [corostack, "trace", "--backend", b, "-e", "trace=getppid",
+                                        "-o", "/dev/null", "--"]))
+        rows.append(("trace --py (%s)" % b, [corostack, "trace", "--backend", b, "--py",
+                                             "-e", "trace=getppid", "-o", "/dev/null", "--"]))
+    for label, prefix in rows:
+        results[label] = statistics.median(
+            timed_target(prefix + [python, script, str(calls)]) for _ in range(runs))
+        log("py", label, results[label])
+    print("### (c) --py: %d os.getppid() calls from Python, median of %d\n" % (calls, runs))
+    print("| run | seconds | µs per call | --py adds per call |")
+    print("|---|---:|---:|---:|")
+    for label, _ in rows:
+        extra = ""
+        if "--py" in label:
+            base = results[label.replace(" --py", "")]
+            extra = "%.1f µs" % ((results[label] - base) / calls * 1e6)
+        print("| %s | %.3f | %.1f | %s |" % (label, results[label], results[label] / calls * 1e6,
+                                             extra))
+    print()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--calls", type=int, default=200000)
+    ap.add_argument("--requests", type=int, default=2000)
+    ap.add_argument("--py-calls", type=int, default=50000)
+    ap.add_argument("--backends", default="ptrace")
+    ap.add_argument("--python", default="python3")
+    a = ap.parse_args()
+    corostack = os.path.abspath(os.path.join(a.build, "src", "corostack"))
+    backends = a.backends.split(",")
+    print("## corostack trace against strace\n")
+    bench_loop(a.build, corostack, backends, a.runs, a.calls)
+    bench_http(corostack, backends, a.runs, a.requests, a.python)
+    bench_py(corostack, backends, a.runs, a.py_calls, a.python)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+#pragma once
+// FdNames for a live process: what `strace -y/-yy` shows between < and >.
+// -y: the /proc/TID/fd/N link ("/etc/hostname", "pipe:[88213]",
+// "socket:[4242]"); AT_FDCWD is the cwd. -yy adds socket endpoints: AF_UNIX
+// peers and names from sock_diag ("UNIX-STREAM:[4242->4241,\"/run/x.sock\"]",
+// "UNIX:[4243,@\"abstract\"]", see unix_sock_diag.hpp), others from
+// /proc/TID/net ("TCP:[127.0.0.1:8080->127.0.0.1:51234]"), which is also the
+// AF_UNIX fallback; and device numbers ("/dev/null<char 1:3>"). Links and
+// sock_diag answers are re-read on every call (an fd may be closed and
+// reopened, a socket connected, between two calls); only the /proc/net
+// tables are cached, until the next new_batch() or a lookup that misses.
+#include <sys/types.h>
+
+#include <string>
+#include <unordered_map>
+
+#include "trace/syscall_decode.hpp"
+
+namespace corostack::trace {
+
+class ProcFdNames : public FdNames {
+ public:
+  explicit ProcFdNames(std::string proc_root = "/proc") : root_(std::move(proc_root)) {}
+  std::string describe(pid_t tid, int fd, int detail) const override;
+  // Forget the cached socket tables (call between batches of events).
+  void new_batch() { sockets_.clear(); }
+
+ private:
+  std::string socket_text(pid_t tid, const std::string& fd_path, unsigned long inode) const;
+  void load_sockets(pid_t tid) const;
+
+  std::string root_;
+  mutable std::unordered_map<unsigned long, std::string> sockets_;  // inode -> text
+};
+
+// Parsers of /proc/net tables, exposed for tests: each adds "inode -> text"
+// entries. `proto` is "TCP", "UDP" (IPv6 tables get a "v6" suffix). Unix
+// entries have no peer (the table has none) and are named as the kernel
+// names the protocol: "UNIX-STREAM", else "UNIX".
+void parse_proc_net_inet(std::string_view table, std::string_view proto, bool v6,
+                         std::unordered_map<unsigned long, std::string>& out);
+void parse_proc_net_unix(std::string_view table,
+                         std::unordered_map<unsigned long, std::string>& out);
+
+}  // namespace corostack::trace

@@ -1,0 +1,130 @@
+#include "trace/python_stacks.hpp"
+
+#include <ctime>
+#include <optional>
+
+#include "python/code_cache.hpp"
+#include "python/python_locator.hpp"
+#include "python/python_walker.hpp"
+#include "python/remote_object.hpp"
+#include "target/live_process.hpp"
+
+namespace corostack::trace {
+namespace {
+
+constexpr uint64_t kLocateRetryNs = 50'000'000;
+
+uint64_t now_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+}  // namespace
+
+struct PythonStacks::Process {
+  std::unique_ptr<LiveProcess> proc;
+  std::optional<python::PythonRuntime> runtime;
+  std::optional<python::RemoteObjects> ro;
+  std::optional<python::CodeCache> codes;
+  RemoteAddr interp_head_slot;
+  Error last_error{ErrorKind::kNotFound, "not located yet"};
+  uint64_t next_try_ns = 0;
+  // tid (3.11+) or pthread_t (older) -> its thread state.
+  std::unordered_map<uint64_t, RemoteAddr> tstates;
+  // Threads without a thread state (C threads) are looked up again only
+  // after this time, not at every call: a list walk per call is too dear.
+  std::unordered_map<pid_t, uint64_t> absent_until;
+
+  Status locate(pid_t tgid) {
+    auto p = LiveProcess::open(tgid);
+    if (!p) return p.error();
+    proc = std::move(*p);
+    auto rt = python::locate_python(*proc);
+    if (!rt) return rt.error();
+    if (!rt->layout || rt->interp_head.is_null())
+      return make_error(ErrorKind::kUnsupported, "Python " + std::to_string(rt->major) + "." +
+                                                     std::to_string(rt->minor) +
+                                                     " found, but it cannot be read (no layout)");
+    runtime = std::move(*rt);
+    const auto& head = runtime->layout->runtime_interpreters_head;
+    interp_head_slot =
+        head.present() ? RemoteAddr(runtime->runtime.value() + static_cast<uint64_t>(head.offset))
+                       : runtime->runtime;
+    ro.emplace(*proc, *runtime->layout);
+    codes.emplace(*ro);
+    return ok_status();
+  }
+
+  // Every thread state of every interpreter, keyed as `tstates` is.
+  void refresh_tstates() {
+    tstates.clear();
+    proc->clear_cache();
+    if (auto h = proc->read_value<uint64_t>(interp_head_slot); h && *h)
+      runtime->interp_head = RemoteAddr(*h);
+    python::PyWalkOptions wo;
+    wo.frames = false;
+    wo.thread_names = false;
+    auto all = python::walk_python(*proc, *runtime, wo);
+    for (const python::PyThread& t : all.threads) {
+      if (t.native_tid) tstates[static_cast<uint64_t>(t.native_tid)] = t.tstate;
+      if (t.thread_id) tstates.emplace(t.thread_id, t.tstate);
+    }
+  }
+};
+
+PythonStacks::PythonStacks(size_t depth) : depth_(depth) {}
+PythonStacks::~PythonStacks() = default;
+
+PythonStacks::Process* PythonStacks::process(pid_t tgid) {
+  auto& slot = processes_[tgid];
+  if (!slot) slot = std::make_unique<Process>();
+  Process& p = *slot;
+  if (!p.runtime && now_ns() >= p.next_try_ns) {
+    if (auto s = p.locate(tgid); !s) {
+      p.last_error = s.error();
+      p.runtime.reset();
+      p.next_try_ns = now_ns() + kLocateRetryNs;
+    }
+  }
+  return &p;
+}
+
+Result<std::vector<python::PyFrame>> PythonStacks::stack(pid_t tgid, pid_t tid, uint64_t fs_base) {
+  Process* p = process(tgid);
+  if (!p->runtime) return p->last_error;
+  python::PyWalkOptions wo;
+  wo.code_cache = &*p->codes;
+  wo.thread_names = false;
+  wo.max_frames = depth_;
+  // A thread state is ours when it names this thread: its TID (3.11+) or,
+  // before, its pthread_t. Checked at every call (states are reused).
+  auto matches = [&](const python::PyThread& t) {
+    return t.native_tid ? t.native_tid == tid : t.thread_id == fs_base;
+  };
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto it = p->tstates.find(static_cast<uint64_t>(tid));
+    if (it == p->tstates.end() && fs_base) it = p->tstates.find(fs_base);
+    if (it != p->tstates.end()) {
+      p->proc->clear_cache();
+      python::PyThread t = python::walk_python_thread(*p->proc, *p->runtime, it->second, wo);
+      if (matches(t)) {
+        if (t.frames.empty() && !t.errors.empty())
+          return make_error(ErrorKind::kUnreadable, t.errors.front());
+        return std::move(t.frames);
+      }
+    }
+    if (attempt > 0) break;
+    if (auto a = p->absent_until.find(tid); a != p->absent_until.end() && now_ns() < a->second)
+      break;
+    p->refresh_tstates();
+  }
+  p->absent_until[tid] = now_ns() + kLocateRetryNs;
+  return make_error(ErrorKind::kNotFound, "not a Python thread");
+}
+
+void PythonStacks::forget(pid_t tgid) {
+  processes_.erase(tgid);
+}
+
+}  // namespace corostack::trace

@@ -1,0 +1,280 @@
+// corostack trace against real targets, with strace as the oracle:
+// py_syscalls.py makes a known sequence of calls after a go byte and writes
+// which Python line made each. The same target traced by strace and by
+// corostack must give the same decoded lines and -c counts; --py must put
+// every call under the line the target recorded, on every interpreter; and
+// whatever ends the trace, the target runs on untraced.
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "corostack.hpp"
+#include "paths.hpp"
+#include "python_interpreters.hpp"
+#include "target_process.hpp"
+#include "temp_dir.hpp"
+#include "trace_support.hpp"
+
+namespace e2e {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kScript = PY_SYSCALLS_SCRIPT;
+constexpr const char* kCalls = "trace=getppid,openat,open,write,read,sendto,recvfrom,kill";
+
+struct Traced {
+  CommandResult tracer;
+  std::optional<int> target_status;
+  json truth;
+};
+
+// Starts py_syscalls.py under `py`, traces it with `tracer_args` (its pid
+// appended after -p), sends go, waits for both to end.
+Traced trace_target(const std::string& py, const TempDir& dir,
+                    std::vector<std::string> tracer_args) {
+  Traced out;
+  auto go = dir / "go";
+  std::filesystem::remove(go);
+  std::filesystem::remove(dir / "truth");
+  TargetProcess target({py, kScript, "{ready_fd}", (dir / "truth").string(), go.string()});
+  EXPECT_TRUE(target.wait_ready());
+  tracer_args.push_back("-p");
+  tracer_args.push_back(std::to_string(target.pid()));
+  Background tracer(tracer_args);
+  EXPECT_TRUE(wait_traced(target.pid())) << "the tracer never attached";
+  EXPECT_TRUE(send_go(go));
+  out.target_status = target.wait_exit(std::chrono::seconds(60));
+  out.tracer = tracer.wait();
+  std::ifstream in(dir / "truth");
+  out.truth = json::parse(in, nullptr, false);
+  return out;
+}
+
+std::vector<json> json_lines(const std::filesystem::path& file) {
+  std::vector<json> out;
+  for (const std::string& l : read_lines(file)) {
+    json j = json::parse(l, nullptr, false);
+    if (!j.is_discarded()) out.push_back(std::move(j));
+  }
+  return out;
+}
+
+// Every call the target recorded, in order, is a traced call of the same
+// thread whose innermost Python frame is the recorded line and function.
+void expect_attributed(const json& truth, const std::vector<json>& records,
+                       const std::string& label) {
+  size_t from = 0;
+  for (const json& call : truth.at("calls")) {
+    std::string want = call.at("syscall");
+    int line = call.at("line");
+    bool found = false;
+    for (size_t i = from; i < records.size(); ++i) {
+      const json& r = records[i];
+      if (!r.contains("syscall") || r.at("tid") != call.at("tid")) continue;
+      std::string got = r.at("syscall");
+      if (got != want && !(want == "openat" && got == "open")) continue;
+      if (!r.contains("python") || r.at("python").empty()) continue;
+      const json& top = r.at("python")[0];
+      if (top.at("line") != line || top.at("function") != call.at("function")) continue;
+      found = true;
+      from = i + 1;
+      break;
+    }
+    EXPECT_TRUE(found) << label << ": no " << want << " from " << call.at("function") << " line "
+                       << line << " on thread " << call.at("tid");
+  }
+}
+
+class TracePythonTest : public testing::TestWithParam<PythonInterpreter> {
+ protected:
+  void SetUp() override {
+    py_ = GetParam();
+    probe_python_interpreter(&py_);
+    ASSERT_TRUE(py_.probe_error.empty()) << py_.probe_error;
+  }
+  PythonInterpreter py_;
+};
+
+TEST_P(TracePythonTest, EveryCallUnderTheLineThatMadeIt) {
+  TempDir dir;
+  auto out = dir / "trace.json";
+  Traced t = trace_target(
+      py_.path, dir, {COROSTACK_BIN, "trace", "--json", "--py", "-e", kCalls, "-o", out.string()});
+  ASSERT_TRUE(t.tracer.ok()) << t.tracer.describe();
+  ASSERT_TRUE(t.target_status && WIFEXITED(*t.target_status) && WEXITSTATUS(*t.target_status) == 3);
+  ASSERT_FALSE(t.truth.is_discarded());
+  auto records = json_lines(out);
+  std::string label = py_.version;
+  expect_attributed(t.truth, records, label);
+  bool exited = false, usr1 = false;
+  for (const json& r : records) {
+    if (r.contains("exited") && r.at("tid") == t.truth.at("pid")) exited = r.at("exited") == 3;
+    if (r.contains("signal") && r.at("signal") == "SIGUSR1") usr1 = true;
+  }
+  EXPECT_TRUE(exited) << label << ": no exit 3 of the main thread";
+  EXPECT_TRUE(usr1) << label << ": no SIGUSR1";
+  if (!HasFailure())
+    std::cout << "trace --py " << label << ": " << t.truth.at("calls").size()
+              << " calls on their lines\n";
+}
+
+INSTANTIATE_TEST_SUITE_P(Interpreters, TracePythonTest,
+                         testing::ValuesIn(find_python_interpreter_paths()),
+                         [](const testing::TestParamInfo<PythonInterpreter>& info) {
+                           return info.param.name;
+                         });
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(TracePythonTest);
+
+// The interpreter the strace comparisons run: any Python 3 found.
+std::string some_python3() {
+  for (PythonInterpreter& p : find_python_interpreters())
+    if (p.probe_error.empty() && p.major == 3) return p.path;
+  return "";
+}
+
+std::vector<std::string> trace_lines(const std::filesystem::path& file, pid_t pid) {
+  std::vector<std::string> out;
+  for (const std::string& l : read_lines(file)) {
+    if (l.rfind("strace: ", 0) == 0 || l.rfind("corostack: ", 0) == 0) continue;
+    out.push_back(normalize_trace_line(l, pid));
+  }
+  return out;
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+  std::string s;
+  for (const std::string& l : lines) s += "  " + l + "\n";
+  return s;
+}
+
+class TraceOracleTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    if (run_command({"strace", "-V"}).exit_code != 0)
+      GTEST_SKIP() << "[ SKIPPED LOUDLY ] strace is not installed (the oracle)";
+    py_ = some_python3();
+    if (py_.empty()) GTEST_SKIP() << "[ SKIPPED LOUDLY ] no Python 3 found";
+  }
+  // The same options to strace and corostack: lines must agree.
+  void compare(const std::vector<std::string>& options) {
+    TempDir dir;
+    std::vector<std::string> s_args = {"strace", "-f"};
+    s_args.insert(s_args.end(), options.begin(), options.end());
+    s_args.insert(s_args.end(), {"-o", (dir / "strace.out").string()});
+    Traced s = trace_target(py_, dir, s_args);
+    ASSERT_TRUE(s.tracer.ok()) << s.tracer.describe();
+    std::vector<std::string> c_args = {COROSTACK_BIN, "trace", "-f"};
+    c_args.insert(c_args.end(), options.begin(), options.end());
+    c_args.insert(c_args.end(), {"-o", (dir / "corostack.out").string()});
+    Traced c = trace_target(py_, dir, c_args);
+    ASSERT_TRUE(c.tracer.ok()) << c.tracer.describe();
+    auto want = trace_lines(dir / "strace.out", s.truth.value("pid", 0));
+    auto got = trace_lines(dir / "corostack.out", c.truth.value("pid", 0));
+    // Worker lines may interleave differently; compare as sorted lists.
+    std::sort(want.begin(), want.end());
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(got, want) << "strace:\n" << joined(want) << "corostack:\n" << joined(got);
+  }
+  std::string py_;
+};
+
+TEST_F(TraceOracleTest, DecodedLinesMatchStrace) {
+  compare({"-e", kCalls});
+}
+
+TEST_F(TraceOracleTest, FdPathsMatchStrace) {
+  compare({"-y", "-e", kCalls});
+}
+
+TEST_F(TraceOracleTest, SocketEndpointsAndLongStringsMatchStrace) {
+  compare({"-yy", "-s", "5", "-e", kCalls});
+}
+
+TEST_F(TraceOracleTest, FailedOnlyMatchesStrace) {
+  compare({"-Z", "-e", kCalls});
+}
+
+TEST_F(TraceOracleTest, SuccessfulOnlyMatchesStrace) {
+  compare({"-z", "-e", "trace=openat,open,getppid,kill"});
+}
+
+// -c rows: name -> "calls errors".
+std::map<std::string, std::string> count_rows(const std::filesystem::path& file) {
+  std::map<std::string, std::string> rows;
+  for (const std::string& l : read_lines(file)) {
+    std::istringstream in(l);
+    std::vector<std::string> w;
+    for (std::string x; in >> x;) w.push_back(x);
+    if (w.size() < 5 || w[0] == "%" || w[0].rfind("---", 0) == 0) continue;
+    std::string name = w.back();
+    std::string errors = w.size() == 6 ? w[4] : "0";
+    rows[name] = w[3] + " " + errors;
+  }
+  return rows;
+}
+
+TEST_F(TraceOracleTest, CountsMatchStrace) {
+  TempDir dir;
+  Traced s =
+      trace_target(py_, dir, {"strace", "-f", "-c", "-e", kCalls, "-o", (dir / "s.out").string()});
+  ASSERT_TRUE(s.tracer.ok()) << s.tracer.describe();
+  Traced c = trace_target(
+      py_, dir, {COROSTACK_BIN, "trace", "-f", "-c", "-e", kCalls, "-o", (dir / "c.out").string()});
+  ASSERT_TRUE(c.tracer.ok()) << c.tracer.describe();
+  auto want = count_rows(dir / "s.out");
+  auto got = count_rows(dir / "c.out");
+  EXPECT_FALSE(want.empty());
+  EXPECT_EQ(got, want);
+}
+
+TEST(TraceCommandTest, StartedCommandFromItsExecveToItsExitStatus) {
+  TempDir dir;
+  CommandResult s = run_command({"strace", "-f", "-e", "trace=execve,exit_group", "-o",
+                                 (dir / "s.out").string(), "/bin/sh", "-c", "exit 7"});
+  CommandResult c = run_command({COROSTACK_BIN, "trace", "-e", "trace=execve,exit_group", "-o",
+                                 (dir / "c.out").string(), "--", "/bin/sh", "-c", "exit 7"});
+  EXPECT_EQ(c.exit_code, 7) << c.describe();
+  EXPECT_EQ(s.exit_code, 7) << s.describe();
+  auto want = trace_lines(dir / "s.out", 0);
+  auto got = trace_lines(dir / "c.out", 0);
+  ASSERT_FALSE(got.empty()) << c.describe();
+  EXPECT_EQ(got.front().rfind("execve(\"/bin/sh\", [\"/bin/sh\", \"-c\", \"exit 7\"], 0xADDR", 0),
+            0u)
+      << got.front();
+  EXPECT_EQ(got, want) << "strace:\n" << joined(want) << "corostack:\n" << joined(got);
+}
+
+TEST(TraceCommandTest, MissingCommandIsAnError) {
+  CommandResult c = run_command({COROSTACK_BIN, "trace", "--", "/nonexistent/program"});
+  EXPECT_NE(c.exit_code, 0);
+  EXPECT_NE(c.err.find("/nonexistent/program"), std::string::npos) << c.err;
+}
+
+// -d ends the trace; the target runs on untraced and finishes its work.
+TEST(TraceHarmTest, TargetRunsOnUntracedAfterTheTrace) {
+  std::string py = some_python3();
+  if (py.empty()) GTEST_SKIP() << "[ SKIPPED LOUDLY ] no Python 3 found";
+  TempDir dir;
+  auto go = dir / "go";
+  TargetProcess target({py, kScript, "{ready_fd}", (dir / "truth").string(), go.string()});
+  ASSERT_TRUE(target.wait_ready());
+  CommandResult c =
+      run_command({COROSTACK_BIN, "trace", "-p", std::to_string(target.pid()), "-d", "0.3"});
+  EXPECT_EQ(c.exit_code, 0) << c.describe();
+  EXPECT_EQ(traced_or_stopped(target.pid()), "");
+  ASSERT_TRUE(send_go(go));
+  auto status = target.wait_exit(std::chrono::seconds(30));
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 3) << target.output();
+}
+
+}  // namespace
+}  // namespace e2e
