@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -17,6 +18,7 @@
 #include "cli/sampling_cli.hpp"
 #include "cli/target_options.hpp"
 #include "cli/trace_expressions.hpp"
+#include "trace/bpf_source.hpp"
 #include "trace/call_counts.hpp"
 #include "trace/json_trace_writer.hpp"
 #if __has_include("trace/proc_fd_names.hpp")
@@ -110,11 +112,12 @@ class TraceCommand final : public Command {
     if (failed_only_) expr->status = trace::kStatusFailed;
     if (py_->count() > 0 && py_depth_ <= 0) py_depth_ = 5;
     if (py_->count() == 0) py_depth_ = 0;
-    if (backend_ == "bpf") {
-      std::cerr << "corostack: trace: the in-kernel backend is not available in this build; "
-                   "use --backend ptrace\n";
+    std::string why_not_bpf = in_kernel_unavailable();
+    if (backend_ == "bpf" && !why_not_bpf.empty()) {
+      std::cerr << "corostack: trace: --backend bpf: " << why_not_bpf << '\n';
       return kExitUsage;
     }
+    bool use_bpf = backend_ == "bpf" || (backend_ == "auto" && why_not_bpf.empty());
     bool follow = follow_forks_ || !command_.empty();
     StopSignals stop_signals;
 
@@ -177,22 +180,36 @@ class TraceCommand final : public Command {
       auto set = expr->calls;
       po.traced = [set](int64_t nr) { return set.contains(nr); };
     }
-    if (backend_ == "auto") sink.note("tracing with ptrace");
-    auto tracer = command_.empty() ? trace::PtraceTracer::attach(pid_, po, sink)
-                                   : trace::PtraceTracer::start(command_, po, sink);
-    if (!tracer) return report_error(tracer.error());
     uint64_t deadline =
         duration_s_ > 0 ? monotonic_ns() + static_cast<uint64_t>(duration_s_ * 1e9) : 0;
-    auto end = (*tracer)->run(deadline, [] { return stop_requested(); });
-    int kill_signal = 0;
-    if (end != trace::TraceEnd::kAllExited && !command_.empty())
-      kill_signal = stop_signal() ? stop_signal() : SIGTERM;
-    (*tracer)->detach_all(kill_signal);
+    trace::TraceEnd end;
+    std::optional<int> status;
+    if (use_bpf) {
+      sink.note("tracing in the kernel (eBPF); --backend ptrace for signals and --py");
+      trace::BpfSourceOptions bo;
+      bo.follow_forks = follow;
+      bo.traced = po.traced;
+      bo.count_only = summary_only_ ? counts.get() : nullptr;
+      // Paths are shown whole whatever -s says: copy up to a page.
+      bo.copy_limit = trace::kBpfMaxCopyBytes;
+      auto source = trace::BpfSource::open(pid_, command_, bo, sink);
+      if (!source) return report_error(source.error());
+      end = (*source)->run(deadline, [] { return stop_requested(); });
+      (*source)->finish(kill_signal_for(end));
+      status = (*source)->command_status();
+    } else {
+      if (backend_ == "auto") sink.note("tracing with ptrace: " + why_not_bpf);
+      auto tracer = command_.empty() ? trace::PtraceTracer::attach(pid_, po, sink)
+                                     : trace::PtraceTracer::start(command_, po, sink);
+      if (!tracer) return report_error(tracer.error());
+      end = (*tracer)->run(deadline, [] { return stop_requested(); });
+      (*tracer)->detach_all(kill_signal_for(end));
+      status = (*tracer)->command_status();
+    }
     sink.finish();
     if (end != trace::TraceEnd::kAllExited && command_.empty())
       sink.note("Process " + std::to_string(pid_) + " detached");
     if (!command_.empty()) {
-      auto status = (*tracer)->command_status();
       if (status && WIFEXITED(*status)) return WEXITSTATUS(*status);
       if (status && WIFSIGNALED(*status)) return 128 + WTERMSIG(*status);
     }
@@ -200,6 +217,25 @@ class TraceCommand final : public Command {
   }
 
  private:
+  // Why the in-kernel backend cannot do this trace, empty when it can.
+  std::string in_kernel_unavailable() const {
+    if (py_depth_ > 0) return "--py reads Python stacks at each call, which needs ptrace";
+    if (summary_too_) return "-C counts and prints, which the in-kernel backend does not do yet";
+    if (fd_detail_ > 0)
+      return "-y reads what each fd is while the call is stopped, which needs ptrace";
+    if (summary_only_ && !wall_)
+      return "-c without -w counts system CPU time, which only ptrace measures";
+    std::string why;
+    if (!trace::bpf_supported(&why)) return why;
+    return "";
+  }
+
+  // A started command dies with the signal that stopped us, as under strace.
+  int kill_signal_for(trace::TraceEnd end) const {
+    if (end == trace::TraceEnd::kAllExited || command_.empty()) return 0;
+    return stop_signal() ? stop_signal() : SIGTERM;
+  }
+
   CLI::App* cmd_;
   CLI::Option* py_ = nullptr;
   int pid_ = 0;

@@ -320,11 +320,13 @@ TEST(PauseSafety, StoppedTargetStaysStopped) {
 // `trace` keeps every thread traced for its whole run: killed at any moment,
 // with --py walking stacks at each call or not, the target must run on.
 TEST(PauseSafety, TraceKilledMidTrace) {
-  kill_sampler_at_random_moments("trace", {"-d", "10", "-o", "/dev/null"}, 91);
+  kill_sampler_at_random_moments("trace", {"--backend", "ptrace", "-d", "10", "-o", "/dev/null"},
+                                 91);
 }
 
 TEST(PauseSafety, TracePyKilledMidTrace) {
-  kill_sampler_at_random_moments("trace", {"--py", "-d", "10", "-o", "/dev/null"}, 92);
+  kill_sampler_at_random_moments(
+      "trace", {"--backend", "ptrace", "--py", "-d", "10", "-o", "/dev/null"}, 92);
 }
 
 }  // namespace

@@ -60,6 +60,18 @@ bool wait_traced(pid_t pid, std::chrono::milliseconds timeout) {
   return false;
 }
 
+bool wait_for_text(const std::filesystem::path& file, const std::string& text,
+                   std::chrono::milliseconds timeout) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    std::ifstream in(file);
+    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (all.find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return false;
+}
+
 std::string traced_or_stopped(pid_t pid) {
   std::string bad;
   for (pid_t tid : tids_of(pid)) {
@@ -82,7 +94,7 @@ bool send_go(const std::filesystem::path& go) {
 std::string normalize_trace_line(const std::string& line, pid_t pid) {
   static const std::regex leader(R"(^(\[pid +\d+\] |\d+ +))");
   static const std::regex address(R"(0x[0-9a-f]{6,})");
-  static const std::regex inode(R"(:\[\d+\])");
+  static const std::regex inode(R"(:\[\d+(->\d+)?\])");
   static const std::regex duration(R"( <\d+\.\d+>$)");
   static const std::regex vars(R"(/\* \d+ vars \*/)");
   std::string s = std::regex_replace(line, leader, "");

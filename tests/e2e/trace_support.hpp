@@ -28,6 +28,9 @@ class Background {
 
 // Waits until every thread of pid is traced by someone (TracerPid != 0).
 bool wait_traced(pid_t pid, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+// Waits until `file` contains `text`.
+bool wait_for_text(const std::filesystem::path& file, const std::string& text,
+                   std::chrono::milliseconds timeout = std::chrono::seconds(20));
 // Whether any thread of pid is traced or in a ptrace/job stop.
 std::string traced_or_stopped(pid_t pid);
 

@@ -48,8 +48,14 @@ Traced trace_target(const std::string& py, const TempDir& dir,
   EXPECT_TRUE(target.wait_ready());
   tracer_args.push_back("-p");
   tracer_args.push_back(std::to_string(target.pid()));
-  Background tracer(tracer_args);
-  EXPECT_TRUE(wait_traced(target.pid())) << "the tracer never attached";
+  // Both tracers say "Process N attached" on stderr once they trace it
+  // (the in-kernel backend stops nothing, so TracerPid cannot tell).
+  auto err = dir / "tracer.err";
+  std::filesystem::remove(err);
+  std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$@\" 2>\"$0\"", err.string()};
+  argv.insert(argv.end(), tracer_args.begin(), tracer_args.end());
+  Background tracer(argv);
+  EXPECT_TRUE(wait_for_text(err, "attached")) << "the tracer never attached";
   EXPECT_TRUE(send_go(go));
   out.target_status = target.wait_exit(std::chrono::seconds(60));
   out.tracer = tracer.wait();
@@ -171,19 +177,24 @@ class TraceOracleTest : public testing::Test {
     s_args.insert(s_args.end(), {"-o", (dir / "strace.out").string()});
     Traced s = trace_target(py_, dir, s_args);
     ASSERT_TRUE(s.tracer.ok()) << s.tracer.describe();
-    std::vector<std::string> c_args = {COROSTACK_BIN, "trace", "-f"};
+    std::vector<std::string> c_args = {COROSTACK_BIN, "trace", "--backend", backend_, "-f"};
     c_args.insert(c_args.end(), options.begin(), options.end());
     c_args.insert(c_args.end(), {"-o", (dir / "corostack.out").string()});
     Traced c = trace_target(py_, dir, c_args);
     ASSERT_TRUE(c.tracer.ok()) << c.tracer.describe();
     auto want = trace_lines(dir / "strace.out", s.truth.value("pid", 0));
     auto got = trace_lines(dir / "corostack.out", c.truth.value("pid", 0));
+    if (backend_ == "bpf") {
+      // The in-kernel backend sees no signal deliveries.
+      std::erase_if(want, [](const std::string& l) { return l.rfind("--- ", 0) == 0; });
+    }
     // Worker lines may interleave differently; compare as sorted lists.
     std::sort(want.begin(), want.end());
     std::sort(got.begin(), got.end());
     EXPECT_EQ(got, want) << "strace:\n" << joined(want) << "corostack:\n" << joined(got);
   }
   std::string py_;
+  std::string backend_ = "ptrace";
 };
 
 TEST_F(TraceOracleTest, DecodedLinesMatchStrace) {
@@ -235,12 +246,48 @@ TEST_F(TraceOracleTest, CountsMatchStrace) {
   EXPECT_EQ(got, want);
 }
 
+// The in-kernel backend: the same lines but for signals (it sees none), and
+// the same -c counts (counted in the kernel; time is latency, as -w).
+class TraceBpfOracleTest : public TraceOracleTest {
+ protected:
+  void SetUp() override {
+    TraceOracleTest::SetUp();
+    if (IsSkipped()) return;
+    CommandResult probe =
+        run_command({COROSTACK_BIN, "trace", "--backend", "bpf", "-c", "-w", "--", "/bin/true"});
+    if (probe.exit_code != 0)
+      GTEST_SKIP() << "[ SKIPPED LOUDLY ] in-kernel tracing unavailable here: " << probe.err;
+    backend_ = "bpf";
+  }
+};
+
+TEST_F(TraceBpfOracleTest, DecodedLinesMatchStrace) {
+  compare({"-e", kCalls});
+}
+
+TEST_F(TraceBpfOracleTest, FailedOnlyMatchesStrace) {
+  compare({"-Z", "-e", kCalls});
+}
+
+TEST_F(TraceBpfOracleTest, CountsInTheKernelMatchStrace) {
+  TempDir dir;
+  Traced s =
+      trace_target(py_, dir, {"strace", "-f", "-c", "-e", kCalls, "-o", (dir / "s.out").string()});
+  ASSERT_TRUE(s.tracer.ok()) << s.tracer.describe();
+  Traced c = trace_target(py_, dir,
+                          {COROSTACK_BIN, "trace", "--backend", "bpf", "-f", "-c", "-w", "-e",
+                           kCalls, "-o", (dir / "c.out").string()});
+  ASSERT_TRUE(c.tracer.ok()) << c.tracer.describe();
+  EXPECT_EQ(count_rows(dir / "c.out"), count_rows(dir / "s.out"));
+}
+
 TEST(TraceCommandTest, StartedCommandFromItsExecveToItsExitStatus) {
   TempDir dir;
   CommandResult s = run_command({"strace", "-f", "-e", "trace=execve,exit_group", "-o",
                                  (dir / "s.out").string(), "/bin/sh", "-c", "exit 7"});
-  CommandResult c = run_command({COROSTACK_BIN, "trace", "-e", "trace=execve,exit_group", "-o",
-                                 (dir / "c.out").string(), "--", "/bin/sh", "-c", "exit 7"});
+  CommandResult c =
+      run_command({COROSTACK_BIN, "trace", "--backend", "ptrace", "-e", "trace=execve,exit_group",
+                   "-o", (dir / "c.out").string(), "--", "/bin/sh", "-c", "exit 7"});
   EXPECT_EQ(c.exit_code, 7) << c.describe();
   EXPECT_EQ(s.exit_code, 7) << s.describe();
   auto want = trace_lines(dir / "s.out", 0);
@@ -259,15 +306,19 @@ TEST(TraceCommandTest, MissingCommandIsAnError) {
 }
 
 // -d ends the trace; the target runs on untraced and finishes its work.
-TEST(TraceHarmTest, TargetRunsOnUntracedAfterTheTrace) {
+class TraceHarmTest : public testing::TestWithParam<std::string> {};
+
+TEST_P(TraceHarmTest, TargetRunsOnUntracedAfterTheTrace) {
   std::string py = some_python3();
   if (py.empty()) GTEST_SKIP() << "[ SKIPPED LOUDLY ] no Python 3 found";
   TempDir dir;
   auto go = dir / "go";
   TargetProcess target({py, kScript, "{ready_fd}", (dir / "truth").string(), go.string()});
   ASSERT_TRUE(target.wait_ready());
-  CommandResult c =
-      run_command({COROSTACK_BIN, "trace", "-p", std::to_string(target.pid()), "-d", "0.3"});
+  CommandResult c = run_command({COROSTACK_BIN, "trace", "--backend", GetParam(), "-p",
+                                 std::to_string(target.pid()), "-d", "0.3"});
+  if (GetParam() == "bpf" && c.exit_code == 64)
+    GTEST_SKIP() << "[ SKIPPED LOUDLY ] in-kernel tracing unavailable here: " << c.err;
   EXPECT_EQ(c.exit_code, 0) << c.describe();
   EXPECT_EQ(traced_or_stopped(target.pid()), "");
   ASSERT_TRUE(send_go(go));
@@ -275,6 +326,8 @@ TEST(TraceHarmTest, TargetRunsOnUntracedAfterTheTrace) {
   ASSERT_TRUE(status);
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 3) << target.output();
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, TraceHarmTest, testing::Values("ptrace", "bpf"));
 
 }  // namespace
 }  // namespace e2e

@@ -1,0 +1,223 @@
+#include "trace/bpf_source.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "trace/copied_memory.hpp"
+#include "trace/vm_reader.hpp"
+
+namespace corostack::trace {
+namespace {
+
+constexpr int64_t kExecve = 59;
+constexpr int64_t kExit = 60;
+constexpr int64_t kExitGroup = 231;
+
+bool is_exit(int64_t nr) {
+  return nr == kExit || nr == kExitGroup;
+}
+
+uint64_t clock_ns(clockid_t id) {
+  timespec ts{};
+  ::clock_gettime(id, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// fork()s a child that waits for a byte on `go_read` before exec'ing argv.
+Result<pid_t> fork_waiting(const std::vector<std::string>& argv, int& go_write) {
+  int go[2];
+  if (::pipe2(go, O_CLOEXEC) != 0)
+    return make_error(ErrorKind::kIo, std::string("pipe: ") + std::strerror(errno));
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) return make_error(ErrorKind::kIo, std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    ::close(go[1]);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    char byte;
+    ssize_t n;
+    do n = ::read(go[0], &byte, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1) ::_exit(127);
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    std::string msg = "corostack: cannot run " + argv[0] + ": " + std::strerror(errno) + "\n";
+    (void)!::write(2, msg.data(), msg.size());
+    ::_exit(127);
+  }
+  ::close(go[0]);
+  go_write = go[1];
+  return pid;
+}
+
+}  // namespace
+
+BpfSource::~BpfSource() {
+  if (!finished_) finish(command_pid_ ? SIGKILL : 0);
+}
+
+Result<std::unique_ptr<BpfSource>> BpfSource::open(pid_t pid,
+                                                   const std::vector<std::string>& command,
+                                                   const BpfSourceOptions& options,
+                                                   TraceSink& sink) {
+  std::unique_ptr<BpfSource> s(new BpfSource(options, sink));
+  int go = -1;
+  if (!command.empty()) {
+    auto child = fork_waiting(command, go);
+    if (!child) return child.error();
+    pid = *child;
+    s->command_pid_ = pid;
+  }
+  s->pid_ = pid;
+  BpfTraceOptions bo;
+  bo.tgid = pid;
+  bo.follow_forks = options.follow_forks || !command.empty();
+  bo.count_only = options.count_only != nullptr;
+  bo.copy_limit = options.copy_limit;
+  if (options.traced) {
+    bo.traced_nrs.resize(static_cast<size_t>(kBpfMaxNr));
+    for (int64_t nr = 0; nr < kBpfMaxNr; ++nr)
+      bo.traced_nrs[static_cast<size_t>(nr)] = options.traced(nr) || nr == kExecve || is_exit(nr);
+    bo.trace_unknown = false;
+  }
+  auto t = BpfTracer::open(bo);
+  if (!t) {
+    if (go >= 0) {
+      ::close(go);
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+    return t.error();
+  }
+  s->tracer_ = std::move(*t);
+  s->wall_offset_ns_ = static_cast<int64_t>(clock_ns(CLOCK_REALTIME)) -
+                       static_cast<int64_t>(clock_ns(CLOCK_MONOTONIC));
+  if (go >= 0) {
+    (void)!::write(go, "g", 1);
+    ::close(go);
+  } else {
+    s->seen_exec_ = true;
+    sink.note("Process " + std::to_string(pid) + " attached (in-kernel tracing)");
+  }
+  return s;
+}
+
+bool BpfSource::target_alive() {
+  if (command_pid_) {
+    if (command_status_) return false;
+    int status = 0;
+    if (::waitpid(command_pid_, &status, WNOHANG) == command_pid_) {
+      command_status_ = status;
+      return false;
+    }
+    return true;
+  }
+  return ::kill(pid_, 0) == 0 || errno == EPERM;
+}
+
+void BpfSource::deliver(const BpfSyscallRecord& r) {
+  if (!seen_exec_) {
+    // A started command shows from its execve on, as under strace.
+    if (r.nr != kExecve || r.tgid != command_pid_) return;
+    seen_exec_ = true;
+  }
+  if (tids_.insert(r.tid).second) sink_.threads_traced(tids_.size());
+  bool shown = !options_.traced || options_.traced(r.nr);
+  if (!shown && !(is_exit(r.nr) && r.exited_in_call)) return;
+  CallEntry e;
+  e.call.tid = r.tid;
+  e.call.nr = r.nr;
+  e.call.args = r.args;
+  e.tgid = r.tgid;
+  e.time_ns = r.enter_ns ? r.enter_ns : r.exit_ns;
+  e.wall_ns = static_cast<uint64_t>(static_cast<int64_t>(e.time_ns) + wall_offset_ns_);
+  e.in_progress = r.entered_before_trace;
+  CopiedMemory mem(r.copies);
+  if (shown) {
+    sink_.enter(e, mem);
+    CallExit x;
+    x.ret = r.ret;
+    x.time_ns = r.exit_ns;
+    x.unavailable = r.exited_in_call;
+    sink_.leave(r.tid, x, mem);
+  }
+  // The only ends the kernel reports here: exit and exit_group calls.
+  if (r.exited_in_call && is_exit(r.nr)) {
+    ExitEvent ex;
+    ex.tid = r.tid;
+    ex.code = static_cast<int>(r.args[0] & 0xff);
+    ex.time_ns = r.exit_ns;
+    ex.wall_ns = e.wall_ns;
+    sink_.exited(ex);
+  }
+}
+
+TraceEnd BpfSource::run(uint64_t deadline_ns, const std::function<bool()>& should_stop) {
+  while (true) {
+    if (should_stop && should_stop()) return TraceEnd::kStopRequested;
+    if (deadline_ns && clock_ns(CLOCK_MONOTONIC) >= deadline_ns) return TraceEnd::kDeadline;
+    auto n = tracer_->poll(100, [&](const BpfSyscallRecord& r) { deliver(r); });
+    if (!n) {
+      sink_.note("in-kernel trace: " + n.error().message);
+      return TraceEnd::kAllExited;
+    }
+    if (*n == 0 && !target_alive()) {
+      // Drain what the last calls left in the ring buffer.
+      while (true) {
+        auto more = tracer_->poll(0, [&](const BpfSyscallRecord& r) { deliver(r); });
+        if (!more || *more == 0) break;
+      }
+      return TraceEnd::kAllExited;
+    }
+  }
+}
+
+void BpfSource::finish(int kill_signal) {
+  if (finished_) return;
+  finished_ = true;
+  if (!tracer_) return;
+  if (options_.count_only) {
+    for (const auto& [nr, st] : tracer_->stats()) {
+      if (options_.traced && !options_.traced(nr)) continue;
+      options_.count_only->add(nr, CallCount{st.calls, st.errors, st.total_ns});
+    }
+  }
+  // Calls still running: shown as strace shows them when it detaches.
+  if (!options_.count_only) {
+    for (const BpfSyscallRecord& r : tracer_->in_flight()) {
+      if (options_.traced && !options_.traced(r.nr)) continue;
+      CallEntry e;
+      e.call.tid = r.tid;
+      e.call.nr = r.nr;
+      e.call.args = r.args;
+      e.tgid = r.tgid;
+      e.time_ns = r.enter_ns;
+      e.wall_ns = static_cast<uint64_t>(static_cast<int64_t>(r.enter_ns) + wall_offset_ns_);
+      VmReader live(r.tgid);
+      sink_.enter(e, live);
+    }
+  }
+  if (uint64_t lost = tracer_->dropped())
+    sink_.note(std::to_string(lost) + " calls were lost (the ring buffer was full)");
+  tracer_.reset();  // detaches everything
+  if (command_pid_ && !command_status_) {
+    if (kill_signal) ::kill(command_pid_, kill_signal);
+    int status = 0;
+    if (::waitpid(command_pid_, &status, 0) == command_pid_) command_status_ = status;
+  }
+}
+
+}  // namespace corostack::trace
