@@ -281,6 +281,32 @@ TEST_F(TraceBpfOracleTest, CountsInTheKernelMatchStrace) {
   EXPECT_EQ(count_rows(dir / "c.out"), count_rows(dir / "s.out"));
 }
 
+// -c --py: a second table per Python line and call; the target's three
+// getppid calls are one row under the line it recorded.
+TEST_F(TraceOracleTest, CountsPerPythonLine) {
+  TempDir dir;
+  Traced c = trace_target(py_, dir,
+                          {COROSTACK_BIN, "trace", "-c", "--py", "-e", "trace=getppid,kill", "-o",
+                           (dir / "c.out").string()});
+  ASSERT_TRUE(c.tracer.ok()) << c.tracer.describe();
+  ASSERT_FALSE(c.truth.is_discarded());
+  int line = 0;
+  for (const json& call : c.truth.at("calls"))
+    if (call.at("syscall") == "getppid") line = call.at("line");
+  std::string want = "py_syscalls.py:" + std::to_string(line) + " (sequence) getppid";
+  bool found = false;
+  for (const std::string& l : read_lines(dir / "c.out")) {
+    if (l.find(want) == std::string::npos) continue;
+    std::istringstream in(l);
+    std::vector<std::string> w;
+    for (std::string x; in >> x;) w.push_back(x);
+    ASSERT_GE(w.size(), 5u) << l;
+    EXPECT_EQ(w[3], "3") << l;
+    found = true;
+  }
+  EXPECT_TRUE(found) << "no row '" << want << "' in:\n" << joined(read_lines(dir / "c.out"));
+}
+
 TEST(TraceCommandTest, StartedCommandFromItsExecveToItsExitStatus) {
   TempDir dir;
   CommandResult s = run_command({"strace", "-f", "-e", "trace=execve,exit_group", "-o",
