@@ -22,8 +22,9 @@ class ProcFdNames : public FdNames {
  public:
   explicit ProcFdNames(std::string proc_root = "/proc") : root_(std::move(proc_root)) {}
   std::string describe(pid_t tid, int fd, int detail) const override;
-  // Forget the cached socket tables (call between batches of events).
-  void new_batch() { sockets_.clear(); }
+  // Forget the cached socket tables: the writers call it for each call.
+  void new_batch() const { sockets_.clear(); }
+  void new_call() const override { new_batch(); }
 
  private:
   std::string socket_text(pid_t tid, const std::string& fd_path, unsigned long inode) const;

@@ -321,9 +321,11 @@ void PtraceTracer::on_syscall_stop(Tracee& t, const struct rusage& ru) {
     e.wall_ns = clock_ns(CLOCK_REALTIME);
     if (options_.cpu_time) t.stime_ns = timeval_ns(ru.ru_stime);
     if (options_.python) {
-      user_regs_struct regs{};
-      uint64_t fs_base = 0;
-      if (::ptrace(PTRACE_GETREGS, t.tid, nullptr, &regs) == 0) fs_base = regs.fs_base;
+      pid_t tid = t.tid;
+      auto fs_base = [tid]() -> uint64_t {
+        user_regs_struct regs{};
+        return ::ptrace(PTRACE_GETREGS, tid, nullptr, &regs) == 0 ? regs.fs_base : 0;
+      };
       auto stack = options_.python->stack(t.tgid, t.tid, fs_base);
       if (stack)
         e.python = std::move(*stack);

@@ -90,21 +90,27 @@ PythonStacks::Process* PythonStacks::process(pid_t tgid) {
   return &p;
 }
 
-Result<std::vector<python::PyFrame>> PythonStacks::stack(pid_t tgid, pid_t tid, uint64_t fs_base) {
+Result<std::vector<python::PyFrame>> PythonStacks::stack(pid_t tgid, pid_t tid,
+                                                         const std::function<uint64_t()>& fs_base) {
   Process* p = process(tgid);
   if (!p->runtime) return p->last_error;
   python::PyWalkOptions wo;
   wo.code_cache = &*p->codes;
   wo.thread_names = false;
   wo.max_frames = depth_;
+  std::optional<uint64_t> ident;
+  auto pthread_self = [&] {
+    if (!ident) ident = fs_base ? fs_base() : 0;
+    return *ident;
+  };
   // A thread state is ours when it names this thread: its TID (3.11+) or,
   // before, its pthread_t. Checked at every call (states are reused).
   auto matches = [&](const python::PyThread& t) {
-    return t.native_tid ? t.native_tid == tid : t.thread_id == fs_base;
+    return t.native_tid ? t.native_tid == tid : t.thread_id == pthread_self();
   };
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto it = p->tstates.find(static_cast<uint64_t>(tid));
-    if (it == p->tstates.end() && fs_base) it = p->tstates.find(fs_base);
+    if (it == p->tstates.end() && pthread_self()) it = p->tstates.find(pthread_self());
     if (it != p->tstates.end()) {
       p->proc->clear_cache();
       python::PyThread t = python::walk_python_thread(*p->proc, *p->runtime, it->second, wo);

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -25,9 +26,11 @@ class PythonStacks {
   PythonStacks(const PythonStacks&) = delete;
   PythonStacks& operator=(const PythonStacks&) = delete;
 
-  // `fs_base`: the thread's pthread_t (its fs register), which identifies its
-  // thread state on versions that do not record the TID (<= 3.10).
-  Result<std::vector<python::PyFrame>> stack(pid_t tgid, pid_t tid, uint64_t fs_base);
+  // `fs_base` gives the thread's pthread_t (its fs register), which
+  // identifies its thread state on versions that do not record the TID
+  // (<= 3.10); called only there (reading registers costs a system call).
+  Result<std::vector<python::PyFrame>> stack(pid_t tgid, pid_t tid,
+                                             const std::function<uint64_t()>& fs_base);
   // The process exec'd or exited: its interpreter is gone.
   void forget(pid_t tgid);
 

@@ -81,6 +81,7 @@ void StraceWriter::close_open_line() {
 }
 
 void StraceWriter::enter(const CallEntry& entry, const MemoryReader& mem) {
+  if (options_.decode.fd_detail > 1) fds_.new_call();
   Pending p;
   p.entry = entry;
   const SyscallSpec* spec = syscall_spec(entry.call.nr);

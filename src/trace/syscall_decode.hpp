@@ -29,6 +29,9 @@ class FdNames {
  public:
   virtual ~FdNames() = default;
   virtual std::string describe(pid_t tid, int fd, int detail) const = 0;
+  // A new call is being decoded: what was cached for the last one (socket
+  // tables) may be stale now (a socket connected in between).
+  virtual void new_call() const {}
 };
 
 // A call as the registers show it (x86-64: rdi rsi rdx r10 r8 r9).

@@ -362,7 +362,9 @@ int cst_exit(struct bpf_raw_tracepoint_args* ctx) {
   __u64 id = bpf_get_current_pid_tgid();
   __u32 tgid = id >> 32;
   __u32 tid = (__u32)id;
-  if (!tgid_traced(tgid)) return 0;
+  /* No tgid_traced() test first: another thread of the process may have
+   * been the last past group_dead and removed it already, while this one
+   * still had a call in flight (only traced threads have in-flight slots). */
   struct ct_inflight* in = inflight_slot(tid);
   if (in && in->tid == tid && in->enter_ns) {
     __u32 zero = 0;
@@ -383,6 +385,7 @@ int cst_exit(struct bpf_raw_tracepoint_args* ctx) {
     }
     in->enter_ns = 0;
   }
+  if (!tgid_traced(tgid)) return 0;
   struct task_struct* task = (struct task_struct*)ctx->args[0];
   if (BPF_CORE_READ(task, signal, live.counter) == 0) tgid_remove(tgid);
   return 0;
