@@ -329,7 +329,7 @@ void PtraceTracer::on_syscall_stop(Tracee& t, const struct rusage& ru) {
       auto stack = options_.python->stack(t.tgid, t.tid, fs_base);
       if (stack)
         e.python = std::move(*stack);
-      else
+      else if (stack.error().kind != ErrorKind::kNotFound)  // not Python: nothing to say
         e.python_error = stack.error().message;
     }
     sink_.enter(e, memory(t.tgid));
