@@ -1,17 +1,17 @@
 #include "trace/bpf_source.hpp"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <optional>
 
 #include "trace/copied_memory.hpp"
 #include "trace/vm_reader.hpp"
+#include "trace/waiting_command.hpp"
 
 namespace corostack::trace {
 namespace {
@@ -30,39 +30,6 @@ uint64_t clock_ns(clockid_t id) {
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-// fork()s a child that waits for a byte on `go_read` before exec'ing argv.
-Result<pid_t> fork_waiting(const std::vector<std::string>& argv, int& go_write) {
-  int go[2];
-  if (::pipe2(go, O_CLOEXEC) != 0)
-    return make_error(ErrorKind::kIo, std::string("pipe: ") + std::strerror(errno));
-  pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid < 0) return make_error(ErrorKind::kIo, std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    ::close(go[1]);
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    char byte;
-    ssize_t n;
-    do n = ::read(go[0], &byte, 1);
-    while (n < 0 && errno == EINTR);
-    if (n != 1) ::_exit(127);
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    std::string msg = "corostack: cannot run " + argv[0] + ": " + std::strerror(errno) + "\n";
-    (void)!::write(2, msg.data(), msg.size());
-    ::_exit(127);
-  }
-  ::close(go[0]);
-  go_write = go[1];
-  return pid;
-}
-
 }  // namespace
 
 BpfSource::~BpfSource() {
@@ -74,11 +41,12 @@ Result<std::unique_ptr<BpfSource>> BpfSource::open(pid_t pid,
                                                    const BpfSourceOptions& options,
                                                    TraceSink& sink) {
   std::unique_ptr<BpfSource> s(new BpfSource(options, sink));
-  int go = -1;
+  std::optional<WaitingCommand> child;
   if (!command.empty()) {
-    auto child = fork_waiting(command, go);
-    if (!child) return child.error();
-    pid = *child;
+    auto c = WaitingCommand::fork(command);
+    if (!c) return c.error();
+    child.emplace(std::move(*c));
+    pid = child->pid();
     s->command_pid_ = pid;
   }
   s->pid_ = pid;
@@ -94,20 +62,12 @@ Result<std::unique_ptr<BpfSource>> BpfSource::open(pid_t pid,
     bo.trace_unknown = false;
   }
   auto t = BpfTracer::open(bo);
-  if (!t) {
-    if (go >= 0) {
-      ::close(go);
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-    return t.error();
-  }
+  if (!t) return t.error();  // a command not yet let go is killed with `child`
   s->tracer_ = std::move(*t);
   s->wall_offset_ns_ = static_cast<int64_t>(clock_ns(CLOCK_REALTIME)) -
                        static_cast<int64_t>(clock_ns(CLOCK_MONOTONIC));
-  if (go >= 0) {
-    (void)!::write(go, "g", 1);
-    ::close(go);
+  if (child) {
+    child->go();
   } else {
     s->seen_exec_ = true;
     sink.note("Process " + std::to_string(pid) + " attached (in-kernel tracing)");

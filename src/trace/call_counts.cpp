@@ -6,14 +6,11 @@
 #include <fmt/format.h>
 
 #include "base/escape.hpp"
+#include "trace/syscall_decode.hpp"
 #include "trace/syscall_table.hpp"
 
 namespace corostack::trace {
 namespace {
-
-bool is_failure(int64_t ret) {
-  return ret < 0 && ret >= -4095;
-}
 
 std::string call_name(int64_t nr) {
   const SyscallSpec* spec = syscall_spec(nr);
@@ -50,7 +47,7 @@ void CallCounts::leave(pid_t tid, const CallExit& exit, const MemoryReader&) {
     t = *exit.cpu_ns;
   else if (exit.time_ns >= o.time_ns)
     t = exit.time_ns - o.time_ns;
-  bool failed = is_failure(exit.ret);
+  bool failed = is_error_return(exit.ret);
   CallCount& c = by_call_[o.nr];
   ++c.calls;
   c.errors += failed;

@@ -56,7 +56,7 @@ void JsonTraceWriter::leave(pid_t tid, const CallExit& exit, const MemoryReader&
     for (std::string& a : decode_exit(o.entry.call, exit.ret, mem, fds_, options_.decode))
       o.args.push_back(std::move(a));
   }
-  bool failed = exit.ret < 0 && exit.ret >= -4095;
+  bool failed = is_error_return(exit.ret);
   uint32_t bit = exit.unavailable ? kStatusUnavailable : failed ? kStatusFailed : kStatusSuccessful;
   if (!(options_.status & bit)) return;
   json j;
@@ -96,10 +96,7 @@ void JsonTraceWriter::exited(const ExitEvent& e) {
   if (open_.count(e.tid)) {
     CallExit x;
     x.unavailable = true;
-    struct NoMemory final : MemoryReader {
-      ReadResult read(RemoteAddr, std::span<std::byte>) const override { return {}; }
-    } none;
-    leave(e.tid, x, none);
+    leave(e.tid, x, no_memory());
   }
   json j{{"time", seconds(e.wall_ns)}, {"tid", e.tid}};
   if (e.killed) {

@@ -1,6 +1,6 @@
 #pragma once
 // How strace lines look: the letters -t -tt -ttt -r -T -z -Z -e signal= and
-// what goes under each call (--py, --native).
+// what goes under each call (--py).
 #include <cstdint>
 #include <vector>
 
@@ -29,7 +29,6 @@ struct LineOptions {
   uint32_t status = kStatusAll;
   std::vector<bool> signals;  // -e signal=SET, indexed by number; empty: all
   int python_depth = 0;       // --py=N: innermost N Python frames under each call
-  bool native = false;        // --native: the native stack under each call
 };
 
 }  // namespace corostack::trace

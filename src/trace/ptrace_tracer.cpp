@@ -1,12 +1,8 @@
 #include "trace/ptrace_tracer.hpp"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -20,6 +16,7 @@
 #include "target/pause_guard.hpp"
 #include "target/proc_fs.hpp"
 #include "trace/siginfo_text.hpp"
+#include "trace/waiting_command.hpp"
 
 namespace corostack::trace {
 namespace {
@@ -76,30 +73,6 @@ class Ticker {
   itimerval old_timer_{};
 };
 
-// Where execvp would find `name`, or an error saying why not.
-Result<std::string> find_program(const std::string& name) {
-  auto runnable = [](const std::string& p) {
-    struct stat st {};
-    return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), X_OK) == 0;
-  };
-  if (name.find('/') != std::string::npos) {
-    if (runnable(name)) return name;
-    return make_error(ErrorKind::kNotFound, "cannot run " + name + ": " + std::strerror(errno));
-  }
-  const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
-  size_t start = 0;
-  while (start <= dirs.size()) {
-    size_t end = dirs.find(':', start);
-    if (end == std::string::npos) end = dirs.size();
-    std::string dir = dirs.substr(start, end - start);
-    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
-    if (runnable(candidate)) return candidate;
-    start = end + 1;
-  }
-  return make_error(ErrorKind::kNotFound, "cannot find " + name + " on PATH");
-}
-
 unsigned long ptrace_options(bool follow_forks) {
   unsigned long o = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC;
   if (follow_forks) o |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;
@@ -123,8 +96,7 @@ PtraceTracer::Tracee& PtraceTracer::add_tracee(pid_t tid, pid_t tgid) {
   t.tid = tid;
   t.tgid = tgid ? tgid : tgid_of(tid);
   if (!t.tgid) t.tgid = tid;
-  if (tracees_.size() > 1 && options_.announce_threads)
-    sink_.note("Process " + std::to_string(tid) + " attached");
+  if (tracees_.size() > 1) sink_.note("Process " + std::to_string(tid) + " attached");
   sink_.threads_traced(tracees_.size());
   return t;
 }
@@ -178,44 +150,14 @@ Result<std::unique_ptr<PtraceTracer>> PtraceTracer::attach(pid_t pid, const Ptra
 Result<std::unique_ptr<PtraceTracer>> PtraceTracer::start(const std::vector<std::string>& argv,
                                                           const PtraceOptions& options,
                                                           TraceSink& sink) {
-  if (argv.empty()) return make_error(ErrorKind::kUsage, "no command");
-  auto path = find_program(argv[0]);
-  if (!path) return path.error();
-  int go[2];
-  if (::pipe2(go, O_CLOEXEC) != 0)
-    return make_error(ErrorKind::kIo, std::string("pipe: ") + std::strerror(errno));
-  pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid < 0) return make_error(ErrorKind::kIo, std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    ::close(go[1]);
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    char byte;
-    ssize_t n;
-    do n = ::read(go[0], &byte, 1);
-    while (n < 0 && errno == EINTR);
-    if (n != 1) ::_exit(127);
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(path->c_str(), args.data());
-    std::string msg = "corostack: cannot run " + *path + ": " + std::strerror(errno) + "\n";
-    (void)!::write(2, msg.data(), msg.size());
-    ::_exit(127);
-  }
-  ::close(go[0]);
+  auto command = WaitingCommand::fork(argv);
+  if (!command) return command.error();
+  pid_t pid = command->pid();
   std::unique_ptr<PtraceTracer> t(new PtraceTracer(options, sink));
   t->command_pid_ = pid;
   if (::ptrace(PTRACE_SEIZE, pid, nullptr, ptrace_options(options.follow_forks)) != 0) {
-    int e = errno;
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-    ::close(go[1]);
-    return make_error(ErrorKind::kPermission, std::string("PTRACE_SEIZE: ") + std::strerror(e));
+    // The command is killed and reaped as it goes out of scope.
+    return make_error(ErrorKind::kPermission, std::string("PTRACE_SEIZE: ") + std::strerror(errno));
   }
   Tracee& c = t->tracees_[pid];
   c.tid = pid;
@@ -224,9 +166,7 @@ Result<std::unique_ptr<PtraceTracer>> PtraceTracer::start(const std::vector<std:
   c.started = true;
   // Into a stop, so the loop's first PTRACE_SYSCALL starts the tracing.
   ::ptrace(PTRACE_INTERRUPT, pid, nullptr, nullptr);
-  // The child waits in read() for this byte; it is traced from here on.
-  (void)!::write(go[1], "g", 1);
-  ::close(go[1]);
+  command->go();  // traced from here on
   return t;
 }
 

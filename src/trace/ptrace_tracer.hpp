@@ -31,8 +31,6 @@ struct PtraceOptions {
   std::function<bool(int64_t nr)> traced;  // calls reported; empty: all
   PythonStacks* python = nullptr;          // --py
   bool cpu_time = false;                   // -c: system CPU time per call
-  // Called with each new thread's tid ("Process N attached").
-  bool announce_threads = true;
 };
 
 enum class TraceEnd { kStopRequested, kDeadline, kAllExited };

@@ -22,10 +22,6 @@ std::string join(const std::vector<std::string>& parts) {
   return s;
 }
 
-bool is_failure(int64_t ret) {
-  return ret < 0 && ret >= -4095;
-}
-
 std::string duration_text(uint64_t ns) {
   return fmt::format(" <{}.{:06}>", ns / 1'000'000'000u, (ns / 1000u) % 1'000'000u);
 }
@@ -110,9 +106,9 @@ void StraceWriter::leave(pid_t tid, const CallExit& exit, const MemoryReader& me
   pending_.erase(it);
   const CallArgs& call = p.entry.call;
   if (held_back()) {
-    uint32_t bit = exit.unavailable       ? kStatusUnavailable
-                   : is_failure(exit.ret) ? kStatusFailed
-                                          : kStatusSuccessful;
+    uint32_t bit = exit.unavailable            ? kStatusUnavailable
+                   : is_error_return(exit.ret) ? kStatusFailed
+                                               : kStatusSuccessful;
     if (!(options_.status & bit)) return;
   }
   std::string rest;
@@ -155,16 +151,6 @@ void StraceWriter::emit_frames(const CallEntry& entry) {
     if (entry.python.empty() && !entry.python_error.empty())
       emit(" > <no Python stack: " + escape_for_terminal(entry.python_error, 256) + ">", true);
   }
-  if (options_.native) {
-    for (const NativeCallFrame& f : entry.native) {
-      std::string where =
-          f.function.empty()
-              ? fmt::format("+0x{:x}", f.offset)
-              : fmt::format("{}+0x{:x}", escape_for_terminal(f.function, 512), f.offset);
-      emit(fmt::format(" > {}({}) [0x{:x}]", escape_for_terminal(f.module, 1024), where, f.pc),
-           true);
-    }
-  }
 }
 
 void StraceWriter::signal(const SignalEvent& e) {
@@ -184,10 +170,7 @@ void StraceWriter::exited(const ExitEvent& e) {
     CallExit x;
     x.unavailable = true;
     x.time_ns = e.time_ns;
-    struct NoMemory final : MemoryReader {
-      ReadResult read(RemoteAddr, std::span<std::byte>) const override { return {}; }
-    } none;
-    leave(e.tid, x, none);
+    leave(e.tid, x, no_memory());
   }
   close_open_line();
   std::string body =

@@ -124,10 +124,14 @@ std::vector<std::string> decode_exit(const CallArgs& call, int64_t ret, const Me
   return split(std::move(all), exit_from, true);
 }
 
+const MemoryReader& no_memory() {
+  static const NoMemory none;
+  return none;
+}
+
 std::string format_return(const CallArgs& call, int64_t ret, const FdNames& fds,
                           const DecodeOptions& opts) {
-  static const NoMemory none;
-  return format_return(call, ret, none, fds, opts);
+  return format_return(call, ret, no_memory(), fds, opts);
 }
 
 std::string format_return(const CallArgs& call, int64_t ret, const MemoryReader& mem,

@@ -53,6 +53,15 @@ std::vector<std::string> decode_entry(const CallArgs& call, const MemoryReader& 
 std::vector<std::string> decode_exit(const CallArgs& call, int64_t ret, const MemoryReader& mem,
                                      const FdNames& fds, const DecodeOptions& opts);
 
+// A raw return value in [-4095, -1] is an error (-errno).
+inline bool is_error_return(int64_t ret) {
+  return ret < 0 && ret >= -4095;
+}
+
+// A reader with nothing in it: for calls decoded when memory is gone (a
+// thread that exited inside its call).
+const MemoryReader& no_memory();
+
 // The text after "= ": "3</etc/hostname>" (fd results with -y), "0x7f3a..."
 // (addresses), "-1 ENOENT (No such file or directory)", "? ERESTARTSYS (To be
 // restarted if SA_RESTART is set)" for the kernel's restart codes.

@@ -16,14 +16,6 @@
 
 namespace corostack::trace {
 
-// One frame of a native stack (--native), as strace -k prints it.
-struct NativeCallFrame {
-  std::string module;    // "/usr/lib/x86_64-linux-gnu/libc.so.6"
-  std::string function;  // "write", empty when unknown
-  uint64_t offset = 0;   // from the function (or the module when no function)
-  uint64_t pc = 0;       // module-relative address
-};
-
 struct CallEntry {
   CallArgs call;
   pid_t tgid = 0;
@@ -32,7 +24,6 @@ struct CallEntry {
   // The calling thread's Python stack at entry (--py), innermost first.
   std::vector<python::PyFrame> python;
   std::string python_error;  // why no Python stack was read, when asked for
-  std::vector<NativeCallFrame> native;
   // The call was already in progress when the trace began (-p on a blocked thread).
   bool in_progress = false;
 };
