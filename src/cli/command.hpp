@@ -19,5 +19,6 @@ std::unique_ptr<Command> make_coro_command(CLI::App& app);
 std::unique_ptr<Command> make_record_command(CLI::App& app);
 std::unique_ptr<Command> make_top_command(CLI::App& app);
 std::unique_ptr<Command> make_trace_command(CLI::App& app);
+std::unique_ptr<Command> make_doctor_command(CLI::App& app);
 
 }  // namespace corostack

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   add(make_record_command);
   add(make_top_command);
   add(make_trace_command);
+  add(make_doctor_command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

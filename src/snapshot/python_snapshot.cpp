@@ -174,6 +174,7 @@ Result<ProcessSnapshot> take_snapshot(Target& target, const SnapshotOptions& opt
 
   ProcessSnapshot snap = snapshot_from_capture(target, *capture);
   snap.warnings.insert(snap.warnings.begin(), session_warnings.begin(), session_warnings.end());
+  if (options.runtime_out) *options.runtime_out = *runtime;
   PythonProcessInfo info;
   info.version = std::to_string(runtime->major) + "." + std::to_string(runtime->minor) + "." +
                  std::to_string(runtime->micro);

@@ -23,6 +23,9 @@ struct SnapshotOptions {
   python::PyWalkOptions walk;
   bool asyncio = false;  // also read asyncio's tasks, in the same pause
   python::AsyncWalkOptions async_walk;
+  // Set to the interpreter found, for callers that read more of it after the
+  // snapshot (doctor: lock objects, the GIL). Left alone when there is none.
+  std::optional<python::PythonRuntime>* runtime_out = nullptr;
 };
 
 // Which thread's stack holds an address: the mapping holding each captured

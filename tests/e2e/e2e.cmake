@@ -56,3 +56,8 @@ target_link_libraries(corostack_e2e_tests PRIVATE corostack_lib)
 target_compile_definitions(corostack_e2e_tests PRIVATE
   BPF_SYSCALL_TARGET="$<TARGET_FILE:bpf_syscall_target>")
 add_dependencies(corostack_e2e_tests bpf_syscall_target)
+# doctor's native lock targets (tests/targets/lock_deadlock.cpp).
+target_compile_definitions(corostack_e2e_tests PRIVATE
+  LOCK_DEADLOCK_O0="$<TARGET_FILE:lock_deadlock_O0>"
+  LOCK_DEADLOCK_O2="$<TARGET_FILE:lock_deadlock_O2>")
+add_dependencies(corostack_e2e_tests lock_deadlock_O0 lock_deadlock_O2)

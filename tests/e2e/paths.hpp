@@ -11,5 +11,7 @@ inline constexpr const char* kHostileThreads = HOSTILE_THREADS;
 inline constexpr const char* kPyHostileScript = PY_HOSTILE_SCRIPT;
 inline constexpr const char* kChurn = CHURN;
 inline constexpr const char* kPyChurnScript = PY_CHURN_SCRIPT;
+inline constexpr const char* kLockDeadlockO0 = LOCK_DEADLOCK_O0;
+inline constexpr const char* kLockDeadlockO2 = LOCK_DEADLOCK_O2;
 
 }  // namespace e2e::paths

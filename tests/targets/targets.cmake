@@ -29,3 +29,6 @@ corostack_test_target(hostile_threads -O2 ${TARGETS_DIR}/hostile_threads.cpp)
 corostack_test_target(churn -O2 ${TARGETS_DIR}/churn.cpp)
 # The eBPF tracer's e2e target: a known syscall sequence started on a go byte.
 corostack_test_target(bpf_syscall_target -O2 ${TARGETS_DIR}/bpf_syscall_target.cpp)
+# doctor's lock-state targets (pthread and std::mutex cycles, rwlock, abandoned, healthy).
+corostack_test_target(lock_deadlock_O0 -O0 ${TARGETS_DIR}/lock_deadlock.cpp)
+corostack_test_target(lock_deadlock_O2 -O2 ${TARGETS_DIR}/lock_deadlock.cpp)

@@ -1,0 +1,141 @@
+// `corostack doctor` on native lock states (tests/targets/lock_deadlock.cpp):
+// pthread and std::mutex cycles of 2 and 3 threads, an rwlock in a cycle, an
+// abandoned mutex, and a healthy process (idle condition waiters, one
+// contended mutex) that must have no findings. -O0 and -O2, live and on a
+// core written by `corostack gcore`. The truth is the target's own record of
+// who waits for which lock and who holds it.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "corostack.hpp"
+#include "paths.hpp"
+#include "target_process.hpp"
+#include "temp_dir.hpp"
+
+namespace e2e {
+namespace {
+
+struct TruthWait {
+  pid_t waiter = 0;
+  std::string holder;  // tid, or "exited:TID"
+  uint64_t lock = 0;
+  std::string name;
+  std::string function;
+};
+
+std::vector<TruthWait> read_waits(const std::filesystem::path& truth) {
+  std::ifstream in(truth);
+  std::vector<TruthWait> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string tag, addr;
+    TruthWait w;
+    if (!(f >> tag) || tag != "wait") continue;
+    f >> w.waiter >> w.holder >> addr >> w.name >> w.function;
+    w.lock = std::stoull(addr, nullptr, 16);
+    out.push_back(w);
+  }
+  return out;
+}
+
+struct Case {
+  std::string mode;
+  bool o2 = false;
+  bool core = false;
+};
+
+std::string case_name(const testing::TestParamInfo<Case>& info) {
+  return info.param.mode + (info.param.o2 ? "_O2" : "_O0") + (info.param.core ? "_core" : "_live");
+}
+
+class DoctorNativeTest : public testing::TestWithParam<Case> {};
+
+const nlohmann::json* edge_of(const nlohmann::json& finding, pid_t waiter) {
+  for (const auto& e : finding["edges"])
+    if (e["waiter"].get<pid_t>() == waiter) return &e;
+  return nullptr;
+}
+
+TEST_P(DoctorNativeTest, FindsWhatTheTargetDid) {
+  const Case& c = GetParam();
+  TempDir dir;
+  auto truth = dir / "truth";
+  TargetProcess target({c.o2 ? paths::kLockDeadlockO2 : paths::kLockDeadlockO0, "{ready_fd}",
+                        truth.string(), c.mode});
+  ASSERT_TRUE(target.wait_ready());
+  auto waits = read_waits(truth);
+
+  std::vector<std::string> args = {"doctor", "--json"};
+  if (c.core) {
+    auto core = dir / "core";
+    auto g = run_corostack({"gcore", "-p", std::to_string(target.pid()), "-o", core.string()});
+    ASSERT_TRUE(g.ok()) << g.describe();
+    args.insert(args.end(), {"--core", core.string()});
+  } else {
+    args.insert(args.end(), {"-p", std::to_string(target.pid())});
+  }
+  JsonRun run = run_corostack_json(args);
+  ASSERT_FALSE(run.json.is_discarded()) << run.parse_error << "\n" << run.cmd.describe();
+  const auto& findings = run.json["findings"];
+
+  if (c.mode == "healthy") {
+    EXPECT_EQ(run.cmd.exit_code, 0) << run.cmd.out << run.cmd.describe();
+    EXPECT_TRUE(findings.empty()) << findings.dump(2);
+    bool contention_seen = false;
+    for (const auto& h : run.json["healthy"])
+      contention_seen |= h.get<std::string>().find("no cycle") != std::string::npos;
+    EXPECT_TRUE(contention_seen) << run.json["healthy"].dump(2);
+    return;
+  }
+  EXPECT_EQ(run.cmd.exit_code, 3) << run.cmd.describe();
+  ASSERT_EQ(findings.size(), 1u) << findings.dump(2);
+  const auto& f = findings[0];
+  EXPECT_EQ(f["severity"], "critical");
+  EXPECT_EQ(f["kind"], c.mode == "abandoned" ? "abandoned-lock" : "native-deadlock");
+  EXPECT_EQ(f["edges"].size(), waits.size()) << f.dump(2);
+  for (const TruthWait& w : waits) {
+    SCOPED_TRACE("waiter " + std::to_string(w.waiter) + " on " + w.name);
+    const nlohmann::json* e = edge_of(f, w.waiter);
+    ASSERT_NE(e, nullptr) << f.dump(2);
+    std::string holder = w.holder.rfind("exited:", 0) == 0 ? w.holder.substr(7) : w.holder;
+    EXPECT_EQ((*e)["holder"].get<pid_t>(), std::stoi(holder));
+    EXPECT_EQ((*e)["lock_address"].get<uint64_t>(), w.lock);
+    EXPECT_EQ((*e)["lock_name"], w.name);
+    EXPECT_EQ((*e)["waiter_frame"].get<std::string>().rfind(w.function, 0), 0u)
+        << (*e)["waiter_frame"];
+  }
+}
+
+std::vector<Case> cases() {
+  std::vector<Case> out;
+  for (const char* mode : {"abba", "cycle3", "stdmutex", "rwlock", "abandoned", "healthy"})
+    for (bool o2 : {false, true})
+      for (bool core : {false, true}) out.push_back({mode, o2, core});
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, DoctorNativeTest, testing::ValuesIn(cases()), case_name);
+
+// The text report names the cycle the way people read it.
+TEST(DoctorNativeText, DeadlockReport) {
+  TempDir dir;
+  auto truth = dir / "truth";
+  TargetProcess target({paths::kLockDeadlockO2, "{ready_fd}", truth.string(), "abba"});
+  ASSERT_TRUE(target.wait_ready());
+  auto r = run_corostack({"doctor", "-p", std::to_string(target.pid())});
+  EXPECT_EQ(r.exit_code, 3) << r.describe();
+  EXPECT_NE(r.out.find("[critical] deadlock: 2 threads"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("waits for pthread_mutex_t owl_mutex"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("which is held by thread"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Summary: 1 finding (1 critical)"), std::string::npos) << r.out;
+  // The target was not left stopped: its threads still sleep.
+  EXPECT_TRUE(target.wait_all_sleeping(std::chrono::seconds(5)));
+}
+
+}  // namespace
+}  // namespace e2e
