@@ -9,6 +9,7 @@
 #include "cli/target_options.hpp"
 #include "render/json_renderer.hpp"
 #include "render/text_renderer.hpp"
+#include "snapshot/crash_info.hpp"
 #include "snapshot/python_snapshot.hpp"
 
 namespace corostack {
@@ -72,6 +73,7 @@ class DumpCommand final : public Command {
     auto snap = take_snapshot(**target, opts);
     if (!snap) return report_error(snap.error());
     snap->core_path = target_.core;
+    snap->crash = read_crash_info(**target);
 
     if (json_) {
       render_json(*snap, std::cout);

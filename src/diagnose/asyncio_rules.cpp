@@ -35,14 +35,14 @@ void check_asyncio(const ProcessSnapshot& snap, DoctorReport& report) {
     Finding f;
     f.kind = FindingKind::kAsyncioAwaitCycle;
     f.severity = Severity::kCritical;
-    f.summary = fmt::format("asyncio await cycle: {} tasks wait for each other and can never finish",
-                            cycle.size());
+    f.summary = fmt::format(
+        "asyncio await cycle: {} tasks wait for each other and can never finish", cycle.size());
     for (size_t k = 0; k < cycle.size(); ++k) {
       if (cycle[k] >= a.tasks.size()) continue;
       const python::AsyncTask& t = a.tasks[cycle[k]];
-      const python::AsyncTask* next =
-          cycle[(k + 1) % cycle.size()] < a.tasks.size() ? &a.tasks[cycle[(k + 1) % cycle.size()]]
-                                                         : nullptr;
+      const python::AsyncTask* next = cycle[(k + 1) % cycle.size()] < a.tasks.size()
+                                          ? &a.tasks[cycle[(k + 1) % cycle.size()]]
+                                          : nullptr;
       f.evidence.push_back(task_text(t) + " awaits " + (next ? task_text(*next) : "?"));
     }
     report.findings.push_back(std::move(f));

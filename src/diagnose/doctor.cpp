@@ -5,12 +5,17 @@
 #include <thread>
 
 #include "diagnose/asyncio_rules.hpp"
+#include "diagnose/crash_rules.hpp"
 #include "diagnose/data_symbols.hpp"
+#include "diagnose/event_loop_rules.hpp"
 #include "diagnose/native_lock_rules.hpp"
 #include "diagnose/native_lock_waits.hpp"
 #include "diagnose/process_resources.hpp"
 #include "diagnose/watch_rules.hpp"
 #include "native/dwfl_session.hpp"
+#include "python/instance_dict.hpp"
+#include "python/remote_object.hpp"
+#include "snapshot/crash_info.hpp"
 #include "snapshot/python_snapshot.hpp"
 
 namespace corostack::diagnose {
@@ -50,6 +55,20 @@ void check_native(Target& target, const ProcessSnapshot& snap, DoctorReport& rep
   check_native_locks(waits, snap, name, report);
 }
 
+// len(loop._ready) of each loop the asyncio walk found.
+ReadyQueues read_ready_queues(const Target& target, const Read& r) {
+  ReadyQueues out;
+  if (!r.runtime || !r.runtime->layout || !r.snapshot.asyncio) return out;
+  python::RemoteObjects ro(target, *r.runtime->layout);
+  for (const python::AsyncLoop& loop : r.snapshot.asyncio->loops) {
+    auto deque = python::instance_attr_str(ro, loop.address, "_ready");
+    if (!deque) continue;
+    auto size = ro.field(*deque, r.runtime->layout->varobject_size);
+    if (size && *size < (uint64_t{1} << 40)) out[loop.address.value()] = *size;
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<DoctorRun> run_doctor(Target& target, const DoctorOptions& options) {
@@ -65,8 +84,13 @@ Result<DoctorRun> run_doctor(Target& target, const DoctorOptions& options) {
   const Read& last = second ? *second : *first;
 
   DoctorRun run;
+  run.snapshot = last.snapshot;
+  run.snapshot.crash = read_crash_info(target);
+  check_crash(run.snapshot, run.report);
   check_native(target, last.snapshot, run.report);
   check_asyncio(last.snapshot, run.report);
+  check_event_loops(last.snapshot, read_ready_queues(target, last),
+                    second ? &first->snapshot : nullptr, options.watch_seconds, run.report);
   if (target.kind() == TargetKind::kLive) {
     check_resources(read_process_resources(target.pid()), run.report);
   } else {
@@ -74,14 +98,13 @@ Result<DoctorRun> run_doctor(Target& target, const DoctorOptions& options) {
         "resources (open files, child processes): not recorded in a core");
   }
   if (second) {
-    check_watch(first->snapshot, first->cpu, second->snapshot, second->cpu,
-                options.watch_seconds, run.report);
+    check_watch(first->snapshot, first->cpu, second->snapshot, second->cpu, options.watch_seconds,
+                run.report);
   } else {
     run.report.not_checked.push_back(
         "stuck versus working threads: needs two reads (--watch SECONDS, live processes)");
   }
   run.report.sort();
-  run.snapshot = last.snapshot;
   return run;
 }
 

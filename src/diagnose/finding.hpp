@@ -44,14 +44,14 @@ struct WaitEdge {
   pid_t holder = 0;
   std::string lock_kind;  // "pthread_mutex_t", "pthread_rwlock_t", "threading.RLock", "GIL", ...
   uint64_t lock_address = 0;
-  std::string lock_name;  // data symbol or Python name ("owl_mutex", "alice.lock"); may be empty
+  std::string lock_name;     // data symbol or Python name ("owl_mutex", "alice.lock"); may be empty
   std::string waiter_frame;  // where the waiter takes the lock: "transfer at bank.c:41"
 };
 
 struct Finding {
   FindingKind kind = FindingKind::kNativeDeadlock;
   Severity severity = Severity::kNotice;
-  std::string summary;        // one line: "deadlock: 2 threads wait for each other's mutexes"
+  std::string summary;         // one line: "deadlock: 2 threads wait for each other's mutexes"
   std::vector<pid_t> threads;  // the threads involved, in the order the evidence names them
   std::vector<WaitEdge> edges;
   std::vector<std::string> evidence;  // lines of text, already in reading order
@@ -59,9 +59,10 @@ struct Finding {
 
 struct DoctorReport {
   std::vector<Finding> findings;  // most severe first once sorted
-  std::vector<std::string> healthy;  // what was checked and found fine ("no lock cycles among 4 threads")
+  std::vector<std::string>
+      healthy;  // what was checked and found fine ("no lock cycles among 4 threads")
   std::vector<std::string> not_checked;  // what could not be checked here, and why
-  void sort();  // most severe first, stable within a severity
+  void sort();                           // most severe first, stable within a severity
 };
 
 }  // namespace corostack::diagnose

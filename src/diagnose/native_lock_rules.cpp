@@ -42,12 +42,16 @@ void check_native_locks(const std::vector<NativeLockWait>& waits, const ProcessS
     f.severity = Severity::kCritical;
     f.summary = fmt::format("deadlock: {} threads each wait for a lock another of them holds",
                             cycle.size());
-    for (size_t i : cycle) {
+    for (size_t k = 0; k < cycle.size(); ++k) {
+      size_t i = cycle[k];
       in_cycle[i] = true;
       const WaitEdge& e = edges[i];
+      // What this thread holds: the lock the previous thread of the cycle waits for.
+      const WaitEdge& held = edges[cycle[(k + cycle.size() - 1) % cycle.size()]];
       f.threads.push_back(e.waiter);
       f.edges.push_back(e);
-      std::string line = thread_label(snap, e.waiter) + " waits for " + lock_text(e);
+      f.evidence.push_back(thread_label(snap, e.waiter) + " holds " + lock_text(held));
+      std::string line = "    and waits for " + lock_text(e);
       if (!e.waiter_frame.empty()) line += " in " + e.waiter_frame;
       f.evidence.push_back(line);
       f.evidence.push_back("    which is held by " + thread_label(snap, e.holder));
@@ -64,8 +68,8 @@ void check_native_locks(const std::vector<NativeLockWait>& waits, const ProcessS
     if (f.edges.empty()) {
       f.kind = FindingKind::kAbandonedLock;
       f.severity = Severity::kCritical;
-      f.evidence.push_back(fmt::format("{} is held by thread {}, which no longer exists",
-                                       lock_text(e), e.holder));
+      f.evidence.push_back(
+          fmt::format("{} is held by thread {}, which no longer exists", lock_text(e), e.holder));
     }
     f.threads.push_back(e.waiter);
     f.edges.push_back(e);
@@ -85,8 +89,8 @@ void check_native_locks(const std::vector<NativeLockWait>& waits, const ProcessS
     if (!in_cycle[i] && edges[i].holder != 0 && find_thread(snap, edges[i].holder)) ++contention;
   if (edges.empty()) {
     report.healthy.push_back(
-        fmt::format("native locks: no thread waits for a pthread mutex or rwlock ({} threads)",
-                    snap.threads.size()));
+        fmt::format("native locks: none of the {} thread{} waits for a pthread mutex or rwlock",
+                    snap.threads.size(), snap.threads.size() == 1 ? "" : "s"));
   } else if (contention > 0) {
     report.healthy.push_back(fmt::format(
         "native locks: {} thread{} wait{} for a lock held by a thread that is not waiting back "

@@ -47,11 +47,20 @@ bool locking_machinery(const Frame& f) {
   if (f.kind != FrameKind::kNative) return false;
   if (!f.function) return true;  // unnamed frames inside libc
   std::string_view n = *f.function;
-  static constexpr std::array<std::string_view, 14> kPrefixes = {
-      "pthread_",          "__pthread_",         "___pthread_",      "__lll_",
-      "__GI___lll",        "lll_",               "futex_",           "__futex",
-      "__gthread_",        "std::mutex::",       "std::lock_guard<", "std::unique_lock<",
-      "std::scoped_lock<", "std::shared_mutex::"};
+  static constexpr std::array<std::string_view, 14> kPrefixes = {"pthread_",
+                                                                 "__pthread_",
+                                                                 "___pthread_",
+                                                                 "__lll_",
+                                                                 "__GI___lll",
+                                                                 "lll_",
+                                                                 "futex_",
+                                                                 "__futex",
+                                                                 "__gthread_",
+                                                                 "std::mutex::",
+                                                                 "std::lock_guard<",
+                                                                 "std::unique_lock<",
+                                                                 "std::scoped_lock<",
+                                                                 "std::shared_mutex::"};
   for (std::string_view p : kPrefixes)
     if (n.substr(0, p.size()) == p) return true;
   return contains(n, "__GI___pthread") || n == "syscall" || contains(n, "std::recursive_mutex::") ||

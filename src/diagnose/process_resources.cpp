@@ -91,9 +91,10 @@ void check_resources(const ProcessResources& r, DoctorReport& report) {
       Finding f;
       f.kind = FindingKind::kResource;
       f.severity = used >= limit ? Severity::kCritical : Severity::kWarning;
-      f.summary = fmt::format("{} of {} file descriptors open (RLIMIT_NOFILE): new sockets and "
-                              "files will fail with EMFILE",
-                              used, limit);
+      f.summary = fmt::format(
+          "{} of {} file descriptors open (RLIMIT_NOFILE): new sockets and "
+          "files will fail with EMFILE",
+          used, limit);
       f.evidence.push_back(f.summary);
       report.findings.push_back(std::move(f));
     } else {
@@ -104,8 +105,8 @@ void check_resources(const ProcessResources& r, DoctorReport& report) {
     Finding f;
     f.kind = FindingKind::kResource;
     f.severity = Severity::kNotice;
-    f.summary = fmt::format("{} zombie child process{} never waited for",
-                            r.zombie_children.size(), r.zombie_children.size() == 1 ? "" : "es");
+    f.summary = fmt::format("{} zombie child process{} never waited for", r.zombie_children.size(),
+                            r.zombie_children.size() == 1 ? "" : "es");
     std::string pids;
     for (pid_t p : r.zombie_children) pids += (pids.empty() ? "" : ", ") + std::to_string(p);
     f.evidence.push_back("zombie children: " + pids);

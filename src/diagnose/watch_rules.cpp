@@ -62,8 +62,8 @@ void check_watch(const ProcessSnapshot& before, const ThreadCpuTimes& cpu_before
     bool same = activity(*b) == activity(t);
     const Frame* f0 = current_frame(*b);
     const Frame* f1 = current_frame(t);
-    bool same_line = f0 && f1 && f0->function == f1->function && f0->file == f1->file &&
-                     f0->line == f1->line;
+    bool same_line =
+        f0 && f1 && f0->function == f1->function && f0->file == f1->file && f0->line == f1->line;
     if (cpu >= 0.9 && same_line && !t.syscall) {
       Finding f;
       f.kind = FindingKind::kSpinningThread;
@@ -78,9 +78,9 @@ void check_watch(const ProcessSnapshot& before, const ThreadCpuTimes& cpu_before
       f.kind = FindingKind::kStuckThread;
       f.severity = Severity::kWarning;
       f.threads.push_back(t.tid);
-      f.summary = fmt::format("{} stuck ≥ {:.1f} s in uninterruptible {} ({})",
-                              thread_label(after, t.tid), elapsed,
-                              t.syscall ? t.syscall->name + "()" : "sleep", where(t));
+      f.summary =
+          fmt::format("{} stuck ≥ {:.1f} s in uninterruptible {} ({})", thread_label(after, t.tid),
+                      elapsed, t.syscall ? t.syscall->name + "()" : "sleep", where(t));
       f.evidence.push_back(f.summary);
       report.findings.push_back(std::move(f));
     } else if (same && c1->second == c0->second) {

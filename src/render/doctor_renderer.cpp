@@ -15,9 +15,12 @@ using diagnose::Severity;
 const char* severity_color(Severity s, bool color) {
   if (!color) return "";
   switch (s) {
-    case Severity::kCritical: return "\x1b[1;31m";
-    case Severity::kWarning: return "\x1b[33m";
-    case Severity::kNotice: return "\x1b[36m";
+    case Severity::kCritical:
+      return "\x1b[1;31m";
+    case Severity::kWarning:
+      return "\x1b[33m";
+    case Severity::kNotice:
+      return "\x1b[36m";
   }
   return "";
 }
@@ -68,8 +71,8 @@ void render_doctor_text(const ProcessSnapshot& snap, const diagnose::DoctorRepor
     out << "\nNot checked:\n";
     for (const std::string& n : report.not_checked) out << "  " << escape_for_terminal(n) << '\n';
   }
-  out << '\n' << bold << "Summary: " << escape_for_terminal(doctor_summary_line(report)) << reset
-      << '\n';
+  out << '\n'
+      << bold << "Summary: " << escape_for_terminal(doctor_summary_line(report)) << reset << '\n';
 }
 
 void render_doctor_json(const ProcessSnapshot& snap, const diagnose::DoctorReport& report,
@@ -94,7 +97,7 @@ void render_doctor_json(const ProcessSnapshot& snap, const diagnose::DoctorRepor
       je["waiter"] = e.waiter;
       je["holder"] = e.holder;
       je["lock_kind"] = sanitize_utf8(e.lock_kind);
-      je["lock_address"] = e.lock_address;
+      je["lock_address"] = fmt::format("{:#x}", e.lock_address);
       je["lock_name"] = sanitize_utf8(e.lock_name);
       je["waiter_frame"] = sanitize_utf8(e.waiter_frame);
       edges.push_back(std::move(je));

@@ -66,6 +66,20 @@ json frame_json(const Frame& f) {
   return j;
 }
 
+json crash_json(const CrashInfo& c) {
+  json j = {{"signal", c.signo},
+            {"signal_name", c.signal_name},
+            {"description", c.description},
+            {"code", c.code ? json(*c.code) : json(nullptr)},
+            {"code_text", sanitize_utf8(c.code_text)},
+            {"fault_address", c.fault_address ? json(hex(*c.fault_address)) : json(nullptr)},
+            {"thread", c.thread},
+            {"stack_overflow", c.stack_overflow},
+            {"abort_message", sanitize_utf8(c.abort_message)},
+            {"headline", c.headline()}};
+  return j;
+}
+
 json thread_json(const ThreadSnapshot& t) {
   json j;
   j["tid"] = t.tid;
@@ -145,6 +159,7 @@ json snapshot_to_json(const ProcessSnapshot& snap) {
                   {"command_line", sanitize_utf8(snap.command_line)},
                   {"exe", sanitize_utf8(snap.exe)}};
   j["pause_ns"] = snap.pause_ns;
+  j["crash"] = snap.crash ? crash_json(*snap.crash) : json(nullptr);
   if (snap.python) {
     json errors = json::array();
     for (const std::string& e : snap.python->errors) errors.push_back(sanitize_utf8(e));

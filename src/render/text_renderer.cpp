@@ -129,6 +129,14 @@ void render_text(const ProcessSnapshot& snap, const TextOptions& options, std::o
   out << ")" << st.reset() << '\n';
   if (!snap.command_line.empty())
     out << "Command: " << escape_for_terminal(snap.command_line) << '\n';
+  if (snap.crash) {
+    out << st.warn() << snap.crash->headline() << st.reset() << '\n';
+    std::string detail = snap.crash->detail();
+    if (!detail.empty()) out << "  " << escape_for_terminal(detail) << '\n';
+    if (snap.crash->thread) out << "  thread " << snap.crash->thread << " received it\n";
+    if (!snap.crash->abort_message.empty())
+      out << "Abort message: " << escape_for_terminal(snap.crash->abort_message) << '\n';
+  }
   if (snap.python) {
     out << "Python " << escape_for_terminal(snap.python->version) << " ("
         << escape_for_terminal(snap.python->module) << ")";
@@ -147,6 +155,7 @@ void render_text(const ProcessSnapshot& snap, const TextOptions& options, std::o
     if (t.is_main) out << "main, ";
     out << state_name(t.state);
     if (t.syscall) out << ", in " << syscall_text(*t.syscall);
+    if (snap.crash && snap.crash->thread == t.tid) out << ", received " << snap.crash->signal_name;
     if (t.python) {
       if (t.python->holds_gil) out << ", holds the GIL";
       if (t.python->gc_collecting) out << ", collecting garbage";

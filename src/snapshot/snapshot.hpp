@@ -10,6 +10,7 @@
 
 #include "native/syscalls.hpp"
 #include "python/asyncio_walker.hpp"
+#include "snapshot/crash_info.hpp"
 #include "target/target.hpp"
 
 namespace corostack {
@@ -88,6 +89,7 @@ struct ProcessSnapshot {
   std::vector<std::string> warnings;
   std::optional<PythonProcessInfo> python;      // set when the target runs CPython
   std::optional<python::AsyncioState> asyncio;  // set when asyncio's tasks were asked for
+  std::optional<CrashInfo> crash;               // cores of a process killed by a signal
 
   // The snapshot thread running Python thread `ident`, or nullptr.
   const ThreadSnapshot* python_thread(uint64_t ident) const {

@@ -142,6 +142,10 @@ std::optional<int> CoreFile::fatal_signal() const {
   return std::nullopt;
 }
 
+pid_t CoreFile::signalled_thread() const {
+  return notes_.threads.empty() ? 0 : notes_.threads.front().tid;
+}
+
 Result<Capture> CoreFile::capture(const CaptureOptions& options) {
   // Everything is already in the core: nothing to pause, no stacks to copy.
   if (options.while_paused) options.while_paused(*this);

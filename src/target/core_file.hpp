@@ -36,6 +36,11 @@ class CoreFile final : public Target {
   const std::vector<ThreadState>& threads() const { return threads_; }
   // The signal that caused the dump (kernel cores); nullopt for snapshots.
   std::optional<int> fatal_signal() const;
+  // The thread the kernel dumped from, i.e. the one that received the fatal
+  // signal (its NT_PRSTATUS comes first); 0 when the core has no threads.
+  pid_t signalled_thread() const;
+  // NT_SIGINFO of the fatal signal (kernel cores), as decoded from the notes.
+  const CoreNotes& notes() const { return notes_; }
   // Process state letter from NT_PRPSINFO ('?' when absent).
   char process_state() const { return notes_.process_state; }
   // Problems found while opening: corrupt notes, truncation, stale files.

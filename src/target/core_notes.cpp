@@ -1,6 +1,7 @@
 #include "target/core_notes.hpp"
 
 #include <elf.h>
+#include <signal.h>
 #include <sys/procfs.h>
 
 #include <algorithm>
@@ -127,8 +128,22 @@ void parse_file_note(const ElfNote& note, CoreNotes& out) {
   if (bad) out.warnings.push_back(std::to_string(bad) + " malformed NT_FILE entries ignored");
 }
 
+// x86-64 siginfo_t: si_signo @0, si_errno @4, si_code @8, then the union
+// @16: si_addr for faults, {si_pid, si_uid} for signals sent by a process.
 void parse_siginfo(const ElfNote& note, CoreNotes& out) {
-  if (auto signo = read_at<int32_t>(note.desc, 0)) out.siginfo_signo = *signo;
+  auto signo = read_at<int32_t>(note.desc, 0);
+  if (!signo) return;
+  out.siginfo_signo = *signo;
+  auto code = read_at<int32_t>(note.desc, 8);
+  if (!code) return;
+  out.siginfo_code = *code;
+  bool fault = *signo == SIGSEGV || *signo == SIGBUS || *signo == SIGFPE || *signo == SIGILL ||
+               *signo == SIGTRAP;
+  if (fault && *code > 0) {
+    if (auto addr = read_at<uint64_t>(note.desc, 16)) out.siginfo_addr = *addr;
+  } else if (*code <= 0) {  // SI_USER (0), SI_TKILL (-6), SI_QUEUE (-1)...: a sender
+    if (auto pid = read_at<int32_t>(note.desc, 16)) out.siginfo_pid = *pid;
+  }
 }
 
 void parse_corostack_threads(const ElfNote& note, CoreNotes& out) {

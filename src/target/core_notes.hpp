@@ -51,6 +51,12 @@ struct CoreNotes {
   std::vector<AuxvEntry> auxv;
   std::vector<CoreFileMapping> files;  // sorted by start, non-overlapping
   std::optional<int> siginfo_signo;
+  // NT_SIGINFO's si_code, and what its union holds for that signal: the
+  // faulting address (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP) or the
+  // sender's pid (kill, tkill: SI_USER, SI_TKILL).
+  std::optional<int> siginfo_code;
+  std::optional<uint64_t> siginfo_addr;
+  std::optional<pid_t> siginfo_pid;
   std::vector<CoreThreadInfo> thread_info;  // from the COROSTACK note
   std::vector<std::string> warnings;        // malformed or unexpected notes
 };

@@ -104,7 +104,7 @@ TEST_P(DoctorNativeTest, FindsWhatTheTargetDid) {
     ASSERT_NE(e, nullptr) << f.dump(2);
     std::string holder = w.holder.rfind("exited:", 0) == 0 ? w.holder.substr(7) : w.holder;
     EXPECT_EQ((*e)["holder"].get<pid_t>(), std::stoi(holder));
-    EXPECT_EQ((*e)["lock_address"].get<uint64_t>(), w.lock);
+    EXPECT_EQ(std::stoull((*e)["lock_address"].get<std::string>(), nullptr, 16), w.lock);
     EXPECT_EQ((*e)["lock_name"], w.name);
     EXPECT_EQ((*e)["waiter_frame"].get<std::string>().rfind(w.function, 0), 0u)
         << (*e)["waiter_frame"];
@@ -130,7 +130,8 @@ TEST(DoctorNativeText, DeadlockReport) {
   auto r = run_corostack({"doctor", "-p", std::to_string(target.pid())});
   EXPECT_EQ(r.exit_code, 3) << r.describe();
   EXPECT_NE(r.out.find("[critical] deadlock: 2 threads"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("waits for pthread_mutex_t owl_mutex"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("holds pthread_mutex_t owl_mutex"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("and waits for pthread_mutex_t inventory_mu"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("which is held by thread"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Summary: 1 finding (1 critical)"), std::string::npos) << r.out;
   // The target was not left stopped: its threads still sleep.

@@ -61,3 +61,7 @@ target_compile_definitions(corostack_e2e_tests PRIVATE
   LOCK_DEADLOCK_O0="$<TARGET_FILE:lock_deadlock_O0>"
   LOCK_DEADLOCK_O2="$<TARGET_FILE:lock_deadlock_O2>")
 add_dependencies(corostack_e2e_tests lock_deadlock_O0 lock_deadlock_O2)
+target_compile_definitions(corostack_e2e_tests PRIVATE CRASHER="$<TARGET_FILE:crasher>")
+add_dependencies(corostack_e2e_tests crasher)
+target_compile_definitions(corostack_e2e_tests PRIVATE
+  PY_BLOCKED_LOOP_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_blocked_loop.py")

@@ -13,5 +13,6 @@ inline constexpr const char* kChurn = CHURN;
 inline constexpr const char* kPyChurnScript = PY_CHURN_SCRIPT;
 inline constexpr const char* kLockDeadlockO0 = LOCK_DEADLOCK_O0;
 inline constexpr const char* kLockDeadlockO2 = LOCK_DEADLOCK_O2;
+inline constexpr const char* kCrasher = CRASHER;
 
 }  // namespace e2e::paths

@@ -97,24 +97,24 @@ void* cycle_thread(void* arg) {
 }  // namespace
 
 TARGET_FRAME void lock_beta_while_alpha(pid_t holder) {
-  record_wait({gettid(), std::to_string(holder), &beta_mutex, "beta_mutex",
-               "lock_beta_while_alpha"});
+  record_wait(
+      {gettid(), std::to_string(holder), &beta_mutex, "beta_mutex", "lock_beta_while_alpha"});
   about_to_block({gettid(), {"lock_beta_while_alpha"}, {SYS_futex}});
   std::lock_guard<std::mutex> g(beta_mutex);
   AFTER_CALL();
 }
 
 TARGET_FRAME void lock_alpha_while_beta(pid_t holder) {
-  record_wait({gettid(), std::to_string(holder), &alpha_mutex, "alpha_mutex",
-               "lock_alpha_while_beta"});
+  record_wait(
+      {gettid(), std::to_string(holder), &alpha_mutex, "alpha_mutex", "lock_alpha_while_beta"});
   about_to_block({gettid(), {"lock_alpha_while_beta"}, {SYS_futex}});
   std::lock_guard<std::mutex> g(alpha_mutex);
   AFTER_CALL();
 }
 
 TARGET_FRAME void write_catalog(pid_t holder) {
-  record_wait({gettid(), std::to_string(holder), &catalog_rwlock, "catalog_rwlock",
-               "write_catalog"});
+  record_wait(
+      {gettid(), std::to_string(holder), &catalog_rwlock, "catalog_rwlock", "write_catalog"});
   about_to_block({gettid(), {"write_catalog"}, {SYS_futex}});
   pthread_rwlock_wrlock(&catalog_rwlock);
   AFTER_CALL();
@@ -129,8 +129,8 @@ TARGET_FRAME void wait_for_orphan(pid_t holder) {
 }
 
 TARGET_FRAME void wait_for_contended(pid_t holder) {
-  record_wait({gettid(), std::to_string(holder), &contended_mu, "contended_mu",
-               "wait_for_contended"});
+  record_wait(
+      {gettid(), std::to_string(holder), &contended_mu, "contended_mu", "wait_for_contended"});
   about_to_block({gettid(), {"wait_for_contended"}, {SYS_futex}});
   pthread_mutex_lock(&contended_mu);
   AFTER_CALL();

@@ -32,3 +32,5 @@ corostack_test_target(bpf_syscall_target -O2 ${TARGETS_DIR}/bpf_syscall_target.c
 # doctor's lock-state targets (pthread and std::mutex cycles, rwlock, abandoned, healthy).
 corostack_test_target(lock_deadlock_O0 -O0 ${TARGETS_DIR}/lock_deadlock.cpp)
 corostack_test_target(lock_deadlock_O2 -O2 ${TARGETS_DIR}/lock_deadlock.cpp)
+# Cores of crashed processes: a worker dies from a chosen signal (tests/targets/crasher.cpp).
+corostack_test_target(crasher -O1 ${TARGETS_DIR}/crasher.cpp)

@@ -85,15 +85,15 @@ TEST(NativeLockWaits, MutexCycleAndNames) {
   DoctorReport report;
   check_native_locks(
       waits, snap,
-      [](uint64_t a) { return a == kLockBase ? std::string("owl_mutex") : std::string(); },
-      report);
+      [](uint64_t a) { return a == kLockBase ? std::string("owl_mutex") : std::string(); }, report);
   ASSERT_EQ(report.findings.size(), 1u);
   const Finding& f = report.findings[0];
   EXPECT_EQ(f.kind, FindingKind::kNativeDeadlock);
   EXPECT_EQ(f.threads, (std::vector<pid_t>{10, 11}));
-  EXPECT_EQ(f.evidence[0],
-            "thread 10 \"worker-a\" waits for pthread_mutex_t owl_mutex (0x10000) in transfer at "
-            "bank.c:41");
+  EXPECT_EQ(f.evidence[0], "thread 10 \"worker-a\" holds pthread_mutex_t 0x10028");
+  EXPECT_EQ(f.evidence[1],
+            "    and waits for pthread_mutex_t owl_mutex (0x10000) in transfer at bank.c:41");
+  EXPECT_EQ(f.evidence[2], "    which is held by thread 11");
 }
 
 TEST(NativeLockWaits, HostileWordsAreNotWaits) {
@@ -108,9 +108,11 @@ TEST(NativeLockWaits, HostileWordsAreNotWaits) {
   ProcessSnapshot snap;
   ThreadSnapshot no_frames = futex_waiter(10, kLockBase);
   no_frames.frames.clear();
-  snap.threads = {no_frames, futex_waiter(11, kLockBase + 40), futex_waiter(12, kLockBase + 80),
+  snap.threads = {no_frames,
+                  futex_waiter(11, kLockBase + 40),
+                  futex_waiter(12, kLockBase + 80),
                   futex_waiter(13, kLockBase + 120),
-                  futex_waiter(14, 0xdead0000),            // unreadable
+                  futex_waiter(14, 0xdead0000),           // unreadable
                   futex_waiter(15, kLockBase, 0x80, 1)};  // val 1: not a contended mutex wait
   auto waits = find_native_lock_waits(snap, mem);
   EXPECT_TRUE(waits.empty()) << waits.size();
