@@ -11,6 +11,11 @@
 namespace corostack::diagnose {
 namespace {
 
+// A thread on the same line at both reads that ran at least this share of
+// the time is in a busy loop: a loaded machine may give it less than a whole
+// CPU, so the bar is not 100 %.
+constexpr double kSpinningCpu = 0.5;
+
 // What a thread was doing, comparable across reads: its system call and frames.
 std::string activity(const ThreadSnapshot& t) {
   std::string s;
@@ -64,7 +69,7 @@ void check_watch(const ProcessSnapshot& before, const ThreadCpuTimes& cpu_before
     const Frame* f1 = current_frame(t);
     bool same_line =
         f0 && f1 && f0->function == f1->function && f0->file == f1->file && f0->line == f1->line;
-    if (cpu >= 0.9 && same_line && !t.syscall) {
+    if (cpu >= kSpinningCpu && same_line && !t.syscall) {
       Finding f;
       f.kind = FindingKind::kSpinningThread;
       f.severity = Severity::kWarning;
