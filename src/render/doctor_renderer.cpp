@@ -84,6 +84,7 @@ void render_doctor_json(const ProcessSnapshot& snap, const diagnose::DoctorRepor
   j["source"] = snap.source == TargetKind::kCore ? "core" : "live";
   if (snap.source == TargetKind::kCore) j["core"] = sanitize_utf8(snap.core_path);
   if (snap.python) j["python"] = sanitize_utf8(snap.python->version);
+  j["pause_ns"] = snap.pause_ns;
   json findings = json::array();
   for (const Finding& f : report.findings) {
     json jf;
