@@ -17,6 +17,7 @@
 #include "python/remote_object.hpp"
 #include "snapshot/crash_info.hpp"
 #include "snapshot/python_snapshot.hpp"
+#include "trace/proc_fd_names.hpp"
 
 namespace corostack::diagnose {
 namespace {
@@ -89,8 +90,13 @@ Result<DoctorRun> run_doctor(Target& target, const DoctorOptions& options) {
   check_crash(run.snapshot, run.report);
   check_native(target, last.snapshot, run.report);
   check_asyncio(last.snapshot, run.report);
+  trace::ProcFdNames fds;
+  FdName fd_name;
+  if (target.kind() == TargetKind::kLive)
+    fd_name = [&fds](pid_t tid, int fd) { return fds.describe(tid, fd, /*detail=*/2); };
   check_event_loops(last.snapshot, read_ready_queues(target, last),
-                    second ? &first->snapshot : nullptr, options.watch_seconds, run.report);
+                    second ? &first->snapshot : nullptr, options.watch_seconds, fd_name,
+                    run.report);
   if (target.kind() == TargetKind::kLive) {
     check_resources(read_process_resources(target.pid()), run.report);
   } else {

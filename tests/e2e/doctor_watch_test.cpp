@@ -60,6 +60,35 @@ INSTANTIATE_TEST_SUITE_P(Interpreters, DoctorWatchTest,
                          });
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(DoctorWatchTest);
 
+// A loop stuck in CPU work is only told from a busy one by two reads.
+TEST_P(DoctorWatchTest, LoopBlockedByCpuWork) {
+  PythonInterpreter py = GetParam();
+  probe_python_interpreter(&py);
+  ASSERT_TRUE(py.probe_error.empty()) << py.probe_error;
+  if (py.major < 3 || (py.major == 3 && py.minor < 8))
+    GTEST_SKIP() << "SKIPPED LOUDLY: Python " << py.version
+                 << ": corostack reads asyncio from 3.8 on";
+  TempDir dir;
+  auto truth_path = dir / "truth";
+  TargetProcess target({py.path, PY_BLOCKED_LOOP_SCRIPT, "{ready_fd}", truth_path.string(), "cpu"});
+  ASSERT_TRUE(target.wait_ready(/*all_sleeping=*/false)) << target.output();
+  nlohmann::json truth = nlohmann::json::parse(std::ifstream(truth_path));
+  JsonRun run =
+      run_corostack_json({"doctor", "--json", "--watch", "1", "-p", std::to_string(target.pid())});
+  ASSERT_FALSE(run.json.is_discarded()) << run.parse_error << run.cmd.describe();
+  const nlohmann::json* loop = nullptr;
+  for (const auto& f : run.json["findings"])
+    if (f["kind"] == "blocked-event-loop") loop = &f;
+  ASSERT_NE(loop, nullptr) << run.json.dump(2);
+  std::string summary = (*loop)["summary"];
+  std::string where =
+      "slow_handler at py_blocked_loop.py:" + std::to_string(truth["line"].get<int>());
+  EXPECT_NE(summary.find("task \"slowpoke\" (" + where + ") running Python at the same line"),
+            std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("5 callbacks ready"), std::string::npos) << summary;
+}
+
 TEST(DoctorResources, DescriptorsNearTheLimitAndAZombie) {
   TempDir dir;
   auto truth_path = dir / "truth";

@@ -5,6 +5,7 @@ Usage: python py_blocked_loop.py <ready_fd> <truth_path> <mode>
 Modes:
   sleep  task "slowpoke" calls time.sleep inside its coroutine (slow_handler)
   recv   task "slowpoke" calls a blocking socket.recv (slow_handler)
+  cpu    task "slowpoke" spins in a CPU loop on one line (slow_handler)
   idle   the loop waits in its selector; every task awaits something (healthy)
 
 In the blocked modes five other tasks were created after slowpoke, so their
@@ -47,6 +48,11 @@ async def slow_handler(state, mode):
         write_truth(state)
         while True:
             time.sleep(3600)
+    elif mode == 'cpu':
+        truth['line'] = sys._getframe().f_lineno + 3
+        write_truth(state)
+        n = 0
+        while True: n += 1  # noqa: E701 -- one line on purpose
     else:
         a, b = socket.socketpair()
         state['keep'] = (a, b)
