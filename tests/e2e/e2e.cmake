@@ -62,6 +62,9 @@ target_compile_definitions(corostack_e2e_tests PRIVATE
   LOCK_DEADLOCK_O0="$<TARGET_FILE:lock_deadlock_O0>"
   LOCK_DEADLOCK_O2="$<TARGET_FILE:lock_deadlock_O2>")
 add_dependencies(corostack_e2e_tests lock_deadlock_O0 lock_deadlock_O2)
+if(LOCK_TARGETS)
+  add_dependencies(corostack_e2e_tests ${LOCK_TARGETS})
+endif()
 target_compile_definitions(corostack_e2e_tests PRIVATE CRASHER="$<TARGET_FILE:crasher>")
 add_dependencies(corostack_e2e_tests crasher)
 target_compile_definitions(corostack_e2e_tests PRIVATE
