@@ -1,0 +1,104 @@
+// `corostack doctor` on tests/targets/python/py_asyncio.py, whose truth knows
+// two tasks awaiting each other (cycle_a, cycle_b), coroutines created and
+// never awaited, and a second loop whose thread a task blocks in
+// threading.Event.wait (l2_blocker). Every CPython 3.8+, live and on a core
+// written by `corostack gcore`.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "asyncio_truth.hpp"
+#include "corostack.hpp"
+#include "python_interpreters.hpp"
+#include "target_process.hpp"
+#include "temp_dir.hpp"
+
+namespace e2e {
+namespace {
+
+struct Case {
+  PythonInterpreter py;
+  bool core = false;
+};
+
+class DoctorAsyncioTest : public testing::TestWithParam<Case> {};
+
+const nlohmann::json* finding(const nlohmann::json& doc, const std::string& kind) {
+  for (const auto& f : doc["findings"])
+    if (f["kind"] == kind) return &f;
+  return nullptr;
+}
+
+bool evidence_has(const nlohmann::json& f, const std::string& text) {
+  for (const auto& e : f["evidence"])
+    if (e.get<std::string>().find(text) != std::string::npos) return true;
+  return false;
+}
+
+TEST_P(DoctorAsyncioTest, CycleUnawaitedAndBlockedLoop) {
+  Case c = GetParam();
+  probe_python_interpreter(&c.py);
+  ASSERT_TRUE(c.py.probe_error.empty()) << c.py.probe_error;
+  if (c.py.major < 3 || (c.py.major == 3 && c.py.minor < 8))
+    GTEST_SKIP() << "SKIPPED LOUDLY: Python " << c.py.version
+                 << ": corostack reads asyncio from 3.8 on";
+  TempDir dir;
+  TargetProcess target({c.py.path, PY_ASYNCIO_SCRIPT, "{ready_fd}", (dir / "truth").string()});
+  ASSERT_TRUE(target.wait_ready(/*all_sleeping=*/true, std::chrono::seconds(40)))
+      << target.output();
+  AsyncTruth truth = read_asyncio_truth(dir / "truth");
+  std::vector<std::string> args = {"doctor", "--json"};
+  if (c.core) {
+    auto core = dir / "core";
+    auto g = run_corostack({"gcore", "-p", std::to_string(target.pid()), "-o", core.string()});
+    ASSERT_TRUE(g.ok()) << g.describe();
+    args.insert(args.end(), {"--core", core.string()});
+  } else {
+    args.insert(args.end(), {"-p", std::to_string(target.pid())});
+  }
+  JsonRun run = run_corostack_json(args);
+  ASSERT_FALSE(run.json.is_discarded()) << run.parse_error << run.cmd.describe();
+  EXPECT_EQ(run.cmd.exit_code, 3) << run.cmd.describe();
+
+  const nlohmann::json* cycle = finding(run.json, "asyncio-await-cycle");
+  ASSERT_NE(cycle, nullptr) << run.json.dump(2);
+  EXPECT_EQ((*cycle)["severity"], "critical");
+  for (const std::string& name : truth.cycles.at(0))
+    EXPECT_TRUE(evidence_has(*cycle, "task \"" + name + "\"")) << cycle->dump(2);
+
+  const nlohmann::json* unawaited = finding(run.json, "unawaited-coroutine");
+  if (c.py.free_threaded) {
+    std::cout << "doctor asyncio: SKIPPED LOUDLY never-awaited coroutines on " << c.py.version
+              << "t (not looked for: no GC object lists)\n";
+  } else {
+    ASSERT_NE(unawaited, nullptr) << run.json.dump(2);
+    for (const AsyncTruthCoroutine& co : truth.unawaited)
+      EXPECT_TRUE(evidence_has(*unawaited, co.qualname + " defined at")) << unawaited->dump(2);
+  }
+
+  const AsyncTruthThread* loop2 = nullptr;
+  for (const AsyncTruthThread& t : truth.threads)
+    if (t.loop && *t.loop == "loop2") loop2 = &t;
+  ASSERT_NE(loop2, nullptr);
+  const nlohmann::json* blocked = finding(run.json, "blocked-event-loop");
+  ASSERT_NE(blocked, nullptr) << run.json.dump(2);
+  EXPECT_EQ((*blocked)["threads"][0].get<pid_t>(), loop2->tid);
+  EXPECT_NE((*blocked)["summary"].get<std::string>().find("task \"l2_blocker\""), std::string::npos)
+      << (*blocked)["summary"];
+}
+
+std::vector<Case> cases() {
+  std::vector<Case> out;
+  for (const PythonInterpreter& py : find_python_interpreter_paths())
+    for (bool core : {false, true}) out.push_back({py, core});
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Interpreters, DoctorAsyncioTest, testing::ValuesIn(cases()),
+                         [](const testing::TestParamInfo<Case>& info) {
+                           return info.param.py.name + (info.param.core ? "_core" : "_live");
+                         });
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(DoctorAsyncioTest);
+
+}  // namespace
+}  // namespace e2e
