@@ -37,6 +37,7 @@ const Target kTargets[] = {
     {"fuzz_renderers", fuzz_renderers},
     {"fuzz_profile_writers", fuzz_profile_writers},
     {"fuzz_syscall_decoders", fuzz_syscall_decoders},
+    {"fuzz_doctor", fuzz_doctor},
 };
 
 void PrintTo(const Target& t, std::ostream* os) {
