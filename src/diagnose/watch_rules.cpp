@@ -12,9 +12,11 @@ namespace corostack::diagnose {
 namespace {
 
 // A thread on the same line at both reads that ran at least this share of
-// the time is in a busy loop: a loaded machine may give it less than a whole
-// CPU, so the bar is not 100 %.
+// the time is in a busy loop; so is one found runnable (R) at both reads that
+// ran at least kSpinningCpuWhenRunnable: a loaded machine may give a busy
+// thread much less than a whole CPU.
 constexpr double kSpinningCpu = 0.5;
+constexpr double kSpinningCpuWhenRunnable = 0.1;
 
 // What a thread was doing, comparable across reads: its system call and frames.
 std::string activity(const ThreadSnapshot& t) {
@@ -69,7 +71,9 @@ void check_watch(const ProcessSnapshot& before, const ThreadCpuTimes& cpu_before
     const Frame* f1 = current_frame(t);
     bool same_line =
         f0 && f1 && f0->function == f1->function && f0->file == f1->file && f0->line == f1->line;
-    if (cpu >= kSpinningCpu && same_line && !t.syscall) {
+    bool runnable = t.state == 'R' && b->state == 'R';
+    bool busy = cpu >= kSpinningCpu || (runnable && cpu >= kSpinningCpuWhenRunnable);
+    if (busy && same_line && !t.syscall) {
       Finding f;
       f.kind = FindingKind::kSpinningThread;
       f.severity = Severity::kWarning;

@@ -1,7 +1,8 @@
 #pragma once
 // Finding 6 of `doctor --watch`: two reads some seconds apart, and each
 // thread's CPU time in between, tell stuck from working.
-//  - spinning: ≥ 50 % of a CPU over the watch, on the same line (the
+//  - spinning: ≥ 50 % of a CPU over the watch (≥ 10 % when runnable at both
+//    reads: a loaded machine starves busy threads), on the same line (the
 //    innermost Python frame, or native function) at both reads: a busy loop;
 //  - stuck in the kernel: in uninterruptible sleep (D) in the same system
 //    call at both reads, using no CPU;

@@ -75,7 +75,15 @@ def sequence():
     t = threading.Thread(target=worker_body, args=(w, out), name="worker")
     t.start()
     t.join()
-    return out.get("tid", 0)
+    # join() returns once the thread state is gone, a moment before the OS
+    # thread exits: wait for that too, or the _exit(3) below may kill it first
+    # and its "+++ exited with 0 +++" become "exited with 3" (stat calls only,
+    # which the tests do not trace).
+    tid = out.get("tid", 0)
+    deadline = time.time() + 5
+    while tid and os.path.exists("/proc/self/task/%d" % tid) and time.time() < deadline:
+        time.sleep(0.001)
+    return tid
 
 
 def main():
