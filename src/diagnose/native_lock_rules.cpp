@@ -89,8 +89,12 @@ void check_native_locks(const std::vector<NativeLockWait>& waits, const ProcessS
     if (!in_cycle[i] && edges[i].holder != 0 && find_thread(snap, edges[i].holder)) ++contention;
   if (edges.empty()) {
     report.healthy.push_back(
-        fmt::format("native locks: none of the {} thread{} waits for a pthread mutex or rwlock",
-                    snap.threads.size(), snap.threads.size() == 1 ? "" : "s"));
+        snap.threads.size() == 1
+            ? std::string(
+                  "native locks: the only thread does not wait for a pthread mutex or rwlock")
+            : fmt::format(
+                  "native locks: none of the {} threads waits for a pthread mutex or rwlock",
+                  snap.threads.size()));
   } else if (contention > 0) {
     report.healthy.push_back(fmt::format(
         "native locks: {} thread{} wait{} for a lock held by a thread that is not waiting back "
