@@ -7,7 +7,9 @@
 
 int main(int argc, char** argv) {
   using namespace corostack;
-  CLI::App app{"corostack: what every thread of a running process or a core file is doing"};
+  // Named, so --help says "corostack" however it was invoked (not build/src/corostack).
+  CLI::App app{"corostack: what every thread of a running process or a core file is doing",
+               "corostack"};
   app.set_version_flag("--version", std::string("corostack ") + COROSTACK_VERSION);
   app.require_subcommand(1);
   app.footer(kExitCodesHelp);
