@@ -8,9 +8,12 @@
 #include "diagnose/crash_rules.hpp"
 #include "diagnose/data_symbols.hpp"
 #include "diagnose/event_loop_rules.hpp"
+#include "diagnose/gil_rules.hpp"
 #include "diagnose/native_lock_rules.hpp"
 #include "diagnose/native_lock_waits.hpp"
 #include "diagnose/process_resources.hpp"
+#include "diagnose/python_lock_rules.hpp"
+#include "diagnose/python_waits.hpp"
 #include "diagnose/watch_rules.hpp"
 #include "native/dwfl_session.hpp"
 #include "python/instance_dict.hpp"
@@ -26,6 +29,7 @@ struct Read {
   ProcessSnapshot snapshot;
   std::optional<python::PythonRuntime> runtime;
   ThreadCpuTimes cpu;  // live only
+  GilFacts gil;        // Python targets: read right after the snapshot
 };
 
 Result<Read> read_once(Target& target) {
@@ -40,6 +44,7 @@ Result<Read> read_once(Target& target) {
   auto snap = take_snapshot(target, opts);
   if (!snap) return snap.error();
   r.snapshot = std::move(*snap);
+  if (r.runtime) r.gil = read_gil_facts(r.snapshot, *r.runtime, target);
   return r;
 }
 
@@ -70,6 +75,15 @@ ReadyQueues read_ready_queues(const Target& target, const Read& r) {
   return out;
 }
 
+// Findings 2 and 4: threading locks and the GIL (python_lock_rules, gil_rules).
+void check_python(Target& target, const Read& last, const Read* first, double watch_seconds,
+                  DoctorReport& report) {
+  if (!last.runtime || !last.snapshot.python) return;
+  check_gil(last.gil, first ? &first->gil : nullptr, watch_seconds, last.snapshot, report);
+  check_python_locks(find_python_lock_waits(last.snapshot, *last.runtime, target), last.gil,
+                     last.snapshot, report);
+}
+
 }  // namespace
 
 Result<DoctorRun> run_doctor(Target& target, const DoctorOptions& options) {
@@ -89,6 +103,7 @@ Result<DoctorRun> run_doctor(Target& target, const DoctorOptions& options) {
   run.snapshot.crash = read_crash_info(target);
   check_crash(run.snapshot, run.report);
   check_native(target, last.snapshot, run.report);
+  check_python(target, last, second ? &*first : nullptr, options.watch_seconds, run.report);
   check_asyncio(last.snapshot, run.report);
   trace::ProcFdNames fds;
   FdName fd_name;

@@ -223,6 +223,21 @@ struct PythonLayout {
   // the thread lists instead.
   FieldLoc asyncio_state_non_asyncio_tasks;
   FieldLoc asyncio_state_non_asyncio_eager_tasks;
+
+  // More of struct _gil_runtime_state, for `doctor` (3.7+)
+  FieldLoc gil_switch_number;  // switch_number: +1 each time the GIL changes hands
+  FieldLoc gil_cond;           // cond: the pthread_cond_t threads wanting the GIL sleep on
+  FieldLoc gil_mutex;          // mutex: the pthread_mutex_t that guards `locked`
+
+  // _thread.lock and _thread.RLock (Modules/_threadmodule.c): what a thread
+  // blocked in acquire() sleeps on, and an RLock's owner (3.7+)
+  FieldLoc lock_sem;     // lockobject.lock_lock: PyThread_type_lock = sem_t* (<=3.13)
+  FieldLoc lock_mutex;   // lockobject.lock: PyMutex, parked on through the parking lot (3.14+)
+  FieldLoc rlock_sem;    // rlockobject.rlock_lock: sem_t* (<=3.13)
+  FieldLoc rlock_mutex;  // rlockobject.lock.mutex: PyMutex (3.14+)
+  FieldLoc rlock_owner;  // rlock_owner (<=3.13) / lock.thread (3.14+): owner's ident, 0 if free
+  FieldLoc rlock_count;  // rlock_count: acquisitions by the owner (<=3.13)
+  FieldLoc rlock_level;  // lock.level: acquisitions by the owner - 1 (3.14+)
 };
 
 }  // namespace corostack::python

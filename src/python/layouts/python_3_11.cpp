@@ -163,6 +163,16 @@ const PythonLayout kPython311 = {
     .module_state = {32, 8},
     .asyncio_state_non_asyncio_tasks = {-1, 0},
     .asyncio_state_non_asyncio_eager_tasks = {-1, 0},
+    .gil_switch_number = {24, 8},
+    .gil_cond = {32, 48},
+    .gil_mutex = {80, 40},
+    .lock_sem = {16, 8},
+    .lock_mutex = {-1, 0},
+    .rlock_sem = {16, 8},
+    .rlock_mutex = {-1, 0},
+    .rlock_owner = {24, 8},
+    .rlock_count = {32, 8},
+    .rlock_level = {-1, 0},
 };
 
 }  // namespace corostack::python

@@ -163,6 +163,16 @@ const PythonLayout kPython314 = {
     .module_state = {32, 8},
     .asyncio_state_non_asyncio_tasks = {48, 8},
     .asyncio_state_non_asyncio_eager_tasks = {56, 8},
+    .gil_switch_number = {24, 8},
+    .gil_cond = {32, 48},
+    .gil_mutex = {80, 40},
+    .lock_sem = {-1, 0},
+    .lock_mutex = {16, 1},
+    .rlock_sem = {-1, 0},
+    .rlock_mutex = {16, 1},
+    .rlock_owner = {24, 8},
+    .rlock_count = {-1, 0},
+    .rlock_level = {32, 8},
 };
 
 }  // namespace corostack::python

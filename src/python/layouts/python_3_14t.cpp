@@ -163,6 +163,16 @@ const PythonLayout kPython314t = {
     .module_state = {48, 8},
     .asyncio_state_non_asyncio_tasks = {48, 8},
     .asyncio_state_non_asyncio_eager_tasks = {56, 8},
+    .gil_switch_number = {32, 8},
+    .gil_cond = {40, 48},
+    .gil_mutex = {88, 40},
+    .lock_sem = {-1, 0},
+    .lock_mutex = {32, 1},
+    .rlock_sem = {-1, 0},
+    .rlock_mutex = {32, 1},
+    .rlock_owner = {40, 8},
+    .rlock_count = {-1, 0},
+    .rlock_level = {48, 8},
 };
 
 }  // namespace corostack::python

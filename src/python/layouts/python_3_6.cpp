@@ -160,6 +160,16 @@ const PythonLayout kPython36 = {
     .module_state = {32, 8},
     .asyncio_state_non_asyncio_tasks = {-1, 0},
     .asyncio_state_non_asyncio_eager_tasks = {-1, 0},
+    .gil_switch_number = {-1, 0},
+    .gil_cond = {-1, 0},
+    .gil_mutex = {-1, 0},
+    .lock_sem = {-1, 0},
+    .lock_mutex = {-1, 0},
+    .rlock_sem = {-1, 0},
+    .rlock_mutex = {-1, 0},
+    .rlock_owner = {-1, 0},
+    .rlock_count = {-1, 0},
+    .rlock_level = {-1, 0},
 };
 
 }  // namespace corostack::python
