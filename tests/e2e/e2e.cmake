@@ -21,6 +21,7 @@ target_compile_definitions(corostack_e2e_tests PRIVATE
   PY_DUTY_THREADS_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_duty_threads.py"
   PY_GC_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_gc.py"
   PY_SYSCALLS_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_syscalls.py"
+  PY_LOCKS_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_locks.py"
   PY_SUBINTERPRETERS_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_subinterpreters.py"
   PY_ASYNCIO_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_asyncio.py"
   PY_IDLE_LOOP_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_idle_loop.py"
