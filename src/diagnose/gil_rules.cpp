@@ -8,7 +8,8 @@
 namespace corostack::diagnose {
 namespace {
 
-constexpr size_t kPythonFramesShown = 2;
+constexpr size_t kPythonFramesShown = 2;  // in the summary
+constexpr size_t kHolderFramesShown = 4;  // in the evidence
 
 std::string innermost_python(const ThreadSnapshot& t) {
   for (const Frame& f : t.frames)
@@ -74,10 +75,14 @@ void check_gil(const GilFacts& gil, const GilFacts* first, double watch_seconds,
   f.evidence.push_back(
       fmt::format("{} holds the GIL (0x{:x})", thread_label(snap, gil.holder), gil.address));
   if (holder) {
+    // Its innermost native frame (what runs), then its Python frames.
+    if (!holder->frames.empty() && holder->frames.front().kind == FrameKind::kNative)
+      f.evidence.push_back("    in " + frame_text(holder->frames.front()));
+    size_t shown = 0;
     for (const Frame& fr : holder->frames) {
-      if (f.evidence.size() > 8) break;
-      f.evidence.push_back("    " + std::string(fr.kind == FrameKind::kPython ? "py " : "   ") +
-                           frame_text(fr));
+      if (fr.kind != FrameKind::kPython) continue;
+      if (++shown > kHolderFramesShown) break;
+      f.evidence.push_back("    " + frame_text(fr));
     }
     if (holder->syscall)
       f.evidence.push_back("    and is blocked in " + holder->syscall->name +

@@ -193,17 +193,29 @@ uint64_t self_of(const RemoteObjects& ro, const Frame& f) {
   return v ? (*v & kTagMask) : 0;
 }
 
+// The last Python frame before `user`: the outermost threading.py one.
+size_t outermost_threading_frame(const ThreadSnapshot& t, size_t user) {
+  size_t k = std::min(user, t.frames.size());
+  while (k > 0 && t.frames[k - 1].kind != FrameKind::kPython) --k;
+  return k > 0 ? k - 1 : 0;
+}
+
 }  // namespace
 
 std::string threading_wait_of(const ThreadSnapshot& t, size_t* user_frame) {
+  // Python frames only: with native frames merged, C calls sit between
+  // Python frames on <=3.10 (every Python call goes through C).
+  std::vector<size_t> chain;
   size_t i = 0;
-  while (i < t.frames.size() && t.frames[i].kind != FrameKind::kPython) ++i;
-  size_t first = i;
-  while (i < t.frames.size() && is_threading_frame(t.frames[i])) ++i;
+  for (; i < t.frames.size(); ++i) {
+    if (t.frames[i].kind != FrameKind::kPython) continue;
+    if (!is_threading_frame(t.frames[i])) break;
+    chain.push_back(i);
+  }
   if (user_frame) *user_frame = i;
-  if (i == first) return {};
+  if (chain.empty()) return {};
   // The outermost threading/queue frame says what the program called.
-  const Frame& outer = t.frames[i - 1];
+  const Frame& outer = t.frames[chain.back()];
   std::string qual = outer.function.value_or("");
   std::string_view name = short_name(qual);
   if (basename_of(outer.file) == "queue.py") {
@@ -211,12 +223,12 @@ std::string threading_wait_of(const ThreadSnapshot& t, size_t* user_frame) {
     return "Queue." + std::string(name);
   }
   if (name == "join" || name == "_wait_for_tstate_lock") return "Thread.join";
-  if (name == "acquire" || (name == "__enter__" && i - first > 1)) return "Semaphore.acquire";
+  if (name == "acquire" || (name == "__enter__" && chain.size() > 1)) return "Semaphore.acquire";
   if (name == "__enter__") return {};  // Condition.__enter__: its lock's own acquire
   if (qual.find('.') != std::string::npos) return qual;  // 3.11+: "Event.wait"
   // <=3.10: names only.
   size_t waits = 0;
-  for (size_t k = first; k < i; ++k) waits += t.frames[k].function.value_or("") == "wait";
+  for (size_t k : chain) waits += t.frames[k].function.value_or("") == "wait";
   if (name == "wait") return waits > 1 ? "Event.wait" : "Condition.wait";
   if (name == "wait_for") return "Condition.wait_for";
   return "threading." + std::string(name);
@@ -268,9 +280,9 @@ std::vector<PyLockWaitFact> find_python_lock_waits(const ProcessSnapshot& snap,
     } else {
       w.lock_kind = "threading lock";
     }
-    if (wait == "Semaphore.acquire" && user > 0) {
+    if (wait == "Semaphore.acquire") {
       w.lock_kind = "threading.Semaphore";
-      w.lock_address = self_of(ro, t.frames[user - 1]);
+      w.lock_address = self_of(ro, t.frames[outermost_threading_frame(t, user)]);
       w.holder = 0;
       w.holder_ident = 0;
     }

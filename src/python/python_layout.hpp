@@ -230,10 +230,10 @@ struct PythonLayout {
   FieldLoc gil_mutex;          // mutex: the pthread_mutex_t that guards `locked`
 
   // _thread.lock and _thread.RLock (Modules/_threadmodule.c): what a thread
-  // blocked in acquire() sleeps on, and an RLock's owner (3.7+)
-  FieldLoc lock_sem;     // lockobject.lock_lock: PyThread_type_lock = sem_t* (<=3.13)
+  // blocked in acquire() sleeps on, and an RLock's owner (Lock 2.7+, RLock 3.6+)
+  FieldLoc lock_sem;     // lockobject.lock_lock: PyThread_type_lock = sem_t* (2.7-3.13)
   FieldLoc lock_mutex;   // lockobject.lock: PyMutex, parked on through the parking lot (3.14+)
-  FieldLoc rlock_sem;    // rlockobject.rlock_lock: sem_t* (<=3.13)
+  FieldLoc rlock_sem;    // rlockobject.rlock_lock: sem_t* (3.6-3.13)
   FieldLoc rlock_mutex;  // rlockobject.lock.mutex: PyMutex (3.14+)
   FieldLoc rlock_owner;  // rlock_owner (<=3.13) / lock.thread (3.14+): owner's ident, 0 if free
   FieldLoc rlock_count;  // rlock_count: acquisitions by the owner (<=3.13)

@@ -198,13 +198,13 @@ constexpr LayoutFieldSpec kSpec[] = {
     {F(gil_cond), 307, kLast, kMember, "_gil_runtime_state", "cond"},
     {F(gil_mutex), 307, kLast, kMember, "_gil_runtime_state", "mutex"},
 
-    {F(lock_sem), 307, 313, kMember, "lockobject", "lock_lock"},
+    {F(lock_sem), 207, 313, kMember, "lockobject", "lock_lock"},
     {F(lock_mutex), 314, kLast, kMember, "lockobject", "lock"},
-    {F(rlock_sem), 307, 313, kMember, "rlockobject", "rlock_lock"},
+    {F(rlock_sem), 306, 313, kMember, "rlockobject", "rlock_lock"},
     {F(rlock_mutex), 314, kLast, kMember, "rlockobject", "lock.mutex"},
-    {F(rlock_owner), 307, 313, kMember, "rlockobject", "rlock_owner"},
+    {F(rlock_owner), 306, 313, kMember, "rlockobject", "rlock_owner"},
     {F(rlock_owner), 314, kLast, kMember, "rlockobject", "lock.thread"},
-    {F(rlock_count), 307, 313, kMember, "rlockobject", "rlock_count"},
+    {F(rlock_count), 306, 313, kMember, "rlockobject", "rlock_count"},
     {F(rlock_level), 314, kLast, kMember, "rlockobject", "lock.level"},
 };
 #undef F

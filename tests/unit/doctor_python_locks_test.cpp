@@ -373,6 +373,12 @@ TEST(ThreadingWaits, ClassifiesByTheOutermostThreadingFrame) {
                   py("join", "/x/threading.py", 2), py("main", "app.py", 3)}),
             "Thread.join");
   EXPECT_EQ(kind({py("work", "app.py", 3)}), "");
+  // <=3.10 with native frames merged: C frames between the Python ones.
+  Frame c;
+  c.function = "_PyFunction_Vectorcall";
+  EXPECT_EQ(kind({c, py("wait", "/x/threading.py", 1), c, py("get", "/x/queue.py", 2), c,
+                  py("work", "app.py", 3)}),
+            "Queue.get");
 }
 
 }  // namespace

@@ -163,12 +163,12 @@ const PythonLayout kPython36 = {
     .gil_switch_number = {-1, 0},
     .gil_cond = {-1, 0},
     .gil_mutex = {-1, 0},
-    .lock_sem = {-1, 0},
+    .lock_sem = {16, 8},
     .lock_mutex = {-1, 0},
-    .rlock_sem = {-1, 0},
+    .rlock_sem = {16, 8},
     .rlock_mutex = {-1, 0},
-    .rlock_owner = {-1, 0},
-    .rlock_count = {-1, 0},
+    .rlock_owner = {24, 8},
+    .rlock_count = {32, 8},
     .rlock_level = {-1, 0},
 };
 

@@ -12,8 +12,9 @@ Modes:
   idle_pool    4 "pool-N" workers blocked in queue.Queue.get, 1 "gate"
                thread in threading.Event.wait: healthy, nothing to find.
   gil_hog      "hog" holds the GIL inside one long re.match call (an
-               exponential regex); 3 "spinner-N" threads and the main thread
-               want it.
+               exponential regex); 3 "spinner-N" threads want it; the main
+               thread sleeps in a read. "ready" is written before the hog
+               starts matching (nothing runs Python after that).
 
 Truth (JSON, written to <truth_path>.tmp then renamed, before "ready"):
   {"pid", "python", "mode", "main_tid", "threads": {name: tid},
@@ -118,9 +119,9 @@ def spinner(n):
         x += 1  # @spin
 
 
-def hog(started):
+def hog(go):
     tids["hog"] = native_tid()
-    started.set()
+    go.wait()
     re.match(r"(a+)+$", "a" * 64 + "b")  # @hog_match
 
 
@@ -200,16 +201,18 @@ def main():
     elif MODE == "gil_hog":
         for n in range(3):
             start("spinner-%d" % n, spinner, n)
-        started = threading.Event()
-        while len(tids) < 3:
+        go = threading.Event()
+        start("hog", hog, go)
+        while len(tids) < 4:
             time.sleep(0.001)
-        start("hog", hog, started)
-        started.wait()
-        # The hog is about to call re.match, or in it; the spinners and
-        # this thread (after the write) wait for the GIL. The test waits
-        # until the hog alone runs.
-        write_truth({"waiters": sorted(t for n, t in tids.items() if n != "hog")
-                     + [native_tid()]})
+        write_truth({"waiters": sorted(t for n, t in tids.items() if n != "hog")})
+        os.write(READY_FD, b"ready\n")
+        # Once the hog is in re.match nothing else gets the GIL: say ready
+        # first, then let it go and block in a read (which needs no GIL).
+        # The test waits until the hog alone runs and the spinners sleep.
+        go.set()
+        os.read(r, 1)  # @main_read_hog
+        return
     else:
         sys.stderr.write("unknown mode %s\n" % MODE)
         os._exit(64)
