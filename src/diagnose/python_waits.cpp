@@ -262,7 +262,11 @@ std::vector<PyLockWaitFact> find_python_lock_waits(const ProcessSnapshot& snap,
     if (pyframes.empty()) continue;
     size_t user = t.frames.size();
     std::string wait = threading_wait_of(t, &user);
-    auto lock = python::find_waited_lock(ro, futex, pyframes, 0);
+    // An idle wait is reported by what the program called; its lock (a
+    // Condition's private waiter lock) is not looked for: a pool of 1000
+    // idle workers costs no search.
+    std::optional<python::PyLockObject> lock;
+    if (!idle_wait(wait)) lock = python::find_waited_lock(ro, futex, pyframes, 0);
     if (!lock && wait.empty() && !acquires_python_lock(t)) continue;
 
     PyLockWaitFact w;
@@ -278,7 +282,7 @@ std::vector<PyLockWaitFact> find_python_lock_waits(const ProcessSnapshot& snap,
         if (const ThreadSnapshot* h = snap.python_thread(lock->owner_ident)) w.holder = h->tid;
       }
     } else {
-      w.lock_kind = "threading lock";
+      w.lock_kind = w.idle_in.empty() ? "threading lock" : "threading.Condition";
     }
     if (wait == "Semaphore.acquire") {
       w.lock_kind = "threading.Semaphore";
