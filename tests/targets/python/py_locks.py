@@ -18,7 +18,7 @@ Modes:
 
 Truth (JSON, written to <truth_path>.tmp then renamed, before "ready"):
   {"pid", "python", "mode", "main_tid", "threads": {name: tid},
-   "lines": {marker: line}, ...}
+   "lines": {marker: line}, "lock_ids": {name: id()}, ...}
 where each marker is a `# @marker` comment on the line of a `with`, an
 acquire or a call below. Then "ready" goes to <ready_fd> once every thread is
 where the mode puts it (checked through /proc: blocked in futex() across
@@ -157,7 +157,10 @@ def wait_in_futex(names):
 def write_truth(extra):
     truth = {"pid": os.getpid(), "python": "%d.%d.%d" % sys.version_info[:3],
              "mode": MODE, "main_tid": native_tid(), "threads": dict(tids),
-             "lines": marker_lines(), "file": os.path.abspath(__file__)}
+             "lines": marker_lines(), "file": os.path.abspath(__file__),
+             # CPython's id() is the object's address.
+             "lock_ids": {"ledger_lock": id(ledger_lock), "alice.lock": id(alice.lock),
+                          "vault_lock": id(vault_lock)}}
     truth.update(extra)
     with open(TRUTH + ".tmp", "w") as f:
         json.dump(truth, f)
