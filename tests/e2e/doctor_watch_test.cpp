@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "corostack.hpp"
@@ -19,15 +18,14 @@
 namespace e2e {
 namespace {
 
-// Waits (10 s at most) until thread `tid` of `pid` sleeps (state S): the
-// main thread signals ready just before it blocks.
-bool wait_sleeping(pid_t pid, pid_t tid) {
+// Waits (10 s at most) until thread `tid` of `pid` sleeps in read(): the
+// main thread signals ready just before it blocks there, and a thread merely
+// asleep (state S) may still be waiting for the GIL the spinner holds.
+bool wait_in_read(pid_t pid, pid_t tid) {
   for (int i = 0; i < 1000; ++i) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    size_t close = stat.rfind(')');
-    if (close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'S')
-      return true;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/syscall");
+    std::string nr;
+    if (in >> nr && nr == "0") return true;
     usleep(10000);
   }
   return false;
@@ -50,7 +48,7 @@ TEST_P(DoctorWatchTest, SpinningThreadIsFoundIdleOneIsNot) {
   TargetProcess target({py.path, kScript, "{ready_fd}", truth_path.string(), "spin"});
   ASSERT_TRUE(target.wait_ready(/*all_sleeping=*/false)) << target.output();
   nlohmann::json truth = nlohmann::json::parse(std::ifstream(truth_path));
-  ASSERT_TRUE(wait_sleeping(target.pid(), target.pid())) << "main thread never blocked";
+  ASSERT_TRUE(wait_in_read(target.pid(), target.pid())) << "main thread never blocked";
   JsonRun run =
       run_corostack_json({"doctor", "--json", "--watch", "1", "-p", std::to_string(target.pid())});
   ASSERT_FALSE(run.json.is_discarded()) << run.parse_error << run.cmd.describe();
