@@ -10,7 +10,9 @@
 #include "render/json_renderer.hpp"
 #include "render/text_renderer.hpp"
 #include "snapshot/crash_info.hpp"
+#include "snapshot/fd_names.hpp"
 #include "snapshot/python_snapshot.hpp"
+#include "trace/proc_fd_names.hpp"
 
 namespace corostack {
 namespace {
@@ -74,6 +76,10 @@ class DumpCommand final : public Command {
     if (!snap) return report_error(snap.error());
     snap->core_path = target_.core;
     snap->crash = read_crash_info(**target);
+    if ((*target)->kind() == TargetKind::kLive) {
+      trace::ProcFdNames fds;
+      name_blocked_fds(*snap, [&fds](pid_t tid, int fd) { return fds.describe(tid, fd, 2); });
+    }
 
     if (json_) {
       render_json(*snap, std::cout);

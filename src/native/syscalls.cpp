@@ -98,4 +98,37 @@ std::optional<SyscallInfo> blocked_syscall(const X86_64Regs& regs, char state) {
   return info;
 }
 
+bool first_arg_is_fd(int64_t nr) {
+  switch (nr) {
+    case 0:    // read
+    case 1:    // write
+    case 16:   // ioctl
+    case 17:   // pread64
+    case 18:   // pwrite64
+    case 19:   // readv
+    case 20:   // writev
+    case 42:   // connect
+    case 43:   // accept
+    case 44:   // sendto
+    case 45:   // recvfrom
+    case 46:   // sendmsg
+    case 47:   // recvmsg
+    case 72:   // fcntl
+    case 73:   // flock
+    case 74:   // fsync
+    case 75:   // fdatasync
+    case 232:  // epoll_wait
+    case 281:  // epoll_pwait
+    case 288:  // accept4
+    case 295:  // preadv
+    case 296:  // pwritev
+    case 299:  // recvmmsg
+    case 307:  // sendmmsg
+    case 441:  // epoll_pwait2
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace corostack

@@ -92,6 +92,9 @@ json thread_json(const ThreadSnapshot& t) {
     json args = json::array();
     for (uint64_t a : t.syscall->args) args.push_back(hex(a));
     j["syscall"] = {{"nr", t.syscall->nr}, {"name", t.syscall->name}, {"args", args}};
+    if (!t.syscall->fd_name.empty())
+      j["syscall"]["fd"] = {{"number", t.syscall->args[0]},
+                            {"name", sanitize_utf8(t.syscall->fd_name)}};
   } else {
     j["syscall"] = nullptr;
   }

@@ -41,7 +41,11 @@ std::string syscall_text(const SyscallInfo& sc) {
   std::string s = escape_for_terminal(sc.name) + "(";
   for (size_t i = 0; i < sc.args.size(); ++i) {
     if (i) s += ", ";
-    s += fmt::format("{:#x}", sc.args[i]);
+    // A named fd reads as strace -y shows it: 4<pipe:[88213]>.
+    if (i == 0 && !sc.fd_name.empty())
+      s += fmt::format("{}<{}>", sc.args[0], escape_for_terminal(sc.fd_name));
+    else
+      s += fmt::format("{:#x}", sc.args[i]);
   }
   return s + ")";
 }
