@@ -54,7 +54,8 @@ FUZZ_ENTRY(fuzz_doctor) {
     th.name = (t[0] & 0x80) ? "\x1b]0;evil\x07" : "w";
     uint64_t addr = kBase + (static_cast<uint64_t>(t[1]) * 8) % std::max<size_t>(size, 1);
     uint64_t op = (t[2] & 1 ? 0x80 : 0) | (t[2] >> 1) % 14;
-    th.syscall = SyscallInfo{202, "futex", {addr, op, static_cast<uint64_t>(t[3] % 4), 0, 0, 0}};
+    th.syscall =
+        SyscallInfo{202, "futex", {addr, op, static_cast<uint64_t>(t[3] % 4), 0, 0, 0}, {}};
     if (const char* n = kNames[t[3] / 4 % 5]) {
       Frame f;
       f.function = n;

@@ -108,7 +108,8 @@ ProcessSnapshot snapshot(fuzz::Input& in) {
     t.state = static_cast<char>(in.u8());
     t.is_main = tb & 1;
     if (tb & 2)
-      t.syscall = SyscallInfo{static_cast<int64_t>(in.u64(2)), in.string(), {in.u64(), 0}};
+      t.syscall =
+          SyscallInfo{static_cast<int64_t>(in.u64(2)), in.string(), {in.u64(), 0}, in.string()};
     if (tb & 4) t.python = PythonThreadInfo{in.u64(), (tb & 8) != 0, (tb & 16) != 0};
     size_t frames = in.u8() % 6;
     for (size_t j = 0; j < frames; ++j) t.frames.push_back(frame(in));

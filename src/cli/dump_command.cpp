@@ -12,6 +12,7 @@
 #include "snapshot/crash_info.hpp"
 #include "snapshot/fd_names.hpp"
 #include "snapshot/python_snapshot.hpp"
+#include "target/core_file.hpp"
 #include "trace/proc_fd_names.hpp"
 
 namespace corostack {
@@ -79,6 +80,13 @@ class DumpCommand final : public Command {
     if ((*target)->kind() == TargetKind::kLive) {
       trace::ProcFdNames fds;
       name_blocked_fds(*snap, [&fds](pid_t tid, int fd) { return fds.describe(tid, fd, 2); });
+    } else if (const auto* core = dynamic_cast<const CoreFile*>(target->get())) {
+      // Cores written by corostack gcore carry the fd table.
+      const auto& fds = core->notes().fds;
+      name_blocked_fds(*snap, [&fds](pid_t, int fd) {
+        auto it = fds.find(fd);
+        return it == fds.end() ? std::string() : it->second;
+      });
     }
 
     if (json_) {

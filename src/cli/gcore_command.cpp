@@ -8,6 +8,7 @@
 #include "target/core_writer.hpp"
 #include "target/live_process.hpp"
 #include "target/proc_fs.hpp"
+#include "trace/proc_fd_names.hpp"
 
 namespace corostack {
 namespace {
@@ -40,6 +41,7 @@ class GcoreCommand final : public Command {
     }
     std::string out = output_.empty() ? "core." + std::to_string(pid_) : output_;
     CoreWriteOptions opts;
+    opts.fd_table = [](pid_t pid) { return trace::open_fd_table(pid); };
     opts.include_file_backed_readonly = full_;
     auto stats = write_core(**proc, out, opts);
     if (!stats) {

@@ -146,6 +146,21 @@ void parse_siginfo(const ElfNote& note, CoreNotes& out) {
   }
 }
 
+void parse_corostack_fds(const ElfNote& note, CoreNotes& out) {
+  constexpr size_t kMaxFds = 1 << 16;
+  size_t off = 0;
+  while (off + 6 <= note.desc.size() && out.fds.size() < kMaxFds) {
+    uint32_t fd = *read_at<uint32_t>(note.desc, off);
+    uint16_t len = *read_at<uint16_t>(note.desc, off + 4);
+    if (len > kMaxCoreFdText || off + 6 + len > note.desc.size() || fd > 0x7fffffff) {
+      out.warnings.push_back("COROSTACK fds note has a malformed record; the rest is ignored");
+      return;
+    }
+    out.fds[static_cast<int>(fd)] = fixed_string(note.desc, off + 6, len);
+    off += 6 + len;
+  }
+}
+
 void parse_corostack_threads(const ElfNote& note, CoreNotes& out) {
   if (note.desc.size() % kCorostackThreadRecordSize != 0)
     out.warnings.push_back("COROSTACK thread note has a partial record; it is ignored");
@@ -189,6 +204,8 @@ void parse_core_notes(std::span<const std::byte> segment, CoreNotes& out) {
       }
     } else if (note.name == kCorostackNoteOwner && note.type == kCorostackThreadsNote) {
       parse_corostack_threads(note, out);
+    } else if (note.name == kCorostackNoteOwner && note.type == kCorostackFdsNote) {
+      parse_corostack_fds(note, out);
     }
   }
   if (!notes.error.empty()) out.warnings.push_back("corrupt core note: " + notes.error);

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -21,6 +22,11 @@ namespace corostack {
 inline constexpr char kCorostackNoteOwner[] = "COROSTACK";
 inline constexpr uint32_t kCorostackThreadsNote = 1;
 inline constexpr size_t kCorostackThreadRecordSize = 4 + 1 + 16;
+// A second COROSTACK note: the process's open file descriptors as `strace -yy`
+// names them, packed {u32 fd; u16 length; char text[length]} records, so that
+// `dump --core` can say what a blocked call's fd was.
+inline constexpr uint32_t kCorostackFdsNote = 2;
+inline constexpr size_t kMaxCoreFdText = 1024;
 
 struct CoreThread {
   pid_t tid = 0;
@@ -58,6 +64,7 @@ struct CoreNotes {
   std::optional<uint64_t> siginfo_addr;
   std::optional<pid_t> siginfo_pid;
   std::vector<CoreThreadInfo> thread_info;  // from the COROSTACK note
+  std::map<int, std::string> fds;           // from the COROSTACK fds note: fd -> text
   std::vector<std::string> warnings;        // malformed or unexpected notes
 };
 

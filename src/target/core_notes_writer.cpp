@@ -212,6 +212,20 @@ std::vector<std::byte> build_dump_notes(const DumpProcessInfo& process,
   }
   auto names = make_corostack_note(threads);
   notes.add(kCorostackNoteOwner, kCorostackThreadsNote, names.data(), names.size());
+  if (!process.fds.empty()) {
+    std::vector<std::byte> fds;
+    for (const auto& [fd, text] : process.fds) {
+      uint32_t n = static_cast<uint32_t>(fd);
+      uint16_t len = static_cast<uint16_t>(std::min(text.size(), kMaxCoreFdText));
+      const auto* nb = reinterpret_cast<const std::byte*>(&n);
+      const auto* lb = reinterpret_cast<const std::byte*>(&len);
+      fds.insert(fds.end(), nb, nb + 4);
+      fds.insert(fds.end(), lb, lb + 2);
+      const auto* tb = reinterpret_cast<const std::byte*>(text.data());
+      fds.insert(fds.end(), tb, tb + len);
+    }
+    notes.add(kCorostackNoteOwner, kCorostackFdsNote, fds.data(), fds.size());
+  }
   return std::move(notes.bytes());
 }
 

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "target/memory_map.hpp"
@@ -53,6 +54,8 @@ struct DumpProcessInfo {
   std::vector<std::byte> auxv;  // raw /proc/PID/auxv, AT_NULL entry included
   uint64_t cutime_ticks = 0;    // children's times, shared by every thread's NT_PRSTATUS
   uint64_t cstime_ticks = 0;
+  // Open fds and what they are (strace -yy text), for the COROSTACK fds note.
+  std::vector<std::pair<int, std::string>> fds;
 };
 
 // All notes of the core. threads[0] is the thread gdb selects first; callers

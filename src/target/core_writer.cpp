@@ -149,6 +149,7 @@ Result<CoreWriteStats> write_core(LiveProcess& proc, const std::string& out_path
   // Before the pause: everything that does not need the target stopped.
   auto info = read_dump_process_info(pid);
   if (!info) return info.error();
+  if (opts.fd_table) info->fds = opts.fd_table(pid);
   auto before = read_dump_threads(pid);
   CoreOutputFile out(out_path);
   if (auto st = out.open(); !st) return st.error();

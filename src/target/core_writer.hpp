@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/result.hpp"
@@ -24,6 +26,9 @@ struct CoreWriteOptions {
   // after the target resumes; past this many bytes (at least 1 MiB) the rest
   // is written while paused. 0: a quarter of MemAvailable.
   size_t staging_limit_bytes = 0;
+  // The target's open fds and what each is, recorded in the core's COROSTACK
+  // fds note (the caller names them: the target layer does not know sockets).
+  std::function<std::vector<std::pair<int, std::string>>(pid_t)> fd_table;
 };
 
 struct CoreWriteStats {

@@ -2,6 +2,7 @@
 #include "trace/proc_fd_names.hpp"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -9,6 +10,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstring>
@@ -181,6 +183,28 @@ std::string ProcFdNames::describe(pid_t tid, int fd, int detail) const {
                         minor(st.st_rdev));
   }
   return text;
+}
+
+std::vector<std::pair<int, std::string>> open_fd_table(pid_t pid) {
+  constexpr size_t kMaxFds = 1 << 16;
+  std::vector<std::pair<int, std::string>> out;
+  std::string dir = fmt::format("/proc/{}/fd", pid);
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return out;
+  std::vector<int> fds;
+  while (dirent* e = ::readdir(d)) {
+    int fd = 0;
+    auto [p, ec] = std::from_chars(e->d_name, e->d_name + std::strlen(e->d_name), fd);
+    if (ec == std::errc() && *p == '\0' && fds.size() < kMaxFds) fds.push_back(fd);
+  }
+  ::closedir(d);
+  std::sort(fds.begin(), fds.end());
+  ProcFdNames names;
+  for (int fd : fds) {
+    std::string text = names.describe(pid, fd, 2);
+    if (!text.empty()) out.emplace_back(fd, std::move(text));
+  }
+  return out;
 }
 
 }  // namespace corostack::trace

@@ -13,6 +13,8 @@
 
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "trace/syscall_decode.hpp"
 
@@ -33,6 +35,10 @@ class ProcFdNames : public FdNames {
   std::string root_;
   mutable std::unordered_map<unsigned long, std::string> sockets_;  // inode -> text
 };
+
+// Every open fd of process `pid` with its -yy text, in fd order (at most
+// 65536): what `corostack gcore` records so a core can name fds too.
+std::vector<std::pair<int, std::string>> open_fd_table(pid_t pid);
 
 // Parsers of /proc/net tables, exposed for tests: each adds "inode -> text"
 // entries. `proto` is "TCP", "UDP" (IPv6 tables get a "v6" suffix). Unix

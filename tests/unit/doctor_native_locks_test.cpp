@@ -49,7 +49,7 @@ ThreadSnapshot futex_waiter(pid_t tid, uint64_t addr, uint64_t op = 0x80, uint64
   ThreadSnapshot t;
   t.tid = tid;
   t.state = 'S';
-  t.syscall = SyscallInfo{202, "futex", {addr, op, val, 0, 0, 0}};
+  t.syscall = SyscallInfo{202, "futex", {addr, op, val, 0, 0, 0}, {}};
   Frame lock;
   lock.function = "___pthread_mutex_lock";
   Frame user;

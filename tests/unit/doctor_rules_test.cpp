@@ -25,10 +25,10 @@ ThreadSnapshot loop_thread(bool in_selector) {
   t.state = 'S';
   t.python = PythonThreadInfo{0x7000, true, false};
   if (in_selector) {
-    t.syscall = SyscallInfo{232, "epoll_wait", {3, 0, 1, ~0ull}};
+    t.syscall = SyscallInfo{232, "epoll_wait", {3, 0, 1, ~0ull}, {}};
     t.frames.push_back(py("EpollSelector.select", "/usr/lib/python3.12/selectors.py", 468));
   } else {
-    t.syscall = SyscallInfo{230, "clock_nanosleep", {1, 0, 0, 0}};
+    t.syscall = SyscallInfo{230, "clock_nanosleep", {1, 0, 0, 0}, {}};
     t.frames.push_back(py("slow_handler", "/srv/app.py", 61));
     t.frames.push_back(py("Handle._run", "/usr/lib/python3.12/asyncio/events.py", 84));
   }
@@ -112,7 +112,7 @@ TEST(WatchRules, SpinningAndIdle) {
   ThreadSnapshot idle;
   idle.tid = 2;
   idle.state = 'S';
-  idle.syscall = SyscallInfo{202, "futex", {1, 2, 3, 0, 0, 0}};
+  idle.syscall = SyscallInfo{202, "futex", {1, 2, 3, 0, 0, 0}, {}};
   a.threads = {spin, idle};
   ThreadCpuTimes c0, c1;
   c0.read = c1.read = true;
