@@ -1,3 +1,4 @@
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -12,6 +13,7 @@
 #include "snapshot/crash_info.hpp"
 #include "snapshot/fd_names.hpp"
 #include "snapshot/python_snapshot.hpp"
+#include "snapshot/source_lines.hpp"
 #include "target/core_file.hpp"
 #include "trace/proc_fd_names.hpp"
 
@@ -44,6 +46,12 @@ class DumpCommand final : public Command {
                    "Python targets: arguments and local variables of each Python frame "
                    "(bounded reprs)");
     cmd_->add_flag("--no-python", no_python_, "Native frames only, even for a Python process");
+    cmd_->add_option("--source", source_context_,
+                     "Python frames: N lines of source around the executing one (gdb's py-list); "
+                     "by default only that line, as pystack and py-bt show it")
+        ->check(CLI::Range(0, 100));
+    cmd_->add_flag("--no-source", no_source_, "Python frames: no source lines")
+        ->excludes("--source");
     cmd_->add_flag("--stop-all", stop_all_,
                    "Also stop threads blocked in a system call. By default they are read "
                    "without stopping them (from /proc/TID/syscall and their stack), since "
@@ -77,6 +85,16 @@ class DumpCommand final : public Command {
     if (!snap) return report_error(snap.error());
     snap->core_path = target_.core;
     snap->crash = read_crash_info(**target);
+    if (!no_source_) {
+      // A file newer than the process (or the core) may not hold the code that ran.
+      std::optional<int64_t> newer_than;
+      struct stat st {};
+      if ((*target)->kind() == TargetKind::kLive)
+        newer_than = process_start_time((*target)->pid());
+      else if (::stat(target_.core.c_str(), &st) == 0)
+        newer_than = st.st_mtim.tv_sec;
+      attach_source_lines(*snap, **target, source_context_, newer_than);
+    }
     if ((*target)->kind() == TargetKind::kLive) {
       trace::ProcFdNames fds;
       name_blocked_fds(*snap, [&fds](pid_t tid, int fd) { return fds.describe(tid, fd, 2); });
@@ -124,6 +142,8 @@ class DumpCommand final : public Command {
   bool async_ = false;
   bool stop_all_ = false;
   bool nonblocking_ = false;
+  int source_context_ = 0;
+  bool no_source_ = false;
 };
 
 }  // namespace

@@ -39,6 +39,13 @@ json python_frame_json(const Frame& f) {
           {{"name", sanitize_utf8(l.name)}, {"repr", sanitize_utf8(l.repr)}, {"arg", l.argument}});
     j["locals"] = locals;
   }
+  if (!f.source.empty()) {
+    json source = json::array();
+    for (const SourceLine& s : f.source)
+      source.push_back({{"line", s.line}, {"text", sanitize_utf8(s.text)}, {"current", s.current}});
+    j["source"] = std::move(source);
+    j["source_changed"] = f.source_changed;
+  }
   return j;
 }
 

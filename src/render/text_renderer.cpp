@@ -56,6 +56,21 @@ void render_python_frame(const Frame& f, size_t index, const Style& st, std::ost
                                  func, st.reset(), escape_for_terminal(f.file));
   line += f.line > 0 ? fmt::format(":{}", f.line) : std::string(":?");
   out << line << '\n';
+  if (f.source.size() == 1) {
+    // As pystack and py-bt: the executing line alone, without its indentation.
+    std::string text = f.source[0].text;
+    text.erase(0, std::min(text.find_first_not_of(" \t"), text.size()));
+    out << "            " << escape_for_terminal(text, 4096, true) << '\n';
+  } else {
+    for (const SourceLine& s : f.source)  // py-list's shape: ">" marks the executing line
+      out << fmt::format("          {}{:>5}  {}{}\n", s.current ? ">" : " ", s.line,
+                         escape_for_terminal(s.text, 4096, true), "");
+  }
+  if (f.source_changed)
+    out << fmt::format(
+        "            {}(file modified after the process started: may not be the "
+        "code that ran){}\n",
+        st.dim(), st.reset());
   for (const Local& l : f.locals) {
     out << fmt::format("            {}{}{} = {}{}\n", st.dim(), escape_for_terminal(l.name),
                        st.reset(), escape_for_terminal(l.repr, 64 * 1024, true),

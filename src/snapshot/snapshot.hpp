@@ -26,6 +26,13 @@ struct Local {
   bool argument = false;
 };
 
+// One line of a Python frame's source file, as read by source_lines.
+struct SourceLine {
+  int line = 0;
+  std::string text;      // without the newline; capped (a cut ends in "…")
+  bool current = false;  // the line the frame executes
+};
+
 struct Frame {
   FrameKind kind = FrameKind::kNative;
   uint64_t pc = 0;                      // native: program counter; Python: frame address
@@ -39,6 +46,10 @@ struct Frame {
   // the version has none (2.7, 3.6).
   int64_t interpreter = -1;
   std::vector<Local> locals;  // Python frames, with --locals
+  // Python frames: the executing line (and context around it with --source N),
+  // read from the file; empty when it cannot be read.
+  std::vector<SourceLine> source;
+  bool source_changed = false;  // the file is newer than the process (or the core)
 };
 
 // What the interpreter says about a thread that runs Python code.
