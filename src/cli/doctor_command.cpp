@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "base/escape.hpp"
+#include "cli/color_option.hpp"
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/target_options.hpp"
@@ -34,6 +35,7 @@ class DoctorCommand final : public Command {
         "  corostack doctor --core core.1234 --json");
     add_target_options(*cmd_, target_);
     cmd_->add_flag("--json", json_, "Print JSON (schema: docs/json-schema.md)");
+    add_color_option(*cmd_, color_);
     cmd_->add_option("--watch", watch_,
                      "Read twice, SECONDS apart, and compare: threads stuck in the same call "
                      "without CPU, threads spinning on one line (live processes)")
@@ -55,7 +57,7 @@ class DoctorCommand final : public Command {
     if (json_) {
       render_doctor_json(run->snapshot, run->report, std::cout);
     } else {
-      bool color = ::isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR");
+      bool color = use_color(color_);
       render_doctor_text(run->snapshot, run->report, color, std::cout);
     }
     std::cout.flush();
@@ -70,6 +72,7 @@ class DoctorCommand final : public Command {
   TargetOptions target_;
   bool json_ = false;
   double watch_ = 0;
+  std::string color_;
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "base/escape.hpp"
+#include "cli/color_option.hpp"
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/target_options.hpp"
@@ -20,6 +21,12 @@
 namespace corostack {
 namespace {
 
+constexpr const char* kExamples =
+    "\nExamples:\n"
+    "  corostack dump -p 1234\n"
+    "  corostack dump -p 1234 --native --locals\n"
+    "  corostack dump --core core.1234 --exe /usr/bin/app --json\n";
+
 class DumpCommand final : public Command {
  public:
   explicit DumpCommand(CLI::App& app) {
@@ -31,9 +38,10 @@ class DumpCommand final : public Command {
             "copy registers and stack tops (typically well under a millisecond), then resumed; "
             "unwinding and symbolisation happen after it runs again. It is never left stopped or "
             "traced, even if corostack is killed.\n") +
-        kExitCodesHelp);
+        kExitCodesHelp + std::string(kExamples));
     add_target_options(*cmd_, target_);
     cmd_->add_flag("--json", json_, "Print JSON (schema: docs/json-schema.md)");
+    add_color_option(*cmd_, color_);
     cmd_->add_flag(
         "--no-lines", no_lines_,
         "Names from ELF symbol tables only: no file:line, no inlined frames, no DWARF loading");
@@ -111,7 +119,7 @@ class DumpCommand final : public Command {
       render_json(*snap, std::cout);
     } else {
       TextOptions to;
-      to.color = ::isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR");
+      to.color = use_color(color_);
       render_text(*snap, to, std::cout);
     }
     std::cout.flush();
@@ -144,6 +152,7 @@ class DumpCommand final : public Command {
   bool nonblocking_ = false;
   int source_context_ = 0;
   bool no_source_ = false;
+  std::string color_;
 };
 
 }  // namespace

@@ -13,6 +13,11 @@
 namespace corostack {
 namespace {
 
+constexpr const char* kExamples =
+    "\nExamples:\n"
+    "  corostack gcore -p 1234\n"
+    "  corostack gcore -p 1234 -o /var/tmp/app.core --full\n";
+
 class GcoreCommand final : public Command {
  public:
   explicit GcoreCommand(CLI::App& app) {
@@ -26,7 +31,7 @@ class GcoreCommand final : public Command {
             "this interrupts threads blocked in system calls (epoll_wait may return EINTR in the "
             "target). Read-only file-backed memory (code) is left to the files on disk, as the "
             "kernel does; --full copies it too.\n") +
-        kExitCodesHelp);
+        kExitCodesHelp + std::string(kExamples));
     cmd_->add_option("-p,--pid", pid_, "Process id")->required();
     cmd_->add_option("-o,--output", output_, "Output file (default: core.PID)");
     cmd_->add_flag("--full", full_,

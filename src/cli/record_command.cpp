@@ -25,6 +25,12 @@
 namespace corostack {
 namespace {
 
+constexpr const char* kExamples =
+    "\nExamples:\n"
+    "  corostack record -p 1234 -d 30 -o profile.svg\n"
+    "  corostack record -p 1234 --native -f speedscope -o profile.json\n"
+    "  corostack record -r 1000 -- python3 app.py\n";
+
 std::string default_output(pid_t pid, const char* ext) {
   std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -55,7 +61,7 @@ class RecordCommand final : public Command {
             "system call are never stopped); --nonblocking stops nothing, so a running "
             "thread's stack may be torn (such samples count as errors). Progress goes to "
             "stderr.\n") +
-        kExitCodesHelp);
+        kExitCodesHelp + std::string(kExamples));
     cmd_->add_option("-p,--pid", pid_, "Process id of a live process");
     cmd_->add_option("-o,--output", output_,
                      "Output file ('-': stdout; default corostack-PID-TIME.EXT)");

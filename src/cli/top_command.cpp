@@ -21,6 +21,11 @@
 namespace corostack {
 namespace {
 
+constexpr const char* kExamples =
+    "\nExamples:\n"
+    "  corostack top -p 1234\n"
+    "  corostack top -p 1234 --native --gil\n";
+
 constexpr uint64_t kRefreshNs = 1'000'000'000;
 
 // The terminal in non-canonical, no-echo mode (signals still on: Ctrl-C is
@@ -67,7 +72,7 @@ class TopCommand final : public Command {
                     "since the start. Keys: 1-4 (or o, t, O, T) sort by %Own, %Total, OwnTime, "
                     "TotalTime; q or Ctrl-C quits. Sampling as in `record` (blocking unless "
                     "--nonblocking).\n") +
-        kExitCodesHelp);
+        kExitCodesHelp + std::string(kExamples));
     cmd_->add_option("-p,--pid", pid_, "Process id of a live process")->required();
     add_sampling_options(*cmd_, sampling_);
   }

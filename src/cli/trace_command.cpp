@@ -61,7 +61,11 @@ class TraceCommand final : public Command {
     cmd_ = app.add_subcommand("trace",
                               "Trace system calls like strace, with the Python line behind each");
     cmd_->footer(std::string(kTraceFooter) + kExitCodesHelp +
-                 " With -- CMD: the command's own exit status.");
+                 " With -- CMD: the command's own exit status.\n"
+                 "Examples:\n"
+                 "  corostack trace -p 1234 -e trace=%network -yy\n"
+                 "  corostack trace -p 1234 -c -w\n"
+                 "  corostack trace --py -e trace=write -- python3 app.py\n");
     cmd_->add_option("-p,--pid", pid_, "Process id of a live process (all its threads)");
     cmd_->add_flag("-f", follow_forks_, "Also follow forked children (implied by -- CMD)");
     cmd_->add_option("-e", expressions_,
