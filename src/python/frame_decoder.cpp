@@ -34,6 +34,13 @@ Result<PyFrame> FrameDecoder::decode(RemoteAddr frame, RemoteAddr code,
         *code_unit < 0 ? 0 : static_cast<uint32_t>(std::min<int64_t>(*code_unit, UINT32_MAX));
     if (*code_unit < 0) {
       f.line = c.firstlineno;  // not started yet: CPython reports the first line
+    } else if (line_table_format(rt_.major, rt_.minor) == LineTableFormat::kLocationTable) {
+      if (auto p = location_table_position(c.line_table, c.firstlineno, pos)) {
+        f.line = p->line;
+        f.end_line = p->end_line;
+        f.column = p->column;
+        f.end_column = p->end_column;
+      }
     } else if (auto line = line_for(rt_.major, rt_.minor, c.line_table, c.firstlineno, pos)) {
       f.line = *line;
     }

@@ -154,6 +154,67 @@ std::optional<int> location_table_line(std::span<const std::byte> table, int fir
   return std::nullopt;
 }
 
+std::optional<SourcePosition> location_table_position(std::span<const std::byte> table,
+                                                      int firstlineno, uint32_t code_unit_index) {
+  LocationReader r(table);
+  uint64_t unit = 0;
+  int64_t line = firstlineno;
+  while (!r.at_end()) {
+    const uint8_t first = *r.byte();
+    if (!(first & 0x80)) return std::nullopt;
+    const unsigned code = (first >> 3) & 0x0f;
+    const uint64_t length = (first & 0x07) + 1u;
+    bool has_line = true;
+    int64_t end_line_delta = 0;
+    std::optional<int64_t> col, end_col;
+    if (code <= 9) {
+      // Short form (Objects/locations.md): column code*8 + bits 4-6 of the
+      // next byte, end column that plus its low 4 bits.
+      auto second = r.byte();
+      if (!second) return std::nullopt;
+      col = static_cast<int64_t>(code) * 8 + ((*second >> 4) & 7);
+      end_col = *col + (*second & 15);
+    } else if (code <= 12) {
+      auto c0 = r.byte();
+      auto c1 = c0 ? r.byte() : std::nullopt;
+      if (!c1 || !add_line(line, code - 10)) return std::nullopt;
+      col = *c0;
+      end_col = *c1;
+    } else if (code == 13) {
+      auto delta = r.svarint();
+      if (!delta || !add_line(line, *delta)) return std::nullopt;
+    } else if (code == 14) {
+      auto delta = r.svarint();
+      if (!delta || !add_line(line, *delta)) return std::nullopt;
+      auto end_delta = r.varint();
+      auto c0 = end_delta ? r.varint() : std::nullopt;
+      auto c1 = c0 ? r.varint() : std::nullopt;
+      if (!c1) return std::nullopt;
+      end_line_delta = static_cast<int64_t>(*end_delta);
+      if (*c0 > 0) col = static_cast<int64_t>(*c0) - 1;  // stored + 1; 0: none
+      if (*c1 > 0) end_col = static_cast<int64_t>(*c1) - 1;
+    } else {
+      has_line = false;
+    }
+    if (code_unit_index < unit + length) {
+      if (!has_line) return std::nullopt;
+      auto l = to_int(line);
+      int64_t end = line + end_line_delta;
+      if (!l || end > INT32_MAX) return std::nullopt;
+      SourcePosition p;
+      p.line = *l;
+      p.end_line = static_cast<int>(end);
+      if (col && end_col && *col <= INT32_MAX && *end_col <= INT32_MAX) {
+        p.column = static_cast<int>(*col);
+        p.end_column = static_cast<int>(*end_col);
+      }
+      return p;
+    }
+    unit += length;
+  }
+  return std::nullopt;
+}
+
 std::optional<LineTableFormat> line_table_format(int major, int minor) {
   if (major == 2 && minor == 7) return LineTableFormat::kLnotab27;
   // The PEP 657 location table is unchanged in 3.14 and 3.15 (Objects/locations.md).

@@ -48,6 +48,21 @@ std::optional<int> linetable_310_line(std::span<const std::byte> table, int firs
 std::optional<int> location_table_line(std::span<const std::byte> table, int firstlineno,
                                        uint32_t code_unit_index);
 
+// The PEP 657 position of one instruction: start and end line, start and
+// end column (UTF-8 byte offsets into the line, end exclusive), as
+// code.co_positions() gives it. Columns are absent for "no column" entries.
+struct SourcePosition {
+  int line = 0;
+  int end_line = 0;
+  std::optional<int> column;
+  std::optional<int> end_column;
+};
+
+// 3.11+ location table: the whole position of the instruction at
+// code_unit_index; nullopt as for location_table_line.
+std::optional<SourcePosition> location_table_position(std::span<const std::byte> table,
+                                                      int firstlineno, uint32_t code_unit_index);
+
 enum class LineTableFormat {
   kLnotab27,       // 2.7 co_lnotab (unsigned line increments, byte positions)
   kLnotab,         // 3.6–3.9 co_lnotab

@@ -2,6 +2,7 @@
 // One Python frame as the walkers report it: function, file, line and,
 // when asked for, its locals already rendered.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,11 @@ struct PyFrame {
   std::string name;      // co_name
   std::string filename;  // co_filename
   int line = 0;          // 0 when the line table gives none
+  // 3.11+: the executing expression's extent (PEP 657 positions): end line,
+  // and start/end columns as UTF-8 byte offsets (end exclusive) when known.
+  int end_line = 0;
+  std::optional<int> column;
+  std::optional<int> end_column;
   // The outermost Python frame of one C-level call of the eval loop: for
   // --native, each _PyEval_EvalFrameDefault frame runs the Python frames from
   // the previous entry (exclusive) up to this one.

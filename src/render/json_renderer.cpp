@@ -31,6 +31,9 @@ json python_frame_json(const Frame& f) {
   j["file"] = sanitize_utf8(f.file);
   j["short_filename"] = sanitize_utf8(basename_of(f.file));
   j["line"] = f.line > 0 ? json(f.line) : json(nullptr);
+  if (f.column && f.end_column)
+    j["position"] = {
+        {"end_line", f.end_line}, {"column", *f.column}, {"end_column", *f.end_column}};
   j["interpreter"] = f.interpreter >= 0 ? json(f.interpreter) : json(nullptr);
   if (!f.locals.empty()) {
     json locals = json::array();

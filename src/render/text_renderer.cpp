@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "base/escape.hpp"
@@ -59,8 +60,22 @@ void render_python_frame(const Frame& f, size_t index, const Style& st, std::ost
   if (f.source.size() == 1) {
     // As pystack and py-bt: the executing line alone, without its indentation.
     std::string text = f.source[0].text;
-    text.erase(0, std::min(text.find_first_not_of(" \t"), text.size()));
+    size_t indent = std::min(text.find_first_not_of(" \t"), text.size());
+    text.erase(0, indent);
     out << "            " << escape_for_terminal(text, 4096, true) << '\n';
+    // Python's own tracebacks underline the executing expression: ^^^^ under
+    // its columns (3.11+), when it lies on this line and the text is plain
+    // ASCII (columns are UTF-8 byte offsets, the underline counts cells).
+    bool ascii = std::all_of(text.begin(), text.end(), [](char c) {
+      return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
+    });
+    if (f.column && f.end_column && f.end_line == f.line && ascii &&
+        static_cast<size_t>(*f.column) >= indent && *f.end_column > *f.column &&
+        static_cast<size_t>(*f.end_column) - indent <= text.size() &&
+        !(*f.column == static_cast<int>(indent) &&
+          static_cast<size_t>(*f.end_column) - indent == text.size()))  // the whole line: no marks
+      out << "            " << std::string(static_cast<size_t>(*f.column) - indent, ' ')
+          << std::string(static_cast<size_t>(*f.end_column - *f.column), '^') << '\n';
   } else {
     for (const SourceLine& s : f.source)  // py-list's shape: ">" marks the executing line
       out << fmt::format("          {}{:>5}  {}{}\n", s.current ? ">" : " ", s.line,

@@ -21,6 +21,9 @@ Frame python_frame(const python::PyFrame& pf) {
   f.function = pf.function;
   f.file = pf.filename;
   f.line = pf.line;
+  f.end_line = pf.end_line;
+  f.column = pf.column;
+  f.end_column = pf.end_column;
   f.interpreter = pf.interpreter;
   for (const python::PyLocal& l : pf.locals) f.locals.push_back({l.name, l.repr, l.argument});
   return f;

@@ -41,6 +41,11 @@ struct Frame {
   std::string module;
   std::string file;  // Python: co_filename as the code object has it
   int line = 0;      // 0: unknown
+  // Python 3.11+: the executing expression's extent (PEP 657): end line and
+  // UTF-8 byte columns, end exclusive, when the location table has them.
+  int end_line = 0;
+  std::optional<int> column;
+  std::optional<int> end_column;
   bool inlined = false;
   // Python frames: the id of the interpreter running it (0 = main), -1 when
   // the version has none (2.7, 3.6).

@@ -44,6 +44,7 @@ TEST_P(DumpSourceLinesTest, LinesMatchTheFiles) {
   JsonRun none = run_corostack_json({"dump", "--json", "--no-source", "-p", pid});
   ASSERT_FALSE(one.json.is_discarded() || ctx.json.is_discarded() || none.json.is_discarded());
   size_t checked = 0;
+  size_t positions = 0;
   for (const PyTruthThread& t : truth.threads) {
     if (t.spinning) continue;  // its innermost line moves
     const nlohmann::json* a = find_thread(one.json, t.tid);
@@ -72,10 +73,22 @@ TEST_P(DumpSourceLinesTest, LinesMatchTheFiles) {
         EXPECT_EQ(sb[k]["current"].get<bool>(), first + static_cast<int>(k) == *want.line);
       }
       EXPECT_FALSE(c->at("frames")[i].contains("source"));
+      // 3.11+: the expression's extent, as co_positions() gives it in the target.
+      if (want.position && want.position->size() == 4 && (*want.position)[2] &&
+          (*want.position)[3]) {
+        ASSERT_TRUE(fa[i].contains("position")) << fa[i].dump();
+        EXPECT_EQ(fa[i]["position"]["end_line"].get<int>(), (*want.position)[1].value_or(0));
+        EXPECT_EQ(fa[i]["position"]["column"].get<int>(), *(*want.position)[2]);
+        EXPECT_EQ(fa[i]["position"]["end_column"].get<int>(), *(*want.position)[3]);
+        ++positions;
+      }
       ++checked;
     }
   }
   EXPECT_GT(checked, 3u);
+  if (py.major == 3 && py.minor >= 11) {
+    EXPECT_GT(positions, 3u) << "3.11+ frames carry PEP 657 positions";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Interpreters, DumpSourceLinesTest,

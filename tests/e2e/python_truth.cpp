@@ -25,6 +25,12 @@ PyTruthFrame parse_frame(const json& j) {
   f.func = j.at("func").get<std::string>();
   f.qualname = optional_field<std::string>(j, "qualname");
   f.line = optional_field<int>(j, "line");
+  if (auto p = j.find("position"); p != j.end() && p->is_array()) {
+    std::vector<std::optional<int>> v;
+    for (const auto& x : *p)
+      v.push_back(x.is_null() ? std::nullopt : std::optional<int>(x.get<int>()));
+    f.position = v;
+  }
   if (auto range = j.find("line_range"); range != j.end()) {
     f.first_line = range->at(0).get<int>();
     f.last_line = range->at(1).get<int>();

@@ -18,7 +18,10 @@ struct PyTruthFrame {
   std::string func;                     // co_name
   std::optional<std::string> qualname;  // co_qualname, 3.11+
   std::optional<int> line;              // null only for the spinner's spin frame
-  int first_line = 0;                   // spin frame: the lines it may be on
+  // 3.11+: co_positions() of the executing instruction: line, end line,
+  // column, end column (the last three may be null).
+  std::optional<std::vector<std::optional<int>>> position;
+  int first_line = 0;  // spin frame: the lines it may be on
   int last_line = 0;
 };
 

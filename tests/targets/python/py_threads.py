@@ -434,13 +434,20 @@ def wait_until_blocked():
 
 def describe_frame(frame, line=None):
     code = frame.f_code
-    return {
+    out = {
         'file': os.path.abspath(code.co_filename),
         'co_filename': code.co_filename,
         'func': code.co_name,
         'qualname': getattr(code, 'co_qualname', None),
         'line': frame.f_lineno if line is None else line,
     }
+    # 3.11+: the executing instruction's PEP 657 position, as tracebacks use it
+    # (only for frames seen where they block: an explicit line is another moment).
+    if line is None and hasattr(code, 'co_positions') and frame.f_lasti >= 0:
+        positions = list(code.co_positions())
+        if frame.f_lasti // 2 < len(positions):
+            out['position'] = list(positions[frame.f_lasti // 2])
+    return out
 
 
 def describe_locals(frame):
