@@ -115,45 +115,6 @@ std::optional<int> linetable_310_line(std::span<const std::byte> table, int firs
   return std::nullopt;
 }
 
-std::optional<int> location_table_line(std::span<const std::byte> table, int firstlineno,
-                                       uint32_t code_unit_index) {
-  LocationReader r(table);
-  uint64_t unit = 0;  // at most 8 units per byte of table: cannot overflow
-  int64_t line = firstlineno;
-  while (!r.at_end()) {
-    const uint8_t first = *r.byte();
-    if (!(first & 0x80)) return std::nullopt;  // not the start of an entry
-    const unsigned code = (first >> 3) & 0x0f;
-    const uint64_t length = (first & 0x07) + 1u;
-    bool has_line = true;
-    if (code <= 9) {
-      // Short form: same line, one byte of column data.
-      if (!r.skip(1)) return std::nullopt;
-    } else if (code <= 12) {
-      // One-line form: line delta code - 10, start and end column bytes.
-      if (!r.skip(2) || !add_line(line, code - 10)) return std::nullopt;
-    } else if (code == 13) {
-      // No column: svarint line delta only.
-      auto delta = r.svarint();
-      if (!delta || !add_line(line, *delta)) return std::nullopt;
-    } else if (code == 14) {
-      // Long form: svarint line delta, varint end-line delta, varint start
-      // column + 1, varint end column + 1.
-      auto delta = r.svarint();
-      if (!delta || !add_line(line, *delta)) return std::nullopt;
-      for (int i = 0; i < 3; ++i) {
-        if (!r.varint()) return std::nullopt;
-      }
-    } else {
-      // 15: no location; the running line is unchanged.
-      has_line = false;
-    }
-    if (code_unit_index < unit + length) return has_line ? to_int(line) : std::nullopt;
-    unit += length;
-  }
-  return std::nullopt;
-}
-
 std::optional<SourcePosition> location_table_position(std::span<const std::byte> table,
                                                       int firstlineno, uint32_t code_unit_index) {
   LocationReader r(table);
@@ -213,6 +174,12 @@ std::optional<SourcePosition> location_table_position(std::span<const std::byte>
     unit += length;
   }
   return std::nullopt;
+}
+
+std::optional<int> location_table_line(std::span<const std::byte> table, int firstlineno,
+                                       uint32_t code_unit_index) {
+  auto p = location_table_position(table, firstlineno, code_unit_index);
+  return p ? std::optional<int>(p->line) : std::nullopt;
 }
 
 std::optional<LineTableFormat> line_table_format(int major, int minor) {

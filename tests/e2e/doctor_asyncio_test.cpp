@@ -9,6 +9,7 @@
 
 #include "asyncio_truth.hpp"
 #include "corostack.hpp"
+#include "doctor_support.hpp"
 #include "python_interpreters.hpp"
 #include "target_process.hpp"
 #include "temp_dir.hpp"
@@ -47,17 +48,8 @@ TEST_P(DoctorAsyncioTest, CycleUnawaitedAndBlockedLoop) {
   ASSERT_TRUE(target.wait_ready(/*all_sleeping=*/true, std::chrono::seconds(40)))
       << target.output();
   AsyncTruth truth = read_asyncio_truth(dir / "truth");
-  std::vector<std::string> args = {"doctor", "--json"};
-  if (c.core) {
-    auto core = dir / "core";
-    auto g = run_corostack({"gcore", "-p", std::to_string(target.pid()), "-o", core.string()});
-    ASSERT_TRUE(g.ok()) << g.describe();
-    args.insert(args.end(), {"--core", core.string()});
-  } else {
-    args.insert(args.end(), {"-p", std::to_string(target.pid())});
-  }
-  JsonRun run = run_corostack_json(args);
-  ASSERT_FALSE(run.json.is_discarded()) << run.parse_error << run.cmd.describe();
+  JsonRun run;
+  ASSERT_TRUE(run_doctor_json(target.pid(), c.core, dir.path(), &run));
   EXPECT_EQ(run.cmd.exit_code, 3) << run.cmd.describe();
 
   const nlohmann::json* cycle = finding(run.json, "asyncio-await-cycle");

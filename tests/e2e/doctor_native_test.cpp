@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "corostack.hpp"
+#include "doctor_support.hpp"
 #include "paths.hpp"
 #include "target_process.hpp"
 #include "temp_dir.hpp"
@@ -80,17 +81,8 @@ TEST_P(DoctorNativeTest, FindsWhatTheTargetDid) {
   ASSERT_TRUE(target.wait_ready());
   auto waits = read_waits(truth);
 
-  std::vector<std::string> args = {"doctor", "--json"};
-  if (c.core) {
-    auto core = dir / "core";
-    auto g = run_corostack({"gcore", "-p", std::to_string(target.pid()), "-o", core.string()});
-    ASSERT_TRUE(g.ok()) << g.describe();
-    args.insert(args.end(), {"--core", core.string()});
-  } else {
-    args.insert(args.end(), {"-p", std::to_string(target.pid())});
-  }
-  JsonRun run = run_corostack_json(args);
-  ASSERT_FALSE(run.json.is_discarded()) << run.parse_error << "\n" << run.cmd.describe();
+  JsonRun run;
+  ASSERT_TRUE(run_doctor_json(target.pid(), c.core, dir.path(), &run));
   const auto& findings = run.json["findings"];
 
   if (c.mode == "healthy") {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "corostack.hpp"
+#include "doctor_support.hpp"
 #include "python_interpreters.hpp"
 #include "target_process.hpp"
 #include "temp_dir.hpp"
@@ -144,17 +145,8 @@ TEST_P(DoctorPythonTest, FindsWhatTheTargetDid) {
     ASSERT_TRUE(wait_hog_alone(target.pid(), tids["hog"].get<pid_t>(), py_.free_threaded));
   }
 
-  std::vector<std::string> args = {"doctor", "--json"};
-  if (c.core) {
-    auto core = dir / "core";
-    auto g = run_corostack({"gcore", "-p", std::to_string(target.pid()), "-o", core.string()});
-    ASSERT_TRUE(g.ok()) << g.describe();
-    args.insert(args.end(), {"--core", core.string()});
-  } else {
-    args.insert(args.end(), {"-p", std::to_string(target.pid())});
-  }
-  JsonRun run = run_corostack_json(args);
-  ASSERT_FALSE(run.json.is_discarded()) << run.parse_error << "\n" << run.cmd.describe();
+  JsonRun run;
+  ASSERT_TRUE(run_doctor_json(target.pid(), c.core, dir.path(), &run));
   const auto& findings = run.json["findings"];
   std::string all = run.json.dump(2);
   SCOPED_TRACE(py_.version + " " + py_.path + "\n" + all);

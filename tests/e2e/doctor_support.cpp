@@ -1,0 +1,23 @@
+#include "doctor_support.hpp"
+
+namespace e2e {
+
+testing::AssertionResult run_doctor_json(pid_t pid, bool core, const std::filesystem::path& dir,
+                                         JsonRun* run, const std::vector<std::string>& extra_args) {
+  std::vector<std::string> args = {"doctor", "--json"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  if (core) {
+    auto path = dir / "doctor.core";
+    auto g = run_corostack({"gcore", "-p", std::to_string(pid), "-o", path.string()});
+    if (!g.ok()) return testing::AssertionFailure() << g.describe();
+    args.insert(args.end(), {"--core", path.string()});
+  } else {
+    args.insert(args.end(), {"-p", std::to_string(pid)});
+  }
+  *run = run_corostack_json(args);
+  if (run->json.is_discarded())
+    return testing::AssertionFailure() << run->parse_error << "\n" << run->cmd.describe();
+  return testing::AssertionSuccess();
+}
+
+}  // namespace e2e
