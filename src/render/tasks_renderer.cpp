@@ -131,9 +131,16 @@ bool render_tasks_tree(const ProcessSnapshot& snap, std::ostream& out) {
   };
   std::vector<Node> nodes;
   std::vector<size_t> task_node(s.tasks.size());
+  // Several interpreters: each task says whose it is, as the table's last column does.
+  bool interpreters = snap.python && snap.python->interpreters.size() > 1;
   for (size_t i = 0; i < s.tasks.size(); ++i) {
     task_node[i] = nodes.size();
-    nodes.push_back({"(T) " + text(s.tasks[i].name), {}, {}, {}});
+    std::string label = "(T) " + text(s.tasks[i].name);
+    if (interpreters)
+      label += s.tasks[i].interpreter >= 0
+                   ? " [interpreter " + std::to_string(s.tasks[i].interpreter) + "]"
+                   : std::string(" [interpreter ?]");
+    nodes.push_back({label, {}, {}, {}});
   }
   auto coroutine_node = [&](size_t parent, const python::PyFrame& f) {
     std::string label =

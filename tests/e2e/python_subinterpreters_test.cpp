@@ -202,6 +202,14 @@ TEST_P(PythonSubinterpretersTest, EachInterpretersAsyncioTasks) {
   ASSERT_TRUE(gcore.ok()) << gcore.describe();
   expect_tasks(run_corostack_json({"tasks", "--core", core.string(), "--json"}), truth, know,
                py_.version + " core");
+  // --tree says whose each task is too (3.12+, where it is known).
+  CommandResult tree = run_corostack({"tasks", "--tree", "--core", core.string()});
+  EXPECT_EQ(tree.exit_code, 0) << tree.describe();
+  for (const json& want : truth.at("tasks")) {
+    std::string label = "(T) " + want.at("name").get<std::string>() + " [interpreter " +
+                        (know ? std::to_string(want.at("interpreter").get<int>()) : "?") + "]";
+    EXPECT_NE(tree.out.find(label), std::string::npos) << label << "\n" << tree.out;
+  }
   if (!HasFailure())
     std::cout << "subinterpreter asyncio " << py_.version << ": 8 tasks of 2 interpreters"
               << (know ? " with their interpreter" : " (interpreter unknown: shared registry)")
