@@ -55,6 +55,8 @@ Rgb kind_colour(const Node& node, const sample::Profile& profile, const std::str
       return {80 + v(0), 140 + v(5), 220 + v(10) / 2};
     case sample::ProfileFrameKind::kIdle:
       return {175 + v(0) / 2, 175 + v(0) / 2, 175 + v(0) / 2};
+    case sample::ProfileFrameKind::kGc:
+      return {120 + v(0), 200 + v(5), 110 + v(10)};
     case sample::ProfileFrameKind::kTask:
       return {170 + v(0), 120 + v(5), 220 + v(10) / 2};
     case sample::ProfileFrameKind::kThread:

@@ -327,6 +327,12 @@ class LiveSampler final : public Sampler {
               {ProfileFrameKind::kPython, f->function, f->filename, opt_.lines ? f->line : 0, ""}));
         }
       }
+      // A collection runs: on a GIL build the thread holding the GIL runs it
+      // (the collector never lets the GIL go), so its sample ends in <gc>,
+      // as py-spy marks it. Free-threaded builds stop the world instead and
+      // name no single collector without native frames: not marked.
+      if (holds_gil && py_.gc_collecting.value_or(false) && !(runtime_ && runtime_->free_threaded))
+        stack.push_back(profile.intern_frame({ProfileFrameKind::kGc, "<gc>", "", 0, ""}));
       if (idle) {
         if (t.syscall >= 0)
           stack.push_back(profile.intern_frame(

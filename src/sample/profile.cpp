@@ -14,6 +14,8 @@ const char* frame_kind_name(ProfileFrameKind kind) {
       return "kernel";
     case ProfileFrameKind::kIdle:
       return "idle";
+    case ProfileFrameKind::kGc:
+      return "gc";
     case ProfileFrameKind::kTask:
       return "task";
     case ProfileFrameKind::kThread:

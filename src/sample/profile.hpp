@@ -21,6 +21,7 @@ enum class ProfileFrameKind : uint8_t {
   kNative,   // a native function: name = demangled symbol (or "0x..."), module
   kKernel,   // the system call a thread is blocked in: name = "syscall:epoll_wait"
   kIdle,     // a synthetic leaf for idle samples (--idle): name = "<idle>"
+  kGc,       // a synthetic leaf: the thread runs the garbage collector: name = "<gc>"
   kTask,     // an asyncio task as root frame (--async): name = task name
   kThread,   // a thread as root frame (--threads): name = "thread 1234 (name)"
   kProcess,  // a process as root frame (--subprocesses): name = "process 1234 (cmd)"

@@ -72,3 +72,5 @@ target_compile_definitions(corostack_e2e_tests PRIVATE
   PY_BLOCKED_LOOP_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_blocked_loop.py")
 target_compile_definitions(corostack_e2e_tests PRIVATE
   PY_WATCH_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_watch.py")
+target_compile_definitions(corostack_e2e_tests PRIVATE
+  PY_GC_BUSY_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_gc_busy.py")

@@ -252,6 +252,33 @@ TEST_P(RecordTest, ProportionsIdleGilThreads) {
 }
 
 // --async: each busy task's frames under its own task root.
+// A thread that spends its time collecting garbage: on a GIL build its
+// samples end in "<gc>" (the collector holds the GIL); a free-threaded build
+// names no collector, so none does; 3.6 cannot tell a collection runs.
+TEST_P(RecordTest, GarbageCollectionIsMarked) {
+  if (!at_least(py_, 7))
+    GTEST_SKIP() << "SKIPPED LOUDLY: Python " << py_.version
+                 << ": 3.6 has no collecting flag to read; 2.7's GIL starves the other threads "
+                    "behind a gc.collect() loop, so the target never gets ready";
+  TempDir dir;
+  TargetProcess target({py_.path, PY_GC_BUSY_SCRIPT, "{ready_fd}", (dir / "truth").string()});
+  ASSERT_TRUE(target.wait_ready(/*all_sleeping=*/false)) << target.output();
+  nlohmann::json truth = nlohmann::json::parse(std::ifstream(dir / "truth"));
+  std::string root = "thread " + std::to_string(truth["collector"].get<int>()) + " (";
+  Record r = record({"-p", std::to_string(target.pid()), "-d", "1", "--threads"}, dir / "out");
+  ASSERT_EQ(r.cmd.exit_code, 0) << r.cmd.describe();
+  uint64_t all = count_if(r.folded, [&](const std::string& s) { return has(s, root); });
+  uint64_t gc = count_if(r.folded, [&](const std::string& s) {
+    return has(s, root) && s.size() >= 5 && s.compare(s.size() - 5, 5, ";<gc>") == 0;
+  });
+  ASSERT_GT(all, 10u) << "too few samples of the collector";
+  if (py_.free_threaded) {
+    EXPECT_EQ(gc, 0u);
+  } else {
+    EXPECT_GE(gc * 2, all) << gc << " of " << all << " collector samples end in <gc>";
+  }
+}
+
 TEST_P(RecordTest, AsyncTaskRoots) {
   if (!at_least(py_, 8)) GTEST_SKIP() << "SKIPPED LOUDLY: asyncio tasks are read on 3.8+";
   TempDir dir;
