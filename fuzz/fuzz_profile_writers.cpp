@@ -72,7 +72,7 @@ FUZZ_ENTRY(fuzz_profile_writers) {
   size_t nframes = in.u8() % 12;
   for (size_t i = 0; i < nframes; ++i) {
     sample::ProfileFrame f;
-    f.kind = static_cast<sample::ProfileFrameKind>(in.u8() % 7);
+    f.kind = static_cast<sample::ProfileFrameKind>(in.u8() % 9);  // every kind
     f.name = in.string(300);
     f.file = in.string();
     f.line = static_cast<int>(in.u64(2)) - 100;
