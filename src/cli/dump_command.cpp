@@ -15,7 +15,6 @@
 #include "snapshot/fd_names.hpp"
 #include "snapshot/python_snapshot.hpp"
 #include "snapshot/source_lines.hpp"
-#include "target/core_file.hpp"
 #include "trace/proc_fd_names.hpp"
 
 namespace corostack {
@@ -103,17 +102,7 @@ class DumpCommand final : public Command {
         newer_than = st.st_mtim.tv_sec;
       attach_source_lines(*snap, **target, source_context_, newer_than);
     }
-    if ((*target)->kind() == TargetKind::kLive) {
-      trace::ProcFdNames fds;
-      name_blocked_fds(*snap, [&fds](pid_t tid, int fd) { return fds.describe(tid, fd, 2); });
-    } else if (const auto* core = dynamic_cast<const CoreFile*>(target->get())) {
-      // Cores written by corostack gcore carry the fd table.
-      const auto& fds = core->notes().fds;
-      name_blocked_fds(*snap, [&fds](pid_t, int fd) {
-        auto it = fds.find(fd);
-        return it == fds.end() ? std::string() : it->second;
-      });
-    }
+    name_blocked_fds(*snap, trace::fd_namer_for(**target));
 
     if (json_) {
       render_json(*snap, std::cout);

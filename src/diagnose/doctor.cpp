@@ -19,6 +19,7 @@
 #include "python/instance_dict.hpp"
 #include "python/remote_object.hpp"
 #include "snapshot/crash_info.hpp"
+#include "snapshot/fd_names.hpp"
 #include "snapshot/python_snapshot.hpp"
 #include "trace/proc_fd_names.hpp"
 
@@ -44,6 +45,8 @@ Result<Read> read_once(Target& target) {
   auto snap = take_snapshot(target, opts);
   if (!snap) return snap.error();
   r.snapshot = std::move(*snap);
+  // What each blocked call's fd is, as dump says it (live: /proc; gcore cores: their note).
+  name_blocked_fds(r.snapshot, trace::fd_namer_for(target));
   if (r.runtime) r.gil = read_gil_facts(r.snapshot, *r.runtime, target);
   return r;
 }
@@ -105,13 +108,8 @@ Result<DoctorRun> run_doctor(Target& target, const DoctorOptions& options) {
   check_native(target, last.snapshot, run.report);
   check_python(target, last, second ? &*first : nullptr, options.watch_seconds, run.report);
   check_asyncio(last.snapshot, run.report);
-  trace::ProcFdNames fds;
-  FdName fd_name;
-  if (target.kind() == TargetKind::kLive)
-    fd_name = [&fds](pid_t tid, int fd) { return fds.describe(tid, fd, /*detail=*/2); };
   check_event_loops(last.snapshot, read_ready_queues(target, last),
-                    second ? &first->snapshot : nullptr, options.watch_seconds, fd_name,
-                    run.report);
+                    second ? &first->snapshot : nullptr, options.watch_seconds, run.report);
   if (target.kind() == TargetKind::kLive) {
     check_resources(read_process_resources(target.pid()), run.report);
   } else {

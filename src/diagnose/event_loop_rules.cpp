@@ -50,7 +50,7 @@ LoopThread classify(const ThreadSnapshot& t) {
 
 // What a thread sleeping in this system call is doing, in Python's words.
 // time.sleep is clock_nanosleep from 3.11 on, select() with no fds before.
-std::string blocking_call_text(const ThreadSnapshot& t, const FdName& fd_name) {
+std::string blocking_call_text(const ThreadSnapshot& t) {
   const SyscallInfo& sc = *t.syscall;
   const std::string& n = sc.name;
   bool in_time_sleep = false;
@@ -62,10 +62,10 @@ std::string blocking_call_text(const ThreadSnapshot& t, const FdName& fd_name) {
   if (n == "clock_nanosleep" || n == "nanosleep" || in_time_sleep || no_fds)
     return "time.sleep (" + n + ")";
   if (n == "futex") return "a lock or condition wait (futex)";
+  // The fd as the snapshot names it (snapshot/fd_names), strace -yy style.
   auto fd = [&]() {
     int f = sc.args.empty() ? -1 : static_cast<int>(sc.args[0]);
-    std::string name = fd_name && f >= 0 ? fd_name(t.tid, f) : std::string();
-    return name.empty() ? fmt::format("fd {}", f) : fmt::format("{}<{}>", f, name);
+    return sc.fd_name.empty() ? fmt::format("fd {}", f) : fmt::format("{}<{}>", f, sc.fd_name);
   };
   if (n == "recvfrom" || n == "recvmsg" || n == "read" || n == "recvmmsg" || n == "readv" ||
       n == "pread64")
@@ -103,8 +103,7 @@ std::string frame_key(const Frame* f) {
 }  // namespace
 
 void check_event_loops(const ProcessSnapshot& snap, const ReadyQueues& ready,
-                       const ProcessSnapshot* earlier, double watch_seconds, const FdName& fd_name,
-                       DoctorReport& report) {
+                       const ProcessSnapshot* earlier, double watch_seconds, DoctorReport& report) {
   size_t idle = 0, busy = 0;
   for (const ThreadSnapshot& t : snap.threads) {
     LoopThread lt = classify(t);
@@ -134,7 +133,7 @@ void check_event_loops(const ProcessSnapshot& snap, const ReadyQueues& ready,
     f.threads.push_back(t.tid);
     std::string what = running_text(snap, loop, lt);
     std::string how =
-        sleeping ? "in " + blocking_call_text(t, fd_name)
+        sleeping ? "in " + blocking_call_text(t)
                  : fmt::format("running Python at the same line for ≥ {:.1f} s", watch_seconds);
     std::string waiting;
     if (loop) {

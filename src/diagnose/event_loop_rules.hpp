@@ -26,13 +26,8 @@ namespace corostack::diagnose {
 // len(loop._ready) by loop address, for the loops that could be read.
 using ReadyQueues = std::map<uint64_t, size_t>;
 
-// What a thread's fd is, as `strace -yy` says it ("UNIX-STREAM:[4242->4241]",
-// "pipe:[88213]"); empty when unknown. Null for cores.
-using FdName = std::function<std::string(pid_t tid, int fd)>;
-
 // `earlier`: the first read of --watch (nullptr without it).
 void check_event_loops(const ProcessSnapshot& snap, const ReadyQueues& ready,
-                       const ProcessSnapshot* earlier, double watch_seconds, const FdName& fd_name,
-                       DoctorReport& report);
+                       const ProcessSnapshot* earlier, double watch_seconds, DoctorReport& report);
 
 }  // namespace corostack::diagnose

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <sstream>
 
+#include "target/core_process_info.hpp"
 #include "target/proc_fs.hpp"
 
 namespace corostack::diagnose {
@@ -121,8 +122,10 @@ ThreadCpuTimes read_thread_cpu_times(pid_t pid) {
   auto tasks = list_tasks(pid);
   if (!tasks) return out;
   for (pid_t tid : *tasks) {
-    auto st = read_proc_stat(pid, tid);
-    if (st) out.ticks[tid] = st->utime_ticks + st->stime_ticks;
+    auto text = read_text_file(
+        "/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/stat", 4096);
+    if (!text) continue;  // the thread is gone
+    if (auto st = parse_dump_stat(*text)) out.ticks[tid] = st->utime + st->stime;
   }
   out.read = true;
   return out;

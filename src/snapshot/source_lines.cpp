@@ -5,11 +5,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "target/core_process_info.hpp"
 #include "target/proc_fs.hpp"
 
 namespace corostack {
@@ -58,20 +59,15 @@ SourceFile read_source(const std::string& host_path, std::optional<int64_t> newe
 }  // namespace
 
 std::optional<int64_t> process_start_time(pid_t pid) {
-  auto stat = read_text_file("/proc/" + std::to_string(pid) + "/stat", 4096);
-  auto uptime_boot = read_text_file("/proc/stat", 1 << 20);
-  if (!stat || !uptime_boot) return std::nullopt;
-  size_t close = stat->rfind(')');
-  if (close == std::string::npos) return std::nullopt;
-  std::istringstream fields(stat->substr(close + 2));
-  std::string v;
-  uint64_t start_ticks = 0;
-  for (int i = 3; i <= 22 && fields >> v; ++i)  // field 22: starttime
-    if (i == 22) start_ticks = std::stoull(v);
-  size_t b = uptime_boot->find("\nbtime ");
-  if (b == std::string::npos || start_ticks == 0) return std::nullopt;
-  int64_t btime = std::stoll(uptime_boot->substr(b + 7));
-  return btime + static_cast<int64_t>(start_ticks / static_cast<uint64_t>(::sysconf(_SC_CLK_TCK)));
+  auto text = read_text_file("/proc/" + std::to_string(pid) + "/stat", 4096);
+  auto st = text ? parse_dump_stat(*text) : Result<DumpStatFields>(text.error());
+  auto proc_stat = read_text_file("/proc/stat", 1 << 20);
+  if (!st || st->start_ticks == 0 || !proc_stat) return std::nullopt;
+  size_t b = proc_stat->find("\nbtime ");  // boot time, seconds since the epoch
+  if (b == std::string::npos) return std::nullopt;
+  int64_t btime = std::strtoll(proc_stat->c_str() + b + 7, nullptr, 10);
+  return btime +
+         static_cast<int64_t>(st->start_ticks / static_cast<uint64_t>(::sysconf(_SC_CLK_TCK)));
 }
 
 void attach_source_lines(ProcessSnapshot& snap, const Target& target, int context,

@@ -43,7 +43,7 @@ Result<DumpStatFields> parse_dump_stat(const std::string& text) {
   st.comm = text.substr(open + 1, close - open - 1);
   std::vector<std::string_view> f;  // f[0] is the state, as field 3 of proc(5)
   std::string_view rest = std::string_view(text).substr(close + 1);
-  while (!rest.empty() && f.size() < 17) {
+  while (!rest.empty() && f.size() < 20) {
     size_t b = rest.find_first_not_of(" \n");
     if (b == std::string_view::npos) break;
     rest.remove_prefix(b);
@@ -62,6 +62,7 @@ Result<DumpStatFields> parse_dump_stat(const std::string& text) {
   st.cutime = to_number<uint64_t>(f[13]);
   st.cstime = to_number<uint64_t>(f[14]);
   st.nice = to_number<int>(f[16]);
+  if (f.size() > 19) st.start_ticks = to_number<uint64_t>(f[19]);
   return st;
 }
 

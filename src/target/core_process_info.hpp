@@ -21,6 +21,7 @@ struct DumpStatFields {
   uint64_t flags = 0;
   uint64_t utime = 0, stime = 0, cutime = 0, cstime = 0;  // clock ticks
   int nice = 0;
+  uint64_t start_ticks = 0;  // starttime: clock ticks after boot; 0 when the line ends early
 };
 Result<DumpStatFields> parse_dump_stat(const std::string& text);
 

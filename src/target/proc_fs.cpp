@@ -80,30 +80,16 @@ Result<ProcStat> parse_proc_stat(const std::string& text) {
   ProcStat st;
   st.comm = text.substr(open + 1, close - open - 1);
   st.state = text[close + 2];
-  // Fields after the state, from 4 on: ppid pgrp session tty_nr tpgid flags
-  // minflt cminflt majflt cmajflt utime stime ...
-  std::vector<uint64_t> fields;
-  const char* p = text.data() + close + 4;
-  const char* end = text.data() + text.size();
-  while (p < end && fields.size() < 11) {
-    uint64_t v = 0;
-    auto [next, ec] = std::from_chars(p, end, v);
-    if (ec != std::errc()) {  // a negative tty or tpgid: skip the field
-      next = p;
-      while (next < end && *next != ' ') ++next;
-      v = 0;
-    }
-    fields.push_back(v);
-    p = next;
-    while (p < end && *p == ' ') ++p;
+  // Fields after the state: ppid pgrp session tty_nr tpgid flags ...
+  size_t pos = close + 4;  // first character of ppid
+  for (int field = 0; field < 5; ++field) {
+    pos = text.find(' ', pos);
+    if (pos == std::string::npos) return make_error(ErrorKind::kCorrupt, "malformed stat");
+    ++pos;
   }
-  if (fields.size() < 6) return make_error(ErrorKind::kCorrupt, "malformed stat");
-  st.ppid = static_cast<pid_t>(fields[0]);
-  st.flags = fields[5];
-  if (fields.size() >= 11) {
-    st.utime_ticks = fields[9];
-    st.stime_ticks = fields[10];
-  }
+  uint64_t flags = 0;
+  std::from_chars(text.data() + pos, text.data() + text.size(), flags);
+  st.flags = flags;
   return st;
 }
 

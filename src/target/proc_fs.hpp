@@ -21,10 +21,7 @@ Result<std::vector<pid_t>> list_tasks(pid_t pid);
 struct ProcStat {
   std::string comm;
   char state = '?';
-  pid_t ppid = 0;
   uint64_t flags = 0;
-  uint64_t utime_ticks = 0;  // user and system CPU time, in clock ticks
-  uint64_t stime_ticks = 0;
 };
 Result<ProcStat> parse_proc_stat(const std::string& text);
 Result<ProcStat> read_proc_stat(pid_t pid, pid_t tid = 0);

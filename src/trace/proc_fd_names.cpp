@@ -14,8 +14,10 @@
 #include <array>
 #include <charconv>
 #include <cstring>
+#include <memory>
 #include <vector>
 
+#include "target/core_file.hpp"
 #include "trace/decode_quote.hpp"
 #include "trace/unix_sock_diag.hpp"
 
@@ -205,6 +207,21 @@ std::vector<std::pair<int, std::string>> open_fd_table(pid_t pid) {
     if (!text.empty()) out.emplace_back(fd, std::move(text));
   }
   return out;
+}
+
+std::function<std::string(pid_t, int)> fd_namer_for(const Target& target) {
+  if (target.kind() == TargetKind::kLive) {
+    auto names = std::make_shared<ProcFdNames>();
+    return [names](pid_t tid, int fd) { return names->describe(tid, fd, 2); };
+  }
+  if (const auto* core = dynamic_cast<const CoreFile*>(&target)) {
+    const std::map<int, std::string>* fds = &core->notes().fds;
+    return [fds](pid_t, int fd) {
+      auto it = fds->find(fd);
+      return it == fds->end() ? std::string() : it->second;
+    };
+  }
+  return nullptr;
 }
 
 }  // namespace corostack::trace

@@ -11,11 +11,13 @@
 // tables are cached, until the next new_batch() or a lookup that misses.
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "target/target.hpp"
 #include "trace/syscall_decode.hpp"
 
 namespace corostack::trace {
@@ -35,6 +37,11 @@ class ProcFdNames : public FdNames {
   std::string root_;
   mutable std::unordered_map<unsigned long, std::string> sockets_;  // inode -> text
 };
+
+// What names a target's fds the way -yy does: /proc for a live process, the
+// COROSTACK fds note for a core written by `corostack gcore` (nothing for
+// other cores). The target must outlive it.
+std::function<std::string(pid_t tid, int fd)> fd_namer_for(const Target& target);
 
 // Every open fd of process `pid` with its -yy text, in fd order (at most
 // 65536): what `corostack gcore` records so a core can name fds too.

@@ -34,7 +34,8 @@ namespace {
 std::string g_mode;
 std::string g_dir;
 volatile int g_zero = 0;
-int g_go[2];  // main writes a byte once the truth is written
+int g_go[2];   // main writes a byte once the truth is written
+int g_tid[2];  // the worker writes its tid here first
 
 }  // namespace
 
@@ -83,6 +84,8 @@ namespace {
 
 void* crash_thread(void*) {
   pthread_setname_np(pthread_self(), "doomed");
+  pid_t self = gettid();
+  if (write(g_tid[1], &self, sizeof self) != sizeof self) target_common::die("write tid");
   char byte;
   while (read(g_go[0], &byte, 1) != 1) {
   }
@@ -102,24 +105,14 @@ int main(int argc, char** argv) {
   std::string truth = argv[2];
   g_mode = argv[3];
   g_dir = truth.substr(0, truth.rfind('/'));
-  if (pipe(g_go) != 0) target_common::die("pipe");
+  if (pipe(g_go) != 0 || pipe(g_tid) != 0) target_common::die("pipe");
   pthread_t t;
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setstacksize(&attr, 256 * 1024);  // overflows quickly
   if (pthread_create(&t, &attr, crash_thread, nullptr) != 0) target_common::die("pthread_create");
-  // The worker's tid, through the kernel's view of the thread list.
   pid_t tid = 0;
-  for (int i = 0; i < 2000 && tid == 0; ++i) {
-    std::string comm;
-    std::string dir = "/proc/self/task/";
-    for (pid_t cand = getpid() + 1; cand < getpid() + 64; ++cand) {
-      std::ifstream in(dir + std::to_string(cand) + "/comm");
-      if (in >> comm && comm == "doomed") tid = cand;
-    }
-    if (tid == 0) usleep(1000);
-  }
-  if (tid == 0) target_common::die("worker thread not found");
+  if (read(g_tid[0], &tid, sizeof tid) != sizeof tid) target_common::die("read tid");
   std::string function = g_mode == "segv"       ? "write_to_bad_address"
                          : g_mode == "assert"   ? "check_config"
                          : g_mode == "overflow" ? "recurse_forever"

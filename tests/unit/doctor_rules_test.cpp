@@ -74,7 +74,7 @@ ProcessSnapshot with_loop(ThreadSnapshot t) {
 
 TEST(EventLoopRules, IdleLoopIsHealthy) {
   DoctorReport report;
-  check_event_loops(with_loop(loop_thread(true)), {}, nullptr, 0, nullptr, report);
+  check_event_loops(with_loop(loop_thread(true)), {}, nullptr, 0, report);
   EXPECT_TRUE(report.findings.empty());
   ASSERT_EQ(report.healthy.size(), 1u);
   EXPECT_NE(report.healthy[0].find("1 idle in the selector"), std::string::npos);
@@ -82,7 +82,7 @@ TEST(EventLoopRules, IdleLoopIsHealthy) {
 
 TEST(EventLoopRules, LoopBlockedInSleep) {
   DoctorReport report;
-  check_event_loops(with_loop(loop_thread(false)), {{0x9000, 5}}, nullptr, 0, nullptr, report);
+  check_event_loops(with_loop(loop_thread(false)), {{0x9000, 5}}, nullptr, 0, report);
   ASSERT_EQ(report.findings.size(), 1u);
   EXPECT_EQ(report.findings[0].summary,
             "event loop blocked by task \"slowpoke\" (slow_handler at app.py:61) in time.sleep "
@@ -95,10 +95,10 @@ TEST(EventLoopRules, RunningCallbackNeedsWatch) {
   t.state = 'R';
   ProcessSnapshot once = with_loop(t);
   DoctorReport report;
-  check_event_loops(once, {}, nullptr, 0, nullptr, report);
+  check_event_loops(once, {}, nullptr, 0, report);
   EXPECT_TRUE(report.findings.empty());
   DoctorReport watched;
-  check_event_loops(once, {}, &once, 2.0, nullptr, watched);
+  check_event_loops(once, {}, &once, 2.0, watched);
   ASSERT_EQ(watched.findings.size(), 1u);
   EXPECT_NE(watched.findings[0].summary.find("running Python at the same line"), std::string::npos);
 }

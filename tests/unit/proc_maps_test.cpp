@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "target/core_process_info.hpp"
 #include "target/memory_map.hpp"
 #include "target/proc_fs.hpp"
 
@@ -32,6 +33,25 @@ TEST(ProcMaps, SkipsGarbage) {
       parse_proc_maps("zzz\n1000-0800 r--p 0 0:0 0\n\n1000-2000 rwxp nothex 0:0 0\n", &skipped);
   EXPECT_TRUE(maps.empty());
   EXPECT_EQ(skipped, 3u);
+}
+
+TEST(DumpStat, CpuAndStartTimes) {
+  // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt
+  // cmajflt utime stime cutime cstime priority nice threads itreal starttime ...
+  auto st =
+      parse_dump_stat("7 (w x) R 1 7 7 0 -1 4194304 10 0 0 0 123 45 6 7 20 -5 3 0 98765 1000 2");
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->comm, "w x");
+  EXPECT_EQ(st->ppid, 1);
+  EXPECT_EQ(st->utime, 123u);
+  EXPECT_EQ(st->stime, 45u);
+  EXPECT_EQ(st->cutime, 6u);
+  EXPECT_EQ(st->nice, -5);
+  EXPECT_EQ(st->start_ticks, 98765u);
+  // A line that stops before starttime still parses, without it.
+  auto short_line = parse_dump_stat("7 (w) S 1 7 7 0 -1 0 0 0 0 0 1 2 0 0 20 0 1");
+  ASSERT_TRUE(short_line.ok());
+  EXPECT_EQ(short_line->start_ticks, 0u);
 }
 
 TEST(ProcStat, CommWithParensAndSpaces) {
