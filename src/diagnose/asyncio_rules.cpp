@@ -1,4 +1,5 @@
 #include "diagnose/asyncio_rules.hpp"
+#include "diagnose/thread_label.hpp"
 
 #include <fmt/format.h>
 

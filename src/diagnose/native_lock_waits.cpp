@@ -1,5 +1,7 @@
 #include "diagnose/native_lock_waits.hpp"
 
+#include "diagnose/thread_label.hpp"
+
 #include <fmt/format.h>
 
 #include <array>
@@ -87,16 +89,6 @@ struct RwlockWords {
 };
 
 }  // namespace
-
-std::string frame_text(const Frame& f) {
-  if (!f.function) return fmt::format("0x{:x}", f.pc);
-  std::string s = *f.function;
-  if (!f.file.empty() && f.line > 0)
-    return s + " at " + std::filesystem::path(f.file).filename().string() + ":" +
-           std::to_string(f.line);
-  if (f.offset && f.kind == FrameKind::kNative) s += fmt::format("+0x{:x}", *f.offset);
-  return s;
-}
 
 std::vector<NativeLockWait> find_native_lock_waits(const ProcessSnapshot& snap,
                                                    const MemoryReader& memory) {

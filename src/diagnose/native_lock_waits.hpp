@@ -39,7 +39,4 @@ struct NativeLockWait {
 std::vector<NativeLockWait> find_native_lock_waits(const ProcessSnapshot& snap,
                                                    const MemoryReader& memory);
 
-// "transfer at bank.c:41", "transfer+0x1f", "0x7f00…" for a frame.
-std::string frame_text(const Frame& f);
-
 }  // namespace corostack::diagnose

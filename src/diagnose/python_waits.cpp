@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "diagnose/native_lock_waits.hpp"
+#include "diagnose/thread_label.hpp"
 #include "python/code_cache.hpp"
 #include "python/dict_reader.hpp"
 #include "python/instance_dict.hpp"

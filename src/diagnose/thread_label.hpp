@@ -1,5 +1,6 @@
 #pragma once
-// How findings name a thread: `thread 1235 "worker-a"`.
+// How findings name things: a thread (`thread 1235 "worker-a"`) and a frame
+// (`transfer at bank.c:41`).
 #include <sys/types.h>
 
 #include <string>
@@ -9,6 +10,9 @@
 namespace corostack::diagnose {
 
 std::string thread_label(const ProcessSnapshot& snap, pid_t tid);
+
+// "transfer at bank.c:41", "transfer+0x1f", "0x7f00…" for a frame.
+std::string frame_text(const Frame& f);
 
 // The snapshot's thread, or nullptr.
 const ThreadSnapshot* find_thread(const ProcessSnapshot& snap, pid_t tid);
