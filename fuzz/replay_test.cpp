@@ -3,6 +3,7 @@
 // FUZZ_CHECK fails the test; so does an input slower than 10 s.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "fuzz_entry.hpp"
+#include "target/sandbox.hpp"
 
 namespace {
 
@@ -108,6 +110,44 @@ TEST(FuzzRegression, CoreNamingAFifoDoesNotHang) {
     std::fprintf(stderr, "CoreFile::open blocked on a FIFO named by the core\n");
     std::abort();
   }
+}
+
+}  // namespace
+
+namespace {
+
+// Issue 20: hostile input is parsed inside the analysis sandbox. Every corpus
+// file runs through every entry point in a child that entered it first; the
+// child also checks that the filter is on and that execve is refused.
+TEST(FuzzReplaySandboxed, EveryCorpusInsideTheSandbox) {
+  namespace fs = std::filesystem;
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (!corostack::enter_analysis_sandbox()) _exit(10);
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    bool filtered = false;
+    while (std::getline(status, line))
+      if (line.rfind("Seccomp:", 0) == 0) filtered = line.find('2') != std::string::npos;
+    if (!filtered) _exit(11);
+    char* const argv[] = {const_cast<char*>("/bin/true"), nullptr};
+    if (::execve("/bin/true", argv, environ) == 0 || errno != EPERM) _exit(12);
+    for (const Target& t : kTargets) {
+      fs::path dir = fs::path(COROSTACK_FUZZ_CORPUS) / t.name;
+      for (const auto& e : fs::directory_iterator(dir)) {
+        if (!e.is_regular_file()) continue;
+        std::vector<uint8_t> bytes = read_file(e.path());
+        if (t.entry(bytes.data(), bytes.size()) != 0) _exit(13);
+      }
+    }
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << "the sandboxed replay died of signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "10: no sandbox, 11: Seccomp is not 2, 12: execve was "
+                                       "not refused, 13: an entry point failed";
 }
 
 }  // namespace

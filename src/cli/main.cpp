@@ -4,9 +4,16 @@
 
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
+#include "target/caller_identity.hpp"
 
 int main(int argc, char** argv) {
   using namespace corostack;
+  // Before anything is opened: a privileged binary becomes its caller
+  // (target/caller_identity.hpp), or does not run at all.
+  if (auto st = enter_caller_identity(); !st) {
+    std::cerr << "corostack: " << st.error().message << '\n';
+    return kExitFatal;
+  }
   // Named, so --help says "corostack" however it was invoked (not build/src/corostack).
   CLI::App app{"corostack: what every thread of a running process or a core file is doing",
                "corostack"};

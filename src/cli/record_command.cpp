@@ -9,8 +9,8 @@
 #include <csignal>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -21,6 +21,9 @@
 #include "cli/target_options.hpp"
 #include "render/profile_writers.hpp"
 #include "sample/sampling_session.hpp"
+#include "target/access_policy.hpp"
+#include "target/caller_identity.hpp"
+#include "target/output_file.hpp"
 
 namespace corostack {
 namespace {
@@ -38,6 +41,19 @@ std::string default_output(pid_t pid, const char* ext) {
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
   return fmt::format("corostack-{}-{}.{}", pid, stamp, ext);
+}
+
+bool write_all(int fd, const std::string& bytes, std::string& error) {
+  for (size_t done = 0; done < bytes.size();) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error = std::strerror(n < 0 ? errno : EIO);
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return true;
 }
 
 uint64_t unix_now_ns() {
@@ -139,7 +155,9 @@ class RecordCommand final : public Command {
       std::vector<char*> args;
       for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
       args.push_back(nullptr);
-      ::execvp(args[0], args.data());
+      // The caller's command, with the caller's rights only (caller_identity.hpp).
+      if (!drop_all_capabilities_in_child()) ::_exit(127);
+      ::execvpe(args[0], args.data(), environment_for_commands());
       int e = errno;
       (void)!::write(fds[1], &e, sizeof e);
       ::_exit(127);
@@ -167,6 +185,24 @@ class RecordCommand final : public Command {
     so.sampler.process_roots = subprocesses_;
     so.subprocesses = subprocesses_;
 
+    // The output is opened first (nothing may be created in the sandbox), but
+    // only for a process that exists and may be inspected, so a mistyped pid
+    // leaves no empty file behind.
+    if (auto allowed = check_may_inspect(pid_); !allowed) return report_error(allowed.error());
+    if (::kill(pid_, 0) != 0 && errno == ESRCH)
+      return report_error(
+          make_error(ErrorKind::kNotFound, "no such process: " + std::to_string(pid_)));
+    std::string path =
+        output_.empty() ? default_output(pid_, profile_format_extension(format)) : output_;
+    int out_fd = -1;
+    if (path != "-") {
+      // Never through a link or into a file someone else planted (output_file.hpp).
+      auto fd = open_output_file(path, 0666);
+      if (!fd) return report_error(fd.error());
+      out_fd = *fd;
+    }
+    enter_sandbox_or_warn(child);
+
     // A command just started needs a moment to load its interpreter.
     std::unique_ptr<sample::SamplingSession> session;
     for (int attempt = 0;; ++attempt) {
@@ -187,8 +223,6 @@ class RecordCommand final : public Command {
       ::usleep(20'000);
     }
 
-    std::string path =
-        output_.empty() ? default_output(pid_, profile_format_extension(format)) : output_;
     std::cerr << fmt::format("corostack: recording process {} at {} Hz{} into {}; Ctrl-C to stop\n",
                              pid_, sampling_.rate,
                              duration_s_ > 0 ? fmt::format(" for {} s", duration_s_) : "",
@@ -233,15 +267,10 @@ class RecordCommand final : public Command {
     if (path == "-") {
       ok = write_profile(profile, format, std::cout, error);
     } else {
-      std::ofstream out(path, std::ios::binary | std::ios::trunc);
-      if (!out) {
-        std::cerr << "corostack: cannot write " << escape_for_terminal(path) << ": "
-                  << std::strerror(errno) << '\n';
-        return kExitFatal;
-      }
+      std::ostringstream out;
       ok = write_profile(profile, format, out, error);
-      out.close();
-      ok = ok && !out.fail();
+      ok = ok && write_all(out_fd, out.str(), error);
+      ok = ::close(out_fd) == 0 && ok;
     }
     if (!ok) {
       std::cerr << "corostack: writing the profile failed: " << escape_for_terminal(error) << '\n';

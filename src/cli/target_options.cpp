@@ -6,6 +6,7 @@
 #include "cli/exit_codes.hpp"
 #include "target/core_file.hpp"
 #include "target/live_process.hpp"
+#include "target/sandbox.hpp"
 
 namespace corostack {
 
@@ -26,7 +27,16 @@ void add_target_options(CLI::App& cmd, TargetOptions& opts, bool allow_core) {
   });
 }
 
+void enter_sandbox_or_warn(pid_t child) {
+  SandboxOptions options;
+  options.child = child;
+  if (auto st = enter_analysis_sandbox(options); !st)
+    std::cerr << "corostack: warning: " << escape_for_terminal(st.error().message) << '\n';
+}
+
 Result<std::unique_ptr<Target>> open_target(const TargetOptions& opts) {
+  // Nothing of the target is parsed outside the sandbox (target/sandbox.hpp).
+  enter_sandbox_or_warn();
   if (!opts.core.empty()) {
     auto core = CoreFile::open(opts.core, opts.exe);
     if (!core) return core.error();

@@ -18,7 +18,11 @@ struct TargetOptions {
 // Adds -p/--pid, --core and --exe to `cmd`, exactly one of -p and --core required.
 void add_target_options(CLI::App& cmd, TargetOptions& opts, bool allow_core = true);
 
-// Opens the live process or core the options name.
+// Enters the analysis sandbox (target/sandbox.hpp), allowing signals to
+// `child` if any; says on stderr when the kernel refused it.
+void enter_sandbox_or_warn(pid_t child = 0);
+
+// Enters the sandbox, then opens the live process or core the options name.
 Result<std::unique_ptr<Target>> open_target(const TargetOptions& opts);
 
 // Prints "corostack: <message>" to stderr and returns the exit code for the error.

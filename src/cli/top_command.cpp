@@ -83,6 +83,7 @@ class TopCommand final : public Command {
       return kExitUsage;
     }
     StopSignals stop_signals;
+    enter_sandbox_or_warn();  // nothing of the target is parsed outside it
     sample::Profile profile;
     profile.rate_hz = sampling_.rate;
     sample::SessionOptions so;

@@ -18,6 +18,8 @@
 #include "cli/sampling_cli.hpp"
 #include "cli/target_options.hpp"
 #include "cli/trace_expressions.hpp"
+#include "target/access_policy.hpp"
+#include "target/output_file.hpp"
 #include "trace/bpf_source.hpp"
 #include "trace/call_counts.hpp"
 #include "trace/json_trace_writer.hpp"
@@ -116,6 +118,9 @@ class TraceCommand final : public Command {
     if (failed_only_) expr->status = trace::kStatusFailed;
     if (py_->count() > 0 && py_depth_ <= 0) py_depth_ = 5;
     if (py_->count() == 0) py_depth_ = 0;
+    // Refused before anything else is said about it (target/access_policy.hpp).
+    if (pid_ != 0)
+      if (auto allowed = check_may_inspect(pid_); !allowed) return report_error(allowed.error());
     std::string why_not_bpf = in_kernel_unavailable();
     if (backend_ == "bpf" && !why_not_bpf.empty()) {
       std::cerr << "corostack: trace: --backend bpf: " << why_not_bpf << '\n';
@@ -128,10 +133,16 @@ class TraceCommand final : public Command {
     std::FILE* out = stderr;
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(nullptr, &std::fclose);
     if (!output_.empty()) {
-      file.reset(std::fopen(output_.c_str(), "we"));
-      if (!file) {
-        std::cerr << "corostack: cannot write " << escape_for_terminal(output_) << ": "
-                  << std::strerror(errno) << '\n';
+      // Never through a link or into a file someone else planted (output_file.hpp).
+      auto fd = open_output_file(output_, 0666);
+      if (fd) file.reset(::fdopen(*fd, "w"));
+      if (!fd || !file) {
+        std::cerr << "corostack: "
+                  << escape_for_terminal(fd ? "cannot write " + output_ + ": " +
+                                                  std::strerror(errno)
+                                            : fd.error().message)
+                  << '\n';
+        if (fd) ::close(*fd);
         return kExitFatal;
       }
       out = file.get();

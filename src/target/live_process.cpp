@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include "base/checked.hpp"
+#include "target/access_policy.hpp"
 #include "target/pause_guard.hpp"
 #include "target/proc_fs.hpp"
 #include "target/proc_syscall.hpp"
@@ -80,6 +81,9 @@ Result<std::unique_ptr<LiveProcess>> LiveProcess::open(pid_t pid) {
     return make_error(ErrorKind::kPermission,
                       "process " + std::to_string(pid) + " is already being traced by pid " +
                           std::to_string(tracer) + " (a debugger or strace?); detach it first");
+
+  // A privileged corostack inspects only what its caller could (access_policy.hpp).
+  if (auto allowed = check_may_inspect(mem_pid); !allowed) return allowed.error();
 
   std::unique_ptr<LiveProcess> p(new LiveProcess(pid));
   p->mem_pid_ = mem_pid;
@@ -354,6 +358,11 @@ Result<Capture> LiveProcess::capture(const CaptureOptions& options) {
   if (!cap) {
     clear_cache();
     return cap.error();
+  }
+  // Again after the capture: it may have exec'd a setuid program meanwhile.
+  if (auto allowed = check_may_inspect(mem_pid_); !allowed) {
+    clear_cache();
+    return allowed.error();
   }
   for (ThreadState& ts : cap->threads) {
     auto it = before.find(ts.tid);

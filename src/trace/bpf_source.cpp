@@ -9,6 +9,7 @@
 #include <ctime>
 #include <optional>
 
+#include "target/access_policy.hpp"
 #include "trace/copied_memory.hpp"
 #include "trace/vm_reader.hpp"
 #include "trace/waiting_command.hpp"
@@ -40,6 +41,8 @@ Result<std::unique_ptr<BpfSource>> BpfSource::open(pid_t pid,
                                                    const std::vector<std::string>& command,
                                                    const BpfSourceOptions& options,
                                                    TraceSink& sink) {
+  if (command.empty())
+    if (auto allowed = check_may_inspect(pid); !allowed) return allowed.error();
   std::unique_ptr<BpfSource> s(new BpfSource(options, sink));
   std::optional<WaitingCommand> child;
   if (!command.empty()) {

@@ -13,6 +13,7 @@
 #include <ctime>
 #include <set>
 
+#include "target/access_policy.hpp"
 #include "target/pause_guard.hpp"
 #include "target/proc_fs.hpp"
 #include "trace/siginfo_text.hpp"
@@ -137,6 +138,7 @@ Status PtraceTracer::seize_all(pid_t pid) {
 
 Result<std::unique_ptr<PtraceTracer>> PtraceTracer::attach(pid_t pid, const PtraceOptions& options,
                                                            TraceSink& sink) {
+  if (auto allowed = check_may_inspect(pid); !allowed) return allowed.error();
   std::unique_ptr<PtraceTracer> t(new PtraceTracer(options, sink));
   delay_attach_for_tests();
   if (auto s = t->seize_all(pid); !s) return s.error();
@@ -318,6 +320,15 @@ void PtraceTracer::on_event(Tracee& t, int event) {
     }
     memory_.erase(tgid);
     if (options_.python) options_.python->forget(tgid);
+    // A privileged corostack stops watching a process that exec'd into a
+    // program its caller may not trace (a setuid binary): detached at the
+    // exec stop, before the new program runs one instruction.
+    if (auto allowed = check_may_inspect(tgid); !allowed) {
+      pid_t now = other > 0 ? other : t.tid;
+      sink_.note(allowed.error().message + "; detached");
+      ::ptrace(PTRACE_DETACH, now, nullptr, nullptr);
+      tracees_.erase(now);
+    }
   }
 }
 

@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "target/caller_identity.hpp"
+
 namespace corostack::trace {
 namespace {
 
@@ -54,7 +56,10 @@ Result<std::string> find_program(const std::string& name) {
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  ::execv(path.c_str(), args.data());
+  // The caller's command, with the caller's rights: none of a privileged
+  // corostack's capabilities.
+  if (!drop_all_capabilities_in_child()) ::_exit(127);
+  ::execve(path.c_str(), args.data(), environment_for_commands());
   std::string msg = "corostack: cannot run " + path + ": " + std::strerror(errno) + "\n";
   (void)!::write(2, msg.data(), msg.size());
   ::_exit(127);
