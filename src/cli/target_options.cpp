@@ -30,6 +30,10 @@ void add_target_options(CLI::App& cmd, TargetOptions& opts, bool allow_core) {
 void enter_sandbox_or_warn(pid_t child) {
   SandboxOptions options;
   options.child = child;
+  enter_sandbox_or_warn(options);
+}
+
+void enter_sandbox_or_warn(const SandboxOptions& options) {
   if (auto st = enter_analysis_sandbox(options); !st)
     std::cerr << "corostack: warning: " << escape_for_terminal(st.error().message) << '\n';
 }

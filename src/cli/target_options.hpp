@@ -5,6 +5,7 @@
 #include <string>
 
 #include "base/result.hpp"
+#include "target/sandbox.hpp"
 #include "target/target.hpp"
 
 namespace corostack {
@@ -21,6 +22,7 @@ void add_target_options(CLI::App& cmd, TargetOptions& opts, bool allow_core = tr
 // Enters the analysis sandbox (target/sandbox.hpp), allowing signals to
 // `child` if any; says on stderr when the kernel refused it.
 void enter_sandbox_or_warn(pid_t child = 0);
+void enter_sandbox_or_warn(const SandboxOptions& options);
 
 // Enters the sandbox, then opens the live process or core the options name.
 Result<std::unique_ptr<Target>> open_target(const TargetOptions& opts);

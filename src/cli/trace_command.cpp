@@ -217,6 +217,12 @@ class TraceCommand final : public Command {
       auto tracer = command_.empty() ? trace::PtraceTracer::attach(pid_, po, sink)
                                      : trace::PtraceTracer::start(command_, po, sink);
       if (!tracer) return report_error(tracer.error());
+      // Attached or started: what the tracees do is read inside the sandbox
+      // (target/sandbox.hpp). The in-kernel backend is not sandboxed: it
+      // keeps talking to the kernel's bpf() interface while it runs.
+      SandboxOptions sandbox;
+      sandbox.signal_any_process = true;
+      enter_sandbox_or_warn(sandbox);
       end = (*tracer)->run(deadline, [] { return stop_requested(); });
       (*tracer)->detach_all(kill_signal_for(end));
       status = (*tracer)->command_status();

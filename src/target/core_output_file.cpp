@@ -47,10 +47,30 @@ Status CoreOutputFile::write_at(uint64_t offset, const std::vector<std::byte>& b
 }
 
 Status CoreOutputFile::commit(uint64_t size) {
+  if (auto st = finish(size); !st) return st;
+  return rename_into_place();
+}
+
+Status CoreOutputFile::finish(uint64_t size) {
   if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return os_error("writing " + tmp_, errno);
   int fd = fd_;
   fd_ = -1;
   if (::close(fd) != 0) return os_error("writing " + tmp_, errno);
+  return ok_status();
+}
+
+void CoreOutputFile::discard() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  ::unlink(tmp_.c_str());
+  created_ = false;
+}
+
+Status CoreOutputFile::rename_into_place() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
   if (::rename(tmp_.c_str(), path_.c_str()) != 0)
     return os_error("cannot rename " + tmp_ + " to " + path_, errno);
   committed_ = true;

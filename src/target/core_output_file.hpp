@@ -24,6 +24,13 @@ class CoreOutputFile {
   Status write_at(uint64_t offset, const std::vector<std::byte>& bytes);
   // Sets the final size (the tail may be a hole), closes and renames.
   Status commit(uint64_t size);
+  // commit() in two steps, for a writer that may not rename (the sandboxed
+  // gcore child): finish() sets the size and closes; rename_into_place(),
+  // in the process that created the file, publishes it.
+  Status finish(uint64_t size);
+  Status rename_into_place();
+  // Closes and removes the temporary file (the publisher's "no").
+  void discard();
 
  private:
   std::string path_, tmp_;

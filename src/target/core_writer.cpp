@@ -133,6 +133,16 @@ void add_unreadable_warnings(const DumpLayout& layout, const std::map<uint32_t, 
 
 Result<CoreWriteStats> write_core(LiveProcess& proc, const std::string& out_path,
                                   const CoreWriteOptions& opts) {
+  CoreOutputFile out(out_path);
+  if (auto st = out.open(); !st) return st.error();
+  auto stats = write_core(proc, out, opts);
+  if (!stats) return stats;
+  if (auto st = out.rename_into_place(); !st) return st.error();
+  return stats;
+}
+
+Result<CoreWriteStats> write_core(LiveProcess& proc, CoreOutputFile& out,
+                                  const CoreWriteOptions& opts) {
   const pid_t pid = proc.pid();
   const std::string proc_dir = "/proc/" + std::to_string(pid);
   CoreWriteStats stats;
@@ -151,8 +161,6 @@ Result<CoreWriteStats> write_core(LiveProcess& proc, const std::string& out_path
   if (!info) return info.error();
   if (opts.fd_table) info->fds = opts.fd_table(pid);
   auto before = read_dump_threads(pid);
-  CoreOutputFile out(out_path);
-  if (auto st = out.open(); !st) return st.error();
   PagemapReader pagemap(pid);
   auto excluded = read_dump_exclusions(pid);
   auto copier =
@@ -185,7 +193,7 @@ Result<CoreWriteStats> write_core(LiveProcess& proc, const std::string& out_path
   auto headers = build_dump_headers(layout);
   headers.insert(headers.end(), notes.begin(), notes.end());
   if (auto st = out.write_at(0, headers); !st) return st.error();
-  if (auto st = out.commit(layout.file_size); !st) return st.error();
+  if (auto st = out.finish(layout.file_size); !st) return st.error();
 
   stats.bytes_written = (*copier)->bytes_written() + headers.size();
   stats.threads = threads.size();

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "target/core_output_file.hpp"
 #include "target/live_process.hpp"
 
 namespace corostack {
@@ -44,6 +45,12 @@ struct CoreWriteStats {
 // file is replaced). The target is never left stopped: every path, including
 // errors and exceptions, resumes it through PauseGuard.
 Result<CoreWriteStats> write_core(LiveProcess& proc, const std::string& out_path,
+                                  const CoreWriteOptions& opts = {});
+
+// Writes the core into `out`, already open, and finishes it (size set,
+// closed) without renaming it into place: for a writer that runs sandboxed
+// while the process that opened the file publishes it.
+Result<CoreWriteStats> write_core(LiveProcess& proc, CoreOutputFile& out,
                                   const CoreWriteOptions& opts = {});
 
 }  // namespace corostack

@@ -124,9 +124,26 @@ class FilterBuilder {
 std::vector<sock_filter> build_filter(const SandboxOptions& options) {
   FilterBuilder f;
   // The hot calls first: the filter runs on every system call.
-  f.allow({SYS_process_vm_readv, SYS_read, SYS_pread64, SYS_readv, SYS_preadv, SYS_close,
-           SYS_newfstatat, SYS_fstat, SYS_statx, SYS_lseek, SYS_futex, SYS_munmap, SYS_brk,
-           SYS_write, SYS_writev, SYS_getdents64, SYS_readlink, SYS_readlinkat});
+  f.allow({SYS_process_vm_readv,
+           SYS_read,
+           SYS_pread64,
+           SYS_readv,
+           SYS_preadv,
+           SYS_close,
+           SYS_newfstatat,
+           SYS_fstat,
+           SYS_statx,
+           SYS_lseek,
+           SYS_futex,
+           SYS_munmap,
+           SYS_brk,
+           SYS_write,
+           SYS_writev,
+           SYS_pwrite64,
+           SYS_pwritev,
+           SYS_getdents64,
+           SYS_readlink,
+           SYS_readlinkat});
   // O_TMPFILE's own bit (glibc's __O_TMPFILE also carries O_DIRECTORY, which
   // opening a directory to list it needs).
   constexpr uint32_t kTmpfileBit = 020000000;
@@ -140,7 +157,11 @@ std::vector<sock_filter> build_filter(const SandboxOptions& options) {
       SYS_ptrace, 0,
       {PTRACE_SEIZE, PTRACE_INTERRUPT, PTRACE_GETREGS, PTRACE_GETFPREGS, PTRACE_GETREGSET,
        PTRACE_GETSIGINFO, PTRACE_GETEVENTMSG, PTRACE_PEEKDATA, PTRACE_PEEKTEXT, PTRACE_PEEKUSER,
-       PTRACE_GET_SYSCALL_INFO, PTRACE_CONT, PTRACE_LISTEN, PTRACE_DETACH});
+       PTRACE_GET_SYSCALL_INFO, PTRACE_CONT, PTRACE_SYSCALL, PTRACE_LISTEN, PTRACE_DETACH});
+  // Timers signal only this process (trace's -d, the pacer).
+  f.allow({SYS_setitimer, SYS_getitimer, SYS_alarm, SYS_timer_create, SYS_timer_settime,
+           SYS_timer_gettime, SYS_timer_delete, SYS_timerfd_create, SYS_timerfd_settime,
+           SYS_timerfd_gettime});
   f.allow({SYS_wait4,
            SYS_waitid,
            SYS_mremap,
@@ -211,7 +232,10 @@ std::vector<sock_filter> build_filter(const SandboxOptions& options) {
   f.allow_values(SYS_tgkill, 0, {self});
   std::vector<uint32_t> killable{self};
   if (options.child > 0) killable.push_back(static_cast<uint32_t>(options.child));
-  f.allow_values(SYS_kill, 0, killable);
+  if (options.signal_any_process)
+    f.allow({SYS_kill});
+  else
+    f.allow_values(SYS_kill, 0, killable);
   return f.finish();
 }
 

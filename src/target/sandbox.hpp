@@ -16,7 +16,8 @@
 //  - kept: reading (read-only opens: /proc, the lazily loaded DWARF of
 //    separate debug files, Python source lines), process_vm_readv, ptrace
 //    requests that stop and read, memory management, writes to descriptors
-//    already open (stdout, stderr, an output file opened before).
+//    already open (stdout, stderr, an output file opened before, gcore's
+//    temporary core, which the unsandboxed parent renames into place).
 // Read-only opens stay because the capture re-lists /proc and libdw opens
 // debug files on first use; in secure mode they carry only the caller's
 // rights (caller_identity.hpp). Installed with TSYNC (every thread).
@@ -28,6 +29,9 @@ namespace corostack {
 
 struct SandboxOptions {
   pid_t child = 0;  // a `-- CMD` child corostack may still signal, or 0
+  // `trace`: the processes a started command forks are killed with it at the
+  // end, and their pids are not known in advance: kill(2) to any pid.
+  bool signal_any_process = false;
 };
 
 // Installs the filter. Honours COROSTACK_NO_SANDBOX=1 (benchmarks and

@@ -210,6 +210,31 @@ TEST_F(PrivilegeTest, SandboxRefusesExecSocketsAndWritesWhileAnalysing) {
   for (const TruthThread& t : truth_.threads) EXPECT_NE(find_thread(dump, t.tid), nullptr) << t.tid;
 }
 
+// gcore writes its core sandboxed (an unsandboxed helper renames it into
+// place); trace's ptrace backend reads its tracees sandboxed.
+TEST_F(PrivilegeTest, GcoreAndTraceRunInsideTheSandbox) {
+  start_native({});
+  std::string pid = std::to_string(target_->pid());
+  fs::path core = dir_ / "sandboxed.core";
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"gcore", "-p", pid, "-o", core.string()},
+        std::vector<std::string>{"trace", "--backend", "ptrace", "-p", pid, "-d", "0.3"},
+        std::vector<std::string>{"trace", "--backend", "ptrace", "--", "/bin/true"}}) {
+    args.insert(args.begin(), {"env", "COROSTACK_TEST_SANDBOX_PROBE=1", paths::kCorostack});
+    auto r = run_command(args);
+    SCOPED_TRACE(r.describe());
+    EXPECT_TRUE(r.ok());
+    EXPECT_NE(r.err.find("sandbox probe: seccomp mode 2"), std::string::npos);
+    EXPECT_NE(r.err.find("sandbox probe: execve refused"), std::string::npos);
+  }
+  // The core the sandboxed writer made is whole: corostack reads the truth back.
+  auto dump = run_corostack_json({"dump", "--json", "--core", core.string()});
+  ASSERT_TRUE(dump.cmd.ok()) << dump.cmd.describe();
+  for (const TruthThread& t : truth_.threads)
+    EXPECT_NE(find_thread(dump.json, t.tid), nullptr) << t.tid;
+  EXPECT_TRUE(target_->wait_all_sleeping(std::chrono::seconds(5)));
+}
+
 TEST_F(PrivilegeTest, RecordRunsInsideTheSandboxSeenFromOutside) {
   start_native({});
   fs::path out = dir_ / "p.folded";
