@@ -163,6 +163,10 @@ bool drop_all_capabilities_in_child() {
   if (!identity_storage().secure) return true;
   if (!write_capabilities(CapabilitySets{})) return false;
   (void)::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  // Becoming the caller left corostack non-dumpable, and the child inherits
+  // that until its exec: the caller's tracer (trace -- CMD, without
+  // capabilities) could not attach to it. It holds nothing of a target yet.
+  (void)::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
   return true;
 }
 

@@ -49,7 +49,8 @@ const char* trusted_getenv(const char* name);
 char** environment_for_commands();
 
 // In a child between fork() and exec: no capabilities at all, none to inherit,
-// none ambient, so the command runs with the caller's credentials only.
+// none ambient, so the command runs with the caller's credentials only; and
+// dumpable again, so the caller's own tracer may attach to it.
 // Async-signal-safe (raw system calls). Returns false if it could not.
 bool drop_all_capabilities_in_child();
 

@@ -41,10 +41,16 @@ Result<std::string> find_program(const std::string& name) {
 }
 
 // In the child: wait for the byte, then exec; never returns.
-[[noreturn]] void child(int go_read, pid_t parent, const std::string& path,
+[[noreturn]] void child(int go_read, int ready_write, pid_t parent, const std::string& path,
                         const std::vector<std::string>& argv) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(127);
+  // A corostack that became its caller is not dumpable, nor is this copy of
+  // it until exec: made dumpable before the parent attaches, so the caller's
+  // own rights suffice (caller_identity.hpp).
+  if (caller_identity().secure) ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+  (void)!::write(ready_write, "r", 1);
+  ::close(ready_write);
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -71,22 +77,33 @@ Result<WaitingCommand> WaitingCommand::fork(const std::vector<std::string>& argv
   if (argv.empty()) return make_error(ErrorKind::kUsage, "no command");
   auto path = find_program(argv[0]);
   if (!path) return path.error();
-  int go[2];
+  int go[2], ready[2];
   if (::pipe2(go, O_CLOEXEC) != 0)
     return make_error(ErrorKind::kIo, std::string("pipe: ") + std::strerror(errno));
+  if (::pipe2(ready, O_CLOEXEC) != 0) {
+    int e = errno;
+    ::close(go[0]);
+    ::close(go[1]);
+    return make_error(ErrorKind::kIo, std::string("pipe: ") + std::strerror(e));
+  }
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
     int e = errno;
-    ::close(go[0]);
-    ::close(go[1]);
+    for (int fd : {go[0], go[1], ready[0], ready[1]}) ::close(fd);
     return make_error(ErrorKind::kIo, std::string("fork: ") + std::strerror(e));
   }
   if (pid == 0) {
     ::close(go[1]);
-    child(go[0], parent, *path, argv);
+    ::close(ready[0]);
+    child(go[0], ready[1], parent, *path, argv);
   }
   ::close(go[0]);
+  ::close(ready[1]);
+  char byte;
+  while (::read(ready[0], &byte, 1) < 0 && errno == EINTR) {
+  }
+  ::close(ready[0]);
   return WaitingCommand(pid, go[1]);
 }
 

@@ -181,6 +181,59 @@ TEST_F(PrivilegeTest, CommandsRunWithTheCallersRightsAndNoCapabilities) {
   EXPECT_NE(r.out.find("Uid:\t65534\t65534\t65534\t65534"), std::string::npos) << r.out;
 }
 
+TEST_F(PrivilegeTest, RecordsCommandRunsWithoutCapabilitiesToo) {
+  auto r = run_as_nobody({"record", "--native", "-d", "1", "-o", (shared_ / "cmd.svg").string(),
+                          "--", "grep", "^Cap[PEA]", "/proc/self/status"});
+  EXPECT_NE(r.out.find("CapPrm:\t0000000000000000"), std::string::npos) << r.describe() << r.out;
+  EXPECT_NE(r.out.find("CapEff:\t0000000000000000"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("CapAmb:\t0000000000000000"), std::string::npos) << r.out;
+}
+
+// A core is opened with the caller's rights: root's 0600 core stays root's.
+TEST_F(PrivilegeTest, RootsCoreIsNotReadable) {
+  start_native({});
+  fs::path core = dir_ / "root.core";
+  auto g = run_command(
+      {paths::kCorostack, "gcore", "-p", std::to_string(target_->pid()), "-o", core.string()});
+  ASSERT_TRUE(g.ok()) << g.describe();
+  auto r = run_as_nobody({"dump", "--core", core.string()});
+  EXPECT_EQ(r.exit_code, 2) << r.describe();
+  EXPECT_NE(r.err.find("ermission denied"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+// The same rules for a setuid-root copy: it becomes its caller at start.
+TEST_F(PrivilegeTest, SetuidRootCopyBecomesItsCaller) {
+  std::string setuid_copy = (dir_ / "corostack-setuid").string();
+  fs::copy_file(paths::kCorostack, setuid_copy);
+  ASSERT_EQ(::chmod(setuid_copy.c_str(), 04755), 0);
+  start_native({});
+  std::string root_pid = std::to_string(target_->pid());
+  auto refused = run_command(as_nobody({setuid_copy, "dump", "-p", root_pid}));
+  if (refused.err.find("nosuid") != std::string::npos)
+    GTEST_SKIP() << "[ SKIPPED LOUDLY ] setuid not honoured here";
+  EXPECT_EQ(refused.exit_code, 2) << refused.describe();
+  EXPECT_NE(refused.err.find("runs as uid 0 and you are uid 65534"), std::string::npos)
+      << refused.err;
+  // Its files are the caller's, and its commands run as the caller.
+  fs::path core = shared_ / "setuid-own.core";
+  std::vector<std::string> own_argv =
+      as_nobody({paths::kNativeThreadsO0, "{ready_fd}", (dir_ / "own-truth").string()});
+  for (const std::string& a : native_threads_args()) own_argv.push_back(a);
+  TargetProcess own(own_argv);
+  ASSERT_TRUE(own.wait_ready());
+  auto g = run_command(
+      as_nobody({setuid_copy, "gcore", "-p", std::to_string(own.pid()), "-o", core.string()}));
+  ASSERT_TRUE(g.ok()) << g.describe();
+  struct stat st {};
+  ASSERT_EQ(::stat(core.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
+  auto cmd = run_command(as_nobody({setuid_copy, "trace", "-e", "trace=none", "--", "grep",
+                                    "^Uid\\|^CapEff", "/proc/self/status"}));
+  EXPECT_NE(cmd.out.find("Uid:\t65534\t65534\t65534\t65534"), std::string::npos) << cmd.describe();
+  EXPECT_NE(cmd.out.find("CapEff:\t0000000000000000"), std::string::npos) << cmd.out;
+}
+
 TEST_F(PrivilegeTest, SecureModeIgnoresTestVariablesAndKeepsTheSandbox) {
   start_native(as_nobody({}));
   std::string pid = std::to_string(target_->pid());
