@@ -8,17 +8,7 @@ only). Median of N runs, interleaved so drift hits both alike.
 """
 import argparse, os, statistics, subprocess, sys, tempfile, time
 
-
-def start(argv):
-    r, w = os.pipe()
-    argv = [a.replace("{ready_fd}", str(w)) for a in argv]
-    p = subprocess.Popen(argv, pass_fds=(w,), stdout=subprocess.DEVNULL, start_new_session=True)
-    os.close(w)
-    with os.fdopen(r) as f:
-        if f.readline() != "ready\n":
-            raise SystemExit("target not ready: %s" % argv)
-    time.sleep(0.3)  # the last threads go to sleep
-    return p
+from doctor_bench import start  # same protocol: ready on a pipe, then asleep
 
 
 def timed(argv, runs):
@@ -57,7 +47,7 @@ def main():
     ]
     rows = []
     for name, target, args in cases:
-        p = start(target)
+        p = start(target, tmp)
         try:
             on, off = timed([cs] + args + ["-p", str(p.pid)], a.runs)
             rows.append((name, on, off))

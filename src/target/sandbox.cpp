@@ -75,21 +75,9 @@ class FilterBuilder {
     code_.push_back(stmt(BPF_RET | BPF_K, action));
   }
   // Allowed when none of `mask`'s bits is set in the argument's low word.
-  void allow_without_bits(long nr, int arg, uint32_t mask) {
-    code_.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(nr), 0, 4));
-    code_.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, arg_low(arg)));
-    code_.push_back(jump(BPF_JMP | BPF_JSET | BPF_K, mask, 1, 0));
-    code_.push_back(stmt(BPF_RET | BPF_K, kAllow));
-    code_.push_back(stmt(BPF_RET | BPF_K, kRefuse));
-  }
+  void allow_without_bits(long nr, int arg, uint32_t mask) { decide_on_bits(nr, arg, mask, false); }
   // Allowed when one of `mask`'s bits is set.
-  void allow_with_bits(long nr, int arg, uint32_t mask) {
-    code_.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(nr), 0, 4));
-    code_.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, arg_low(arg)));
-    code_.push_back(jump(BPF_JMP | BPF_JSET | BPF_K, mask, 0, 1));
-    code_.push_back(stmt(BPF_RET | BPF_K, kAllow));
-    code_.push_back(stmt(BPF_RET | BPF_K, kRefuse));
-  }
+  void allow_with_bits(long nr, int arg, uint32_t mask) { decide_on_bits(nr, arg, mask, true); }
   // Allowed when the argument's low word is one of `values`.
   void allow_values(long nr, int arg, const std::vector<uint32_t>& values) {
     auto n = static_cast<uint8_t>(values.size());
@@ -118,6 +106,16 @@ class FilterBuilder {
   }
 
  private:
+  void decide_on_bits(long nr, int arg, uint32_t mask, bool allow_when_set) {
+    code_.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(nr), 0, 4));
+    code_.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, arg_low(arg)));
+    // JSET jumps when a bit is set: to the allow (jt 0) or to the refusal (jt 1).
+    code_.push_back(
+        jump(BPF_JMP | BPF_JSET | BPF_K, mask, allow_when_set ? 0 : 1, allow_when_set ? 1 : 0));
+    code_.push_back(stmt(BPF_RET | BPF_K, kAllow));
+    code_.push_back(stmt(BPF_RET | BPF_K, kRefuse));
+  }
+
   std::vector<sock_filter> code_;
 };
 
