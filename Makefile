@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test demo bench asan clean format soak fuzz
+.PHONY: all deps build test demo bench asan clean format soak fuzz install package
 
 all: build
 
@@ -24,6 +24,14 @@ test: build
 demo: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS) --target demo_targets
 	@scripts/demo $(BUILD)
+
+# The binary, man pages and completions under PREFIX (default /usr/local).
+install: build
+	cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))
+
+# A .deb of the same (CPack, dependencies from dpkg-shlibdeps), in $(BUILD).
+package: build
+	cmake --build $(BUILD) --target package
 
 bench: build
 	@bench/run $(BUILD)

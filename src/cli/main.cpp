@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/command.hpp"
+#include "cli/docgen.hpp"
 #include "cli/exit_codes.hpp"
 #include "target/caller_identity.hpp"
 
@@ -34,6 +35,10 @@ int main(int argc, char** argv) {
   add(make_top_command);
   add(make_trace_command);
   add(make_doctor_command);
+  // Build step, not in --help: man pages and completions from these very
+  // definitions (cli/docgen.hpp).
+  if (argc == 3 && std::string(argv[1]) == kGenerateDocsOption)
+    return generate_docs(app, argv[2]) ? kExitComplete : kExitFatal;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -45,11 +45,7 @@ constexpr const char* kTraceFooter =
     "target then runs on, untraced (a command corostack started is killed with the signal "
     "that stopped it, as strace does). Attaching (and detaching) interrupts a call a thread "
     "is blocked in once, as with strace: epoll_wait, poll and the like return EINTR once, "
-    "restartable calls restart.\n"
-    "Examples:\n"
-    "  corostack trace -p 1234 -e trace=%network -y     # a service's traffic, fds named\n"
-    "  corostack trace -p 1234 -e trace=write --py      # which Python line writes\n"
-    "  corostack trace -c --py -- python3 app.py        # counts and time per call and line\n";
+    "restartable calls restart.\n";
 
 uint64_t monotonic_ns() {
   timespec ts{};
@@ -60,14 +56,15 @@ uint64_t monotonic_ns() {
 class TraceCommand final : public Command {
  public:
   explicit TraceCommand(CLI::App& app) {
-    cmd_ = app.add_subcommand("trace",
-                              "Trace system calls like strace, with the Python line behind each");
-    cmd_->footer(std::string(kTraceFooter) + kExitCodesHelp +
-                 " With -- CMD: the command's own exit status.\n"
-                 "Examples:\n"
-                 "  corostack trace -p 1234 -e trace=%network -yy\n"
-                 "  corostack trace -p 1234 -c -w\n"
-                 "  corostack trace --py -e trace=write -- python3 app.py\n");
+    cmd_ = app.add_subcommand(
+        "trace", "Trace system calls like strace, with the Python line behind each call");
+    cmd_->footer(
+        std::string(kTraceFooter) + kExitCodesHelp +
+        " With -- CMD: the command's own exit status.\n"
+        "\nExamples:\n"
+        "  corostack trace -p 1234 -e trace=%network -yy   # a service's traffic, fds named\n"
+        "  corostack trace -p 1234 -c -w                   # counts and latency per call\n"
+        "  corostack trace --py -e trace=write -- python3 app.py  # which Python line writes\n");
     cmd_->add_option("-p,--pid", pid_, "Process id of a live process (all its threads)");
     cmd_->add_flag("-f", follow_forks_, "Also follow forked children (implied by -- CMD)");
     cmd_->add_option("-e", expressions_,

@@ -147,6 +147,14 @@ TEST_P(DoctorPythonTest, FindsWhatTheTargetDid) {
 
   JsonRun run;
   ASSERT_TRUE(run_doctor_json(target.pid(), c.core, dir.path(), &run));
+  // Known limit (below): without symbols a GIL waiter is recognised only
+  // while asleep on the GIL's condvar. On a loaded machine a read can catch
+  // every waiter awake; read again, a few times, rather than fail on luck.
+  for (int again = 0;
+       hog && py_.is_stripped && !c.core && again < 5 && run.json["findings"].empty(); ++again) {
+    std::cout << "[ LIMITED ] " << py_.path << " (stripped): no GIL waiter asleep, reading again\n";
+    ASSERT_TRUE(run_doctor_json(target.pid(), c.core, dir.path(), &run));
+  }
   const auto& findings = run.json["findings"];
   std::string all = run.json.dump(2);
   SCOPED_TRACE(py_.version + " " + py_.path + "\n" + all);

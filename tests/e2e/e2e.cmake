@@ -7,6 +7,7 @@ target_link_libraries(corostack_e2e_tests PRIVATE
   GTest::gtest GTest::gtest_main nlohmann_json::nlohmann_json)
 # The binaries under test, by absolute path (tests/e2e/paths.hpp).
 target_compile_definitions(corostack_e2e_tests PRIVATE
+  COROSTACK_BUILD_DIR="${CMAKE_BINARY_DIR}"
   COROSTACK_BIN="$<TARGET_FILE:corostack>"
   NATIVE_THREADS_O0="$<TARGET_FILE:native_threads_O0>"
   NATIVE_THREADS_O2="$<TARGET_FILE:native_threads_O2>"
