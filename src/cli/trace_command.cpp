@@ -206,6 +206,12 @@ class TraceCommand final : public Command {
       bo.copy_limit = trace::kBpfMaxCopyBytes;
       auto source = trace::BpfSource::open(pid_, command_, bo, sink);
       if (!source) return report_error(source.error());
+      // Loaded and attached: what the kernel copies out of the tracees is
+      // read inside the sandbox, with map access only (target/sandbox.hpp).
+      SandboxOptions sandbox;
+      sandbox.signal_any_process = true;
+      sandbox.bpf_maps = true;
+      enter_sandbox_or_warn(sandbox);
       end = (*source)->run(deadline, [] { return stop_requested(); });
       (*source)->finish(kill_signal_for(end));
       status = (*source)->command_status();
@@ -215,8 +221,7 @@ class TraceCommand final : public Command {
                                      : trace::PtraceTracer::start(command_, po, sink);
       if (!tracer) return report_error(tracer.error());
       // Attached or started: what the tracees do is read inside the sandbox
-      // (target/sandbox.hpp). The in-kernel backend is not sandboxed: it
-      // keeps talking to the kernel's bpf() interface while it runs.
+      // (target/sandbox.hpp).
       SandboxOptions sandbox;
       sandbox.signal_any_process = true;
       enter_sandbox_or_warn(sandbox);

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <linux/bpf.h>
 #include <linux/filter.h>
 #include <linux/netlink.h>
 #include <linux/seccomp.h>
@@ -234,6 +235,13 @@ std::vector<sock_filter> build_filter(const SandboxOptions& options) {
     f.allow({SYS_kill});
   else
     f.allow_values(SYS_kill, 0, killable);
+  if (options.bpf_maps) {
+    f.allow_values(
+        SYS_bpf, 0,
+        {BPF_MAP_LOOKUP_ELEM, BPF_MAP_UPDATE_ELEM, BPF_MAP_DELETE_ELEM, BPF_MAP_GET_NEXT_KEY,
+         BPF_OBJ_GET_INFO_BY_FD, BPF_MAP_LOOKUP_AND_DELETE_ELEM, BPF_MAP_LOOKUP_BATCH});
+    f.allow({SYS_epoll_create1, SYS_epoll_ctl, SYS_epoll_wait, SYS_epoll_pwait, SYS_epoll_pwait2});
+  }
   return f.finish();
 }
 

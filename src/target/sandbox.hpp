@@ -32,6 +32,10 @@ struct SandboxOptions {
   // `trace`: the processes a started command forks are killed with it at the
   // end, and their pids are not known in advance: kill(2) to any pid.
   bool signal_any_process = false;
+  // `trace`'s in-kernel backend, once its programs are loaded and attached:
+  // bpf() for map reads and updates and object info only (never loading or
+  // attaching a program), and epoll for the ring buffer.
+  bool bpf_maps = false;
 };
 
 // Installs the filter. Honours COROSTACK_NO_SANDBOX=1 (benchmarks and
