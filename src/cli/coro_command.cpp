@@ -4,6 +4,7 @@
 #include "base/escape.hpp"
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/stderr_progress.hpp"
 #include "cli/target_options.hpp"
 #include "render/coro_renderer.hpp"
 #include "snapshot/coro_snapshot.hpp"
@@ -53,7 +54,10 @@ class CoroCommand final : public Command {
     if (!continuation_.empty()) opts.table.continuation_names = continuation_;
     opts.promise_values = promise_;
     opts.native.capture.stop_blocked_threads = stop_all_;
+    StderrProgress progress;  // a big heap takes seconds to scan
+    opts.scan.progress = progress.fn();
     auto snap = take_coro_snapshot(**target, opts);
+    progress.clear();
     if (!snap) return report_error(snap.error());
     if (json_) {
       render_coro_json(*snap, std::cout);

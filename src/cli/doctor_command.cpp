@@ -7,6 +7,7 @@
 #include "cli/color_option.hpp"
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/stderr_progress.hpp"
 #include "cli/target_options.hpp"
 #include "diagnose/doctor.hpp"
 #include "render/doctor_renderer.hpp"
@@ -51,7 +52,10 @@ class DoctorCommand final : public Command {
     }
     diagnose::DoctorOptions opts;
     opts.watch_seconds = watch_;
+    StderrProgress progress;
+    opts.progress = progress.fn();
     auto run = diagnose::run_doctor(**target, opts);
+    progress.clear();
     if (!run) return report_error(run.error());
     run->snapshot.core_path = target_.core;
     if (json_) {

@@ -10,6 +10,7 @@
 #include "base/escape.hpp"
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/stderr_progress.hpp"
 #include "cli/target_options.hpp"
 #include "target/core_output_file.hpp"
 #include "target/core_writer.hpp"
@@ -63,7 +64,10 @@ class GcoreCommand final : public Command {
     CoreWriteOptions opts;
     opts.fd_table = [](pid_t pid) { return trace::open_fd_table(pid); };
     opts.include_file_backed_readonly = full_;
+    StderrProgress progress;  // gigabytes take seconds to write
+    opts.progress = progress.fn();
     auto stats = write_core(**proc, file, opts);
+    progress.clear();
     if (!stats) {
       publisher->finish(false);
       return report_error(make_error(ErrorKind::kIo, stats.error().message));

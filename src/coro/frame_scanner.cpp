@@ -19,6 +19,10 @@ std::vector<FrameCandidate> scan_for_frames(const MemoryReader& mem,
   std::vector<FrameCandidate> out;
   if (catalog.empty()) return out;
   std::vector<uint64_t> buf(kChunk / kWord);
+  uint64_t total = 0;
+  if (options.progress)
+    for (const MemoryMap& m : maps)
+      if (m.writable && m.readable && m.end > m.start) total += m.end.value() - m.start.value();
   for (const MemoryMap& m : maps) {
     if (!m.writable || !m.readable || m.end <= m.start) continue;
     if (m.path == "[vvar]" || m.path == "[vsyscall]") continue;
@@ -31,6 +35,9 @@ std::vector<FrameCandidate> scan_for_frames(const MemoryReader& mem,
                                              .count());
         return out;
       }
+      if (options.progress)
+        options.progress("scanning memory for coroutine frames", stats.bytes + stats.unreadable,
+                         total);
       size_t want = static_cast<size_t>(std::min<uint64_t>(kChunk, m.end.value() - at));
       auto r = mem.read(RemoteAddr(at),
                         std::span<std::byte>(reinterpret_cast<std::byte*>(buf.data()), want));

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "base/progress.hpp"
 #include "base/remote_addr.hpp"
 #include "coro/coro_catalog.hpp"
 #include "target/memory_map.hpp"
@@ -32,6 +33,7 @@ struct ScanStats {
 struct ScanOptions {
   uint64_t max_bytes = uint64_t{64} << 30;  // stop after this much (a bound, not a goal)
   size_t max_candidates = 10'000'000;
+  ProgressFn progress;  // bytes scanned of the writable total, per chunk
 };
 
 std::vector<FrameCandidate> scan_for_frames(const MemoryReader& mem,

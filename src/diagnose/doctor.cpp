@@ -1,5 +1,6 @@
 #include "diagnose/doctor.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <thread>
@@ -94,7 +95,18 @@ Result<DoctorRun> run_doctor(Target& target, const DoctorOptions& options) {
   if (!first) return first.error();
   std::optional<Read> second;
   if (options.watch_seconds > 0 && target.kind() == TargetKind::kLive) {
-    std::this_thread::sleep_for(std::chrono::duration<double>(options.watch_seconds));
+    // In steps of 100 ms, so a progress display can count down.
+    auto total = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::duration<double>(options.watch_seconds));
+    auto start = std::chrono::steady_clock::now();
+    for (auto waited = std::chrono::milliseconds(0); waited < total;) {
+      if (options.progress)
+        options.progress("watching", static_cast<uint64_t>(waited.count()),
+                         static_cast<uint64_t>(total.count()));
+      std::this_thread::sleep_for(std::min(total - waited, std::chrono::milliseconds(100)));
+      waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - start);
+    }
     auto r = read_once(target);
     if (!r) return r.error();
     second = std::move(*r);

@@ -6,6 +6,7 @@
 // (diagnose/*_rules); nothing here prints.
 #include <optional>
 
+#include "base/progress.hpp"
 #include "base/result.hpp"
 #include "diagnose/finding.hpp"
 #include "snapshot/snapshot.hpp"
@@ -15,6 +16,7 @@ namespace corostack::diagnose {
 
 struct DoctorOptions {
   double watch_seconds = 0;  // > 0: read twice, this far apart (live only)
+  ProgressFn progress;       // while waiting between the reads: milliseconds waited of total
 };
 
 struct DoctorRun {

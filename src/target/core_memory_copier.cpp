@@ -274,6 +274,7 @@ Status CoreMemoryCopier::flush_lane(Lane& lane) {
     if (auto st = pwrite_all(out_fd_, buffer_ + p.buffer_offset, p.size, p.file_offset); !st)
       return st;
     bytes_written_ += p.size;
+    if (progress_) progress_("writing the core", bytes_written_, flush_total_);
   }
   lane.pieces.clear();
   lane.used = lane.begin;
@@ -281,6 +282,9 @@ Status CoreMemoryCopier::flush_lane(Lane& lane) {
 }
 
 Status CoreMemoryCopier::flush() {
+  flush_total_ = bytes_written_;
+  for (const Lane& lane : lanes_)
+    for (const Piece& p : lane.pieces) flush_total_ += p.size;
   for (Lane& lane : lanes_) {
     if (auto st = flush_lane(lane); !st) return st;
   }

@@ -17,6 +17,7 @@
 #include <span>
 #include <vector>
 
+#include "base/progress.hpp"
 #include "base/result.hpp"
 #include "target/core_copy_plan.hpp"
 
@@ -38,6 +39,8 @@ class CoreMemoryCopier {
   Status copy(std::span<const DumpCopyRun> runs);
   // Writes whatever is still staged.
   Status flush();
+  // Told how far flush() got ("writing the core", bytes of the staged total).
+  void set_progress(ProgressFn progress) { progress_ = std::move(progress); }
 
   size_t capacity() const { return capacity_; }
   uint64_t bytes_written() const { return bytes_written_; }
@@ -49,6 +52,8 @@ class CoreMemoryCopier {
   const std::map<uint32_t, uint64_t>& unreadable_pages() const { return unreadable_; }
 
  private:
+  ProgressFn progress_;
+  uint64_t flush_total_ = 0;
   struct Piece {
     size_t buffer_offset;
     uint64_t file_offset;

@@ -189,6 +189,7 @@ Result<CoreWriteStats> write_core(LiveProcess& proc, CoreOutputFile& out,
     stats.warnings.push_back("memory exceeded the " + std::to_string((*copier)->capacity() >> 20) +
                              " MiB staging buffer; part of it was written during the pause");
   }
+  (*copier)->set_progress(opts.progress);
   if (auto st = (*copier)->flush(); !st) return st.error();
   auto headers = build_dump_headers(layout);
   headers.insert(headers.end(), notes.begin(), notes.end());

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/progress.hpp"
 #include "base/result.hpp"
 #include "target/core_output_file.hpp"
 #include "target/live_process.hpp"
@@ -30,6 +31,8 @@ struct CoreWriteOptions {
   // The target's open fds and what each is, recorded in the core's COROSTACK
   // fds note (the caller names them: the target layer does not know sockets).
   std::function<std::vector<std::pair<int, std::string>>(pid_t)> fd_table;
+  // How far writing the copied memory got, once the target runs again.
+  ProgressFn progress;
 };
 
 struct CoreWriteStats {
