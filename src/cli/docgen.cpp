@@ -119,6 +119,30 @@ std::string first_sentence(const std::string& s) {
   return nl == std::string::npos ? out : out.substr(0, nl);
 }
 
+// How each shell completes an option's value, by what the value is.
+enum class Shell { kBash, kZsh, kFish };
+std::string value_completion(OptionDoc::Completes kind, Shell shell) {
+  using C = OptionDoc::Completes;
+  const std::string formats = kFormats;
+  switch (kind) {
+    case C::kPid:
+      return shell == Shell::kBash  ? "COMPREPLY=($(compgen -W \"$(_corostack_pids)\" -- \"$cur\"))"
+             : shell == Shell::kZsh ? ":pid:_pids"
+                                    : " -a '(__fish_complete_pids)'";
+    case C::kFile:
+      return shell == Shell::kBash  ? "COMPREPLY=($(compgen -f -- \"$cur\"))"
+             : shell == Shell::kZsh ? ":file:_files"
+                                    : " -F";
+    case C::kFormat:
+      return shell == Shell::kBash  ? "COMPREPLY=($(compgen -W \"" + formats + "\" -- \"$cur\"))"
+             : shell == Shell::kZsh ? ":format:(" + formats + ")"
+                                    : " -a " + shell_quote(formats);
+    case C::kNothing:
+      break;
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string man_page(const CLI::App& app, const CLI::App* command) {
@@ -212,19 +236,8 @@ std::string bash_completion(const CLI::App& app) {
       b << "        ";
       for (size_t i = 0; i < o.names.size(); ++i) b << (i ? "|" : "") << o.names[i];
       b << ") ";
-      switch (o.completes) {
-        case OptionDoc::Completes::kPid:
-          b << "COMPREPLY=($(compgen -W \"$(_corostack_pids)\" -- \"$cur\")); return ;;\n";
-          break;
-        case OptionDoc::Completes::kFile:
-          b << "COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n";
-          break;
-        case OptionDoc::Completes::kFormat:
-          b << "COMPREPLY=($(compgen -W \"" << kFormats << "\" -- \"$cur\")); return ;;\n";
-          break;
-        default:
-          b << "return ;;\n";
-      }
+      std::string action = value_completion(o.completes, Shell::kBash);
+      b << (action.empty() ? std::string("return ;;\n") : action + "; return ;;\n");
     }
     b << "      esac\n      words=\"--help";
     for (const OptionDoc& o : opts)
@@ -264,19 +277,9 @@ std::string zsh_completion(const CLI::App& app) {
     for (const OptionDoc& o : options_of(*c)) {
       for (const std::string& n : o.names) {
         z << " \\\n        '" << n << "[" << spec_text(first_sentence(o.description)) << "]";
-        switch (o.completes) {
-          case OptionDoc::Completes::kPid:
-            z << ":pid:_pids";
-            break;
-          case OptionDoc::Completes::kFile:
-            z << ":file:_files";
-            break;
-          case OptionDoc::Completes::kFormat:
-            z << ":format:(" << kFormats << ")";
-            break;
-          default:
-            if (!o.value.empty()) z << ":" << spec_text(o.value) << ": ";
-        }
+        std::string action = value_completion(o.completes, Shell::kZsh);
+        if (action.empty() && !o.value.empty()) action = ":" + spec_text(o.value) + ": ";
+        z << action;
         z << "'";
       }
     }
@@ -303,19 +306,7 @@ std::string fish_completion(const CLI::App& app) {
           f << " -s " << n.substr(1);
       }
       if (!o.value.empty()) f << " -r";
-      switch (o.completes) {
-        case OptionDoc::Completes::kPid:
-          f << " -a '(__fish_complete_pids)'";
-          break;
-        case OptionDoc::Completes::kFile:
-          f << " -F";
-          break;
-        case OptionDoc::Completes::kFormat:
-          f << " -a " << shell_quote(kFormats);
-          break;
-        default:
-          break;
-      }
+      f << value_completion(o.completes, Shell::kFish);
       f << " -d " << shell_quote(first_sentence(o.description)) << "\n";
     }
   }
