@@ -4,6 +4,8 @@
 #   consumers_pprof      go tool pprof -raw (Debian golang-go): totals, names, labels
 #   consumers_speedscope ajv + the JSON schema shipped in npm's speedscope
 #   consumers_svg        xmllint --noout (Debian libxml2-utils)
+#   consumers_browser    headless chromium (Debian) via puppeteer-core (npm): the
+#                        flamegraph's zoom, search and tooltip, speedscope's app
 # A missing tool is reported loudly and the test is SKIPPED (exit 77).
 # Paths are relative to tests/ because tests/CMakeLists.txt include()s this.
 add_executable(write_sample_profiles consumers/write_sample_profiles.cpp)
@@ -22,5 +24,8 @@ add_test(NAME consumers_speedscope
                  ${PROJECT_SOURCE_DIR}/scripts/install-npm-tools ${CMAKE_BINARY_DIR}/npm)
 add_test(NAME consumers_svg
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/consumers/check_svg.sh ${CONSUMER_DIR})
-set_tests_properties(consumers_pprof consumers_speedscope consumers_svg PROPERTIES
+add_test(NAME consumers_browser
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/consumers/check_browser.sh ${CONSUMER_DIR}
+                 ${PROJECT_SOURCE_DIR}/scripts/install-npm-tools ${CMAKE_BINARY_DIR}/npm)
+set_tests_properties(consumers_pprof consumers_speedscope consumers_svg consumers_browser PROPERTIES
   LABELS consumers FIXTURES_REQUIRED consumer_profiles SKIP_RETURN_CODE 77 TIMEOUT 300)
