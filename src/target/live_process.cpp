@@ -166,6 +166,13 @@ ReadResult LiveProcess::read_proc_mem(RemoteAddr addr, std::span<std::byte> out)
 ReadResult LiveProcess::read_uncached(RemoteAddr addr, std::span<std::byte> out) const {
   if (out.empty()) return {0, ErrorKind::kUnreadable};
   if (!checked_add(addr.value(), out.size())) return {0, ErrorKind::kUnreadable};
+  // Nothing is mapped in page zero or above x86-64's user space (57 bits with
+  // five-level paging). Stack words tried as pointers (the frame-pointer
+  // guess, CFI on garbage) land there thousands of times per dump; each
+  // would cost a failed system call.
+  constexpr uint64_t kFirstUserPage = 4096, kUserSpaceEnd = uint64_t{1} << 56;
+  if (addr.value() < kFirstUserPage || addr.value() + out.size() > kUserSpaceEnd)
+    return {0, ErrorKind::kUnreadable};
   if (vm_readv_works_) {
     size_t done = 0;
     while (done < out.size()) {
