@@ -4,8 +4,8 @@
 // its cycles, event loops, and the GC-list search for unawaited coroutines.
 // Same input shape as fuzz_python_walker; the thread walk runs first, as in
 // `corostack tasks`.
+#include "asyncio/asyncio_walker.hpp"
 #include "fake_python_memory.hpp"
-#include "python/asyncio_walker.hpp"
 #include "python/python_walker.hpp"
 
 using namespace corostack;
@@ -18,14 +18,14 @@ FUZZ_ENTRY(fuzz_asyncio_walker) {
   wopt.max_threads = 8;
   wopt.max_frames = 32;
   auto threads = python::walk_python(in->target, in->runtime, wopt);
-  python::AsyncWalkOptions opt;
+  asyncio::AsyncWalkOptions opt;
   opt.max_tasks = 256;
   opt.max_stack = 32;
   opt.max_callbacks = 16;
   opt.find_unawaited = in->flags & 4;
   opt.max_gc_objects = 4096;
   opt.max_unawaited = 64;
-  auto s = python::walk_asyncio(in->target, in->runtime, threads, opt);
+  auto s = asyncio::walk_asyncio(in->target, in->runtime, threads, opt);
   FUZZ_CHECK(s.tasks.size() <= opt.max_tasks);
   FUZZ_CHECK(s.unawaited.size() <= opt.max_unawaited);
   for (const auto& t : s.tasks) {

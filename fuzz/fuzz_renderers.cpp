@@ -130,15 +130,15 @@ ProcessSnapshot snapshot(fuzz::Input& in) {
     s.python = std::move(p);
   }
   if (b & 128) {
-    python::AsyncioState a;
+    asyncio::AsyncioState a;
     a.imported = true;
     size_t tasks = in.u8() % 6;
     for (size_t i = 0; i < tasks; ++i) {
-      python::AsyncTask t;
+      asyncio::AsyncTask t;
       uint8_t tb = in.u8();
       t.address = RemoteAddr(in.u64());
       t.name = in.string(300);
-      t.state = static_cast<python::TaskState>(tb % 4);
+      t.state = static_cast<asyncio::TaskState>(tb % 4);
       t.c_task = tb & 4;
       t.loop = RemoteAddr(in.u64(1));
       t.thread_id = in.u64(1);
@@ -159,7 +159,7 @@ ProcessSnapshot snapshot(fuzz::Input& in) {
     }
     size_t loops = in.u8() % 3;
     for (size_t i = 0; i < loops; ++i) {
-      python::AsyncLoop l;
+      asyncio::AsyncLoop l;
       l.address = RemoteAddr(in.u64(1));
       l.type = in.string();
       l.thread_id = in.u64(1);

@@ -67,7 +67,7 @@ class TasksCommand final : public Command {
                                 "Python " + snap->python->version +
                                     " has no asyncio: no tasks to list (asyncio tasks are read "
                                     "on CPython 3.8 and newer)"});
-    const python::AsyncioState& s = *snap->asyncio;
+    const asyncio::AsyncioState& s = *snap->asyncio;
     if (!s.imported && s.errors.empty())
       std::cerr << "corostack: asyncio is not imported in this process: no tasks\n";
 
@@ -100,7 +100,7 @@ class TasksCommand final : public Command {
         std::cerr << "corostack: thread " << t.tid << ": " << escape_for_terminal(e) << '\n';
     for (const std::string& e : s.errors)
       std::cerr << "corostack: asyncio: " << escape_for_terminal(e) << '\n';
-    for (const python::AsyncTask& t : s.tasks)
+    for (const asyncio::AsyncTask& t : s.tasks)
       for (const std::string& e : t.errors)
         std::cerr << "corostack: task " << escape_for_terminal(t.name, 256) << ": "
                   << escape_for_terminal(e) << '\n';

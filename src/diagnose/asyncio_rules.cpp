@@ -17,7 +17,7 @@ std::string python_frame_text(const python::PyFrame& f) {
 
 namespace {
 
-std::string task_text(const python::AsyncTask& t) {
+std::string task_text(const asyncio::AsyncTask& t) {
   std::string s = "task \"" + t.name + "\"";
   if (!t.stack.empty()) s += " (" + python_frame_text(t.stack.front()) + ")";
   return s;
@@ -27,7 +27,7 @@ std::string task_text(const python::AsyncTask& t) {
 
 void check_asyncio(const ProcessSnapshot& snap, DoctorReport& report) {
   if (!snap.asyncio) return;
-  const python::AsyncioState& a = *snap.asyncio;
+  const asyncio::AsyncioState& a = *snap.asyncio;
   if (!a.imported) {
     report.healthy.push_back("asyncio: not imported");
     return;
@@ -40,10 +40,10 @@ void check_asyncio(const ProcessSnapshot& snap, DoctorReport& report) {
         "asyncio await cycle: {} tasks wait for each other and can never finish", cycle.size());
     for (size_t k = 0; k < cycle.size(); ++k) {
       if (cycle[k] >= a.tasks.size()) continue;
-      const python::AsyncTask& t = a.tasks[cycle[k]];
-      const python::AsyncTask* next = cycle[(k + 1) % cycle.size()] < a.tasks.size()
-                                          ? &a.tasks[cycle[(k + 1) % cycle.size()]]
-                                          : nullptr;
+      const asyncio::AsyncTask& t = a.tasks[cycle[k]];
+      const asyncio::AsyncTask* next = cycle[(k + 1) % cycle.size()] < a.tasks.size()
+                                           ? &a.tasks[cycle[(k + 1) % cycle.size()]]
+                                           : nullptr;
       f.evidence.push_back(task_text(t) + " awaits " + (next ? task_text(*next) : "?"));
     }
     report.findings.push_back(std::move(f));
@@ -54,7 +54,7 @@ void check_asyncio(const ProcessSnapshot& snap, DoctorReport& report) {
     f.severity = Severity::kNotice;
     f.summary = fmt::format("{} coroutine{} created and never awaited (they will never run)",
                             a.unawaited.size(), a.unawaited.size() == 1 ? "" : "s");
-    for (const python::UnawaitedCoroutine& c : a.unawaited) {
+    for (const asyncio::UnawaitedCoroutine& c : a.unawaited) {
       f.evidence.push_back(fmt::format("{} defined at {}:{} ({:#x})", c.qualname,
                                        std::filesystem::path(c.filename).filename().string(),
                                        c.line, c.address.value()));

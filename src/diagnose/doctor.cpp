@@ -70,7 +70,7 @@ ReadyQueues read_ready_queues(const Target& target, const Read& r) {
   ReadyQueues out;
   if (!r.runtime || !r.runtime->layout || !r.snapshot.asyncio) return out;
   python::RemoteObjects ro(target, *r.runtime->layout);
-  for (const python::AsyncLoop& loop : r.snapshot.asyncio->loops) {
+  for (const asyncio::AsyncLoop& loop : r.snapshot.asyncio->loops) {
     auto deque = python::instance_attr_str(ro, loop.address, "_ready");
     if (!deque) continue;
     auto size = ro.field(*deque, r.runtime->layout->varobject_size);

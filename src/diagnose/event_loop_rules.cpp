@@ -76,17 +76,17 @@ std::string blocking_call_text(const ThreadSnapshot& t) {
   return n + "()";
 }
 
-const python::AsyncLoop* loop_of(const ProcessSnapshot& snap, uint64_t ident) {
+const asyncio::AsyncLoop* loop_of(const ProcessSnapshot& snap, uint64_t ident) {
   if (!snap.asyncio || ident == 0) return nullptr;
-  for (const python::AsyncLoop& l : snap.asyncio->loops)
+  for (const asyncio::AsyncLoop& l : snap.asyncio->loops)
     if (l.thread_id == ident) return &l;
   return nullptr;
 }
 
-std::string running_text(const ProcessSnapshot& snap, const python::AsyncLoop* loop,
+std::string running_text(const ProcessSnapshot& snap, const asyncio::AsyncLoop* loop,
                          const LoopThread& lt) {
   if (loop && loop->current_task && *loop->current_task < snap.asyncio->tasks.size()) {
-    const python::AsyncTask& task = snap.asyncio->tasks[*loop->current_task];
+    const asyncio::AsyncTask& task = snap.asyncio->tasks[*loop->current_task];
     std::string s = "task \"" + task.name + "\"";
     if (!task.stack.empty()) s += " (" + python_frame_text(task.stack.front()) + ")";
     return s;
@@ -112,7 +112,7 @@ void check_event_loops(const ProcessSnapshot& snap, const ReadyQueues& ready,
       ++idle;
       continue;
     }
-    const python::AsyncLoop* loop = loop_of(snap, t.python ? t.python->thread_id : 0);
+    const asyncio::AsyncLoop* loop = loop_of(snap, t.python ? t.python->thread_id : 0);
     bool sleeping = t.syscall && (t.state == 'S' || t.state == 'D');
     bool same_at_both_reads = false;
     if (earlier && !sleeping) {
@@ -139,8 +139,8 @@ void check_event_loops(const ProcessSnapshot& snap, const ReadyQueues& ready,
     if (loop) {
       auto r = ready.find(loop->address.value());
       size_t pending = 0;
-      for (const python::AsyncTask& task : snap.asyncio->tasks)
-        if (task.loop == loop->address && task.state == python::TaskState::kPending &&
+      for (const asyncio::AsyncTask& task : snap.asyncio->tasks)
+        if (task.loop == loop->address && task.state == asyncio::TaskState::kPending &&
             !task.running)
           ++pending;
       if (r != ready.end())

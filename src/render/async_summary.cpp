@@ -5,9 +5,9 @@
 
 namespace corostack {
 
-using python::AsyncioState;
-using python::AsyncTask;
-using python::TaskState;
+using asyncio::AsyncioState;
+using asyncio::AsyncTask;
+using asyncio::TaskState;
 
 std::string innermost_awaitable(const AsyncTask& t) {
   // A task awaited is counted as "Task", not by name: one row per kind of
@@ -20,7 +20,7 @@ std::string innermost_awaitable(const AsyncTask& t) {
 
 std::vector<LoopSummary> summarize_loops(const AsyncioState& s, uint64_t thread_ident) {
   std::vector<LoopSummary> out;
-  for (const python::AsyncLoop& loop : s.loops) {
+  for (const asyncio::AsyncLoop& loop : s.loops) {
     if (loop.thread_id != thread_ident) continue;
     LoopSummary sum;
     sum.loop = &loop;

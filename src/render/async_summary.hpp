@@ -7,25 +7,25 @@
 #include <utility>
 #include <vector>
 
-#include "python/asyncio_walker.hpp"
+#include "asyncio/asyncio_walker.hpp"
 
 namespace corostack {
 
 struct LoopSummary {
-  const python::AsyncLoop* loop = nullptr;
-  const python::AsyncTask* running = nullptr;  // the loop's current task
-  size_t suspended = 0;                        // pending tasks other than the running one
-  size_t finished = 0;                         // done or cancelled, still referenced
+  const asyncio::AsyncLoop* loop = nullptr;
+  const asyncio::AsyncTask* running = nullptr;  // the loop's current task
+  size_t suspended = 0;                         // pending tasks other than the running one
+  size_t finished = 0;                          // done or cancelled, still referenced
   // (innermost awaitable, count), most frequent first, then by name.
   std::vector<std::pair<std::string, size_t>> by_awaitable;
 };
 
 // "sleep → Future", "Queue.get → Future", "chain_step → Task": the
 // innermost coroutine frame and what it waits on.
-std::string innermost_awaitable(const python::AsyncTask& t);
+std::string innermost_awaitable(const asyncio::AsyncTask& t);
 
 // The loops running on the thread with this ident; ident 0 selects loops
 // that run on no thread (not running, or their thread is unknown).
-std::vector<LoopSummary> summarize_loops(const python::AsyncioState& s, uint64_t thread_ident);
+std::vector<LoopSummary> summarize_loops(const asyncio::AsyncioState& s, uint64_t thread_ident);
 
 }  // namespace corostack

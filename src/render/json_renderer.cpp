@@ -125,7 +125,7 @@ json thread_json(const ThreadSnapshot& t) {
 }
 
 // `dump --async`: the loops a thread runs (ident 0: loops on no thread).
-json loops_json(const python::AsyncioState& s, uint64_t ident) {
+json loops_json(const asyncio::AsyncioState& s, uint64_t ident) {
   json loops = json::array();
   for (const LoopSummary& sum : summarize_loops(s, ident)) {
     json by = json::array();
@@ -145,9 +145,9 @@ json loops_json(const python::AsyncioState& s, uint64_t ident) {
   return loops;
 }
 
-json unawaited_json(const python::AsyncioState& s) {
+json unawaited_json(const asyncio::AsyncioState& s) {
   json out = json::array();
-  for (const python::UnawaitedCoroutine& c : s.unawaited)
+  for (const asyncio::UnawaitedCoroutine& c : s.unawaited)
     out.push_back({{"id", hex(c.address.value())},
                    {"qualname", sanitize_utf8(c.qualname)},
                    {"file", sanitize_utf8(c.filename)},

@@ -11,9 +11,9 @@
 namespace corostack {
 namespace {
 
-using python::AsyncEdge;
-using python::AsyncioState;
-using python::AsyncTask;
+using asyncio::AsyncEdge;
+using asyncio::AsyncioState;
+using asyncio::AsyncTask;
 
 std::string hex(uint64_t v) {
   return fmt::format("{:#x}", v);
@@ -73,7 +73,7 @@ void render_tasks_table(const ProcessSnapshot& snap, std::ostream& out) {
     pid_t tid = tid_of(snap, t);
     std::string head = fmt::format("{} {} {} {} {} {}", pad(tid ? std::to_string(tid) : "?", 10),
                                    pad(hex(t.address.value()), 20), pad(text(t.name), 20),
-                                   pad(python::task_state_name(t.state), 9),
+                                   pad(asyncio::task_state_name(t.state), 9),
                                    pad(text(chain(t)), 50), pad(text(waits_on(s, t)), 20));
     auto [from, to] = awaiters.equal_range(i);
     if (from == to) {
@@ -96,7 +96,7 @@ void render_unawaited(const ProcessSnapshot& snap, std::ostream& out) {
   if (!snap.asyncio || snap.asyncio->unawaited.empty()) return;
   const auto& list = snap.asyncio->unawaited;
   out << "\nCoroutines never awaited (" << list.size() << "):\n";
-  for (const python::UnawaitedCoroutine& c : list) {
+  for (const asyncio::UnawaitedCoroutine& c : list) {
     out << "  " << pad(hex(c.address.value()), 16) << ' ' << text(c.qualname) << "  "
         << text(c.filename) << ':' << c.line << '\n';
   }
@@ -213,7 +213,7 @@ void render_tasks_json(const ProcessSnapshot& snap, std::ostream& out) {
                          {"line", f.line > 0 ? json(f.line) : json(nullptr)}});
       json tj = {{"id", hex(t.address.value())},
                  {"name", sanitize_utf8(t.name)},
-                 {"state", python::task_state_name(t.state)},
+                 {"state", asyncio::task_state_name(t.state)},
                  {"c_task", t.c_task},
                  {"running", t.running},
                  {"loop", t.loop.is_null() ? json(nullptr) : json(hex(t.loop.value()))},
@@ -238,7 +238,7 @@ void render_tasks_json(const ProcessSnapshot& snap, std::ostream& out) {
       for (auto& e : tj["errors"]) e = sanitize_utf8(e.get<std::string>());
       tasks.push_back(tj.dump());
     }
-    for (const python::AsyncLoop& l : s.loops) {
+    for (const asyncio::AsyncLoop& l : s.loops) {
       loops.push_back(
           {{"id", hex(l.address.value())},
            {"type", sanitize_utf8(l.type)},
@@ -256,7 +256,7 @@ void render_tasks_json(const ProcessSnapshot& snap, std::ostream& out) {
       cycles.push_back(ids);
     }
     for (const std::string& e : s.errors) errors.push_back(sanitize_utf8(e));
-    for (const python::UnawaitedCoroutine& c : s.unawaited)
+    for (const asyncio::UnawaitedCoroutine& c : s.unawaited)
       unawaited.push_back({{"id", hex(c.address.value())},
                            {"qualname", sanitize_utf8(c.qualname)},
                            {"file", sanitize_utf8(c.filename)},

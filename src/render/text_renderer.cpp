@@ -121,7 +121,7 @@ void render_frame(const Frame& f, size_t index, const Style& st, std::ostream& o
 constexpr size_t kMaxAwaitableRows = 20;
 
 // `dump --async`: what each loop on this thread is doing.
-void render_loops(const python::AsyncioState& s, uint64_t ident, const char* indent,
+void render_loops(const asyncio::AsyncioState& s, uint64_t ident, const char* indent,
                   const Style& st, std::ostream& out) {
   for (const LoopSummary& sum : summarize_loops(s, ident)) {
     out << indent << st.bold() << "asyncio loop" << st.reset() << ' '

@@ -7,11 +7,11 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "asyncio/asyncio_walker.hpp"
 #include "native/dwfl_session.hpp"
 #include "native/symbolizer.hpp"
 #include "native/syscalls.hpp"
 #include "native/unwinder.hpp"
-#include "python/asyncio_walker.hpp"
 #include "python/code_cache.hpp"
 #include "python/pthread_tids.hpp"
 #include "python/python_locator.hpp"
@@ -155,11 +155,11 @@ class LiveSampler final : public Sampler {
       }
       py_ = python::walk_python(mem, *runtime_, wo);
       if (opt_.task_roots) {
-        python::AsyncWalkOptions ao;
+        asyncio::AsyncWalkOptions ao;
         ao.find_unawaited = false;
         ao.max_stack = 1;
         ao.max_tasks = 100000;
-        asyncio_ = python::walk_asyncio(mem, *runtime_, py_, ao);
+        asyncio_ = asyncio::walk_asyncio(mem, *runtime_, py_, ao);
       }
     };
 
@@ -262,7 +262,7 @@ class LiveSampler final : public Sampler {
     // Asyncio: the task running on each thread's loop.
     std::unordered_map<uint64_t, std::string> running_task;  // thread ident -> task name
     if (asyncio_) {
-      for (const python::AsyncLoop& loop : asyncio_->loops) {
+      for (const asyncio::AsyncLoop& loop : asyncio_->loops) {
         if (!loop.thread_id || !loop.current_task || *loop.current_task >= asyncio_->tasks.size())
           continue;
         running_task[loop.thread_id] = asyncio_->tasks[*loop.current_task].name;
@@ -484,7 +484,7 @@ class LiveSampler final : public Sampler {
   uint64_t unreadable_rounds_ = 0;
   uint64_t native_failure_rounds_ = 0;
   python::PyProcess py_;
-  std::optional<python::AsyncioState> asyncio_;
+  std::optional<asyncio::AsyncioState> asyncio_;
   std::unordered_map<uint64_t, std::string> names_;  // thread ident -> threading name
   bool names_stale_ = false;
   std::unordered_map<uint64_t, pid_t> tid_of_ident_;

@@ -163,14 +163,14 @@ Result<ProcessSnapshot> take_snapshot(Target& target, const SnapshotOptions& opt
   }
 
   python::PyProcess py;
-  std::optional<python::AsyncioState> tasks;
+  std::optional<asyncio::AsyncioState> tasks;
   CaptureOptions co = options.native.capture;
   // The task graph reads thousands of scattered pages: learn them first.
   co.warm_up = options.asyncio;
   co.while_paused = [&](const MemoryReader& mem) {
     py = python::walk_python(mem, *runtime, options.walk);
     // The task graph changes whenever the loop runs: read it in the same pause.
-    if (options.asyncio) tasks = python::walk_asyncio(mem, *runtime, py, options.async_walk);
+    if (options.asyncio) tasks = asyncio::walk_asyncio(mem, *runtime, py, options.async_walk);
   };
   auto capture = target.capture(co);
   if (!capture) return capture.error();

@@ -3,8 +3,8 @@
 // with merge_native, native stacks with each eval-loop frame replaced by the
 // Python frames it runs), native frames for threads without Python state.
 // Non-Python targets get the plain native snapshot.
+#include "asyncio/asyncio_walker.hpp"
 #include "base/result.hpp"
-#include "python/asyncio_walker.hpp"
 #include "python/interpreter_threads.hpp"
 #include "python/python_walker.hpp"
 #include "snapshot/native_snapshot.hpp"
@@ -22,7 +22,7 @@ struct SnapshotOptions {
   bool native_fallback = true;
   python::PyWalkOptions walk;
   bool asyncio = false;  // also read asyncio's tasks, in the same pause
-  python::AsyncWalkOptions async_walk;
+  asyncio::AsyncWalkOptions async_walk;
   // Set to the interpreter found, for callers that read more of it after the
   // snapshot (doctor: lock objects, the GIL). Left alone when there is none.
   std::optional<python::PythonRuntime>* runtime_out = nullptr;

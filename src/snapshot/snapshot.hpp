@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "asyncio/asyncio_walker.hpp"
 #include "native/syscalls.hpp"
-#include "python/asyncio_walker.hpp"
 #include "snapshot/crash_info.hpp"
 #include "target/target.hpp"
 
@@ -103,9 +103,9 @@ struct ProcessSnapshot {
   uint64_t pause_ns = 0;
   std::vector<ThreadSnapshot> threads;
   std::vector<std::string> warnings;
-  std::optional<PythonProcessInfo> python;      // set when the target runs CPython
-  std::optional<python::AsyncioState> asyncio;  // set when asyncio's tasks were asked for
-  std::optional<CrashInfo> crash;               // cores of a process killed by a signal
+  std::optional<PythonProcessInfo> python;       // set when the target runs CPython
+  std::optional<asyncio::AsyncioState> asyncio;  // set when asyncio's tasks were asked for
+  std::optional<CrashInfo> crash;                // cores of a process killed by a signal
 
   // The snapshot thread running Python thread `ident`, or nullptr.
   const ThreadSnapshot* python_thread(uint64_t ident) const {

@@ -42,19 +42,19 @@ ThreadSnapshot loop_thread(bool in_selector) {
 ProcessSnapshot with_loop(ThreadSnapshot t) {
   ProcessSnapshot snap;
   snap.threads.push_back(std::move(t));
-  python::AsyncioState a;
+  asyncio::AsyncioState a;
   a.imported = true;
-  python::AsyncLoop loop;
+  asyncio::AsyncLoop loop;
   loop.address = RemoteAddr(0x9000);
   loop.type = "_UnixSelectorEventLoop";
   loop.thread_id = 0x7000;
   loop.current_task = 0;
   a.loops.push_back(loop);
-  python::AsyncTask slow;
+  asyncio::AsyncTask slow;
   slow.name = "slowpoke";
   slow.loop = loop.address;
   slow.running = true;
-  slow.state = python::TaskState::kPending;
+  slow.state = asyncio::TaskState::kPending;
   python::PyFrame pf;
   pf.function = "slow_handler";
   pf.filename = "/srv/app.py";
@@ -62,10 +62,10 @@ ProcessSnapshot with_loop(ThreadSnapshot t) {
   slow.stack.push_back(pf);
   a.tasks.push_back(slow);
   for (int i = 0; i < 5; ++i) {
-    python::AsyncTask w;
+    asyncio::AsyncTask w;
     w.name = "w" + std::to_string(i);
     w.loop = loop.address;
-    w.state = python::TaskState::kPending;
+    w.state = asyncio::TaskState::kPending;
     a.tasks.push_back(w);
   }
   snap.asyncio = a;

@@ -1,4 +1,4 @@
-#include "python/asyncio_walker.hpp"
+#include "asyncio/asyncio_walker.hpp"
 
 #include <algorithm>
 #include <functional>
@@ -15,7 +15,11 @@
 #include "python/module_globals.hpp"
 #include "python/set_reader.hpp"
 
-namespace corostack::python {
+namespace corostack::asyncio {
+
+// Python objects read from the target, throughout.
+using namespace corostack::python;
+
 namespace {
 
 // fut_state (Modules/_asynciomodule.c, 3.8-3.15): STATE_PENDING,
@@ -755,4 +759,4 @@ AsyncioState walk_asyncio(const MemoryReader& mem, const PythonRuntime& runtime,
   return AsyncWalker(mem, runtime, threads, options).run();
 }
 
-}  // namespace corostack::python
+}  // namespace corostack::asyncio

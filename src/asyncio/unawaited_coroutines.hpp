@@ -14,7 +14,7 @@
 #include "python/python_locator.hpp"
 #include "python/remote_object.hpp"
 
-namespace corostack::python {
+namespace corostack::asyncio {
 
 struct UnawaitedCoroutine {
   RemoteAddr address;
@@ -30,9 +30,10 @@ struct UnawaitedScan {
 };
 
 // `owned`: the coroutines of known tasks, which are not reported.
-UnawaitedScan find_unawaited_coroutines(const RemoteObjects& ro, const PythonRuntime& runtime,
-                                        FrameDecoder& frames,
+UnawaitedScan find_unawaited_coroutines(const python::RemoteObjects& ro,
+                                        const python::PythonRuntime& runtime,
+                                        python::FrameDecoder& frames,
                                         const std::unordered_set<RemoteAddr>& owned,
                                         size_t max_objects, size_t max_reported);
 
-}  // namespace corostack::python
+}  // namespace corostack::asyncio

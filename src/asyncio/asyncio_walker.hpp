@@ -23,14 +23,14 @@
 #include <string>
 #include <vector>
 
+#include "asyncio/unawaited_coroutines.hpp"
 #include "base/remote_addr.hpp"
 #include "python/python_frame.hpp"
 #include "python/python_locator.hpp"
 #include "python/python_walker.hpp"
-#include "python/unawaited_coroutines.hpp"
 #include "target/memory_reader.hpp"
 
-namespace corostack::python {
+namespace corostack::asyncio {
 
 enum class TaskState { kPending, kCancelled, kFinished, kUnknown };
 const char* task_state_name(TaskState s);  // "pending", "cancelled", "done", "unknown"
@@ -46,7 +46,7 @@ struct AsyncTask {
   bool running = false;      // its loop's current task: the stack is the thread's
   // Coroutine frames, innermost first: the chain of awaits from the task's
   // coroutine inwards; for a running task the thread's frames down to it.
-  std::vector<PyFrame> stack;
+  std::vector<python::PyFrame> stack;
   RemoteAddr awaiting;        // the future it waits on (_fut_waiter), or the innermost awaitable
   std::string awaiting_type;  // its type name ("Future", "_GatheringFuture", "Task", ...)
   // What made that future: "sleep", "Queue.get", "Lock.acquire", "Event.wait",
@@ -98,7 +98,7 @@ struct AsyncWalkOptions {
 
 // `threads` is the thread walk of the same pause: running tasks take their
 // frames from it.
-AsyncioState walk_asyncio(const MemoryReader& mem, const PythonRuntime& runtime,
-                          const PyProcess& threads, const AsyncWalkOptions& options = {});
+AsyncioState walk_asyncio(const MemoryReader& mem, const python::PythonRuntime& runtime,
+                          const python::PyProcess& threads, const AsyncWalkOptions& options = {});
 
-}  // namespace corostack::python
+}  // namespace corostack::asyncio

@@ -1,11 +1,15 @@
-#include "python/unawaited_coroutines.hpp"
+#include "asyncio/unawaited_coroutines.hpp"
 
 #include <fmt/format.h>
 
 #include "python/gc_objects.hpp"
 #include "python/generator_frames.hpp"
 
-namespace corostack::python {
+namespace corostack::asyncio {
+
+// Python objects read from the target, throughout.
+using namespace corostack::python;
+
 namespace {
 
 constexpr size_t kMaxNameCodePoints = 256;
@@ -56,4 +60,4 @@ UnawaitedScan find_unawaited_coroutines(const RemoteObjects& ro, const PythonRun
   return out;
 }
 
-}  // namespace corostack::python
+}  // namespace corostack::asyncio
