@@ -10,6 +10,7 @@
 #include "base/escape.hpp"
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/publisher.hpp"
 #include "cli/stderr_progress.hpp"
 #include "cli/target_options.hpp"
 #include "target/core_output_file.hpp"
@@ -57,9 +58,17 @@ class GcoreCommand final : public Command {
     // This process writes the core inside the sandbox (target/sandbox.hpp),
     // which may not rename files; a helper forked before it publishes the
     // file when told to, and removes it if this process fails or dies.
-    auto publisher = Publisher::start(file);
+    auto publisher = Publisher::start(
+        [&file](int) {
+          if (auto st = file.rename_into_place(); !st) {
+            std::cerr << "corostack: " << escape_for_terminal(st.error().message) << std::endl;
+            return 2;
+          }
+          return 0;
+        },
+        [&file] { file.discard(); });
     if (!publisher) return report_error(publisher.error());
-    enter_sandbox_or_warn(publisher->pid);
+    enter_sandbox_or_warn(publisher->pid());
 
     CoreWriteOptions opts;
     opts.fd_table = [](pid_t pid) { return trace::open_fd_table(pid); };
@@ -69,10 +78,10 @@ class GcoreCommand final : public Command {
     auto stats = write_core(**proc, file, opts);
     progress.clear();
     if (!stats) {
-      publisher->finish(false);
+      publisher->give_up();
       return report_error(make_error(ErrorKind::kIo, stats.error().message));
     }
-    if (!publisher->finish(true)) return kExitFatal;  // it said why
+    if (!publisher->publish()) return kExitFatal;  // it said why
     for (const std::string& w : stats->warnings)
       std::cerr << "corostack: warning: " << escape_for_terminal(w) << '\n';
     std::cerr << fmt::format(
@@ -83,50 +92,6 @@ class GcoreCommand final : public Command {
   }
 
  private:
-  // The unsandboxed helper: waits for one byte, 'y' to rename the finished
-  // core into place, anything else or end of file (we failed or died) to
-  // remove it; its exit status says whether it did.
-  struct Publisher {
-    pid_t pid = -1;
-    int fd = -1;
-
-    static Result<Publisher> start(CoreOutputFile& file) {
-      int p[2];
-      if (::pipe2(p, O_CLOEXEC) != 0)
-        return make_error(ErrorKind::kIo, std::string("pipe: ") + std::strerror(errno));
-      pid_t child = ::fork();
-      if (child < 0)
-        return make_error(ErrorKind::kIo, std::string("fork: ") + std::strerror(errno));
-      if (child == 0) {
-        ::close(p[1]);
-        char verdict = 0;
-        while (::read(p[0], &verdict, 1) < 0 && errno == EINTR) {
-        }
-        if (verdict != 'y') {
-          file.discard();
-          _exit(1);
-        }
-        if (auto st = file.rename_into_place(); !st) {
-          std::cerr << "corostack: " << escape_for_terminal(st.error().message) << std::endl;
-          _exit(2);
-        }
-        _exit(0);
-      }
-      ::close(p[0]);
-      return Publisher{child, p[1]};
-    }
-
-    // Tells the helper what to do and waits for it; true if it published.
-    bool finish(bool publish) {
-      if (publish) (void)!::write(fd, "y", 1);
-      ::close(fd);
-      int status = 0;
-      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-      }
-      return publish && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    }
-  };
-
   CLI::App* cmd_;
   int pid_ = 0;
   std::string output_;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <ctime>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -17,6 +18,7 @@
 #include "base/escape.hpp"
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/publisher.hpp"
 #include "cli/sampling_cli.hpp"
 #include "cli/target_options.hpp"
 #include "render/profile_writers.hpp"
@@ -43,17 +45,32 @@ std::string default_output(pid_t pid, const char* ext) {
   return fmt::format("corostack-{}-{}.{}", pid, stamp, ext);
 }
 
-bool write_all(int fd, const std::string& bytes, std::string& error) {
-  for (size_t done = 0; done < bytes.size();) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      error = std::strerror(n < 0 ? errno : EIO);
-      return false;
-    }
-    done += static_cast<size_t>(n);
+// In the publisher helper: the profile from `in` into `path`, never through a
+// link or into a file someone else planted (target/output_file.hpp).
+int write_output(const std::string& path, int in) {
+  auto fd = open_output_file(path, 0666);
+  if (!fd) {
+    std::cerr << "corostack: " << escape_for_terminal(fd.error().message) << std::endl;
+    return kExitFatal;
   }
-  return true;
+  char buf[1 << 16];
+  for (ssize_t n; (n = ::read(in, buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    for (ssize_t done = 0; n > 0 && done < n;) {
+      ssize_t w = ::write(*fd, buf + done, static_cast<size_t>(n - done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0)
+        n = -1;
+      else
+        done += w;
+    }
+    if (n < 0) {
+      std::cerr << "corostack: writing " << escape_for_terminal(path) << ": "
+                << std::strerror(errno) << std::endl;
+      return kExitFatal;
+    }
+  }
+  return ::close(*fd) == 0 ? kExitComplete : kExitFatal;
 }
 
 uint64_t unix_now_ns() {
@@ -185,21 +202,18 @@ class RecordCommand final : public Command {
     so.sampler.process_roots = subprocesses_;
     so.subprocesses = subprocesses_;
 
-    // The output is opened first (nothing may be created in the sandbox), but
-    // only for a process that exists and may be inspected, so a mistyped pid
-    // leaves no empty file behind.
+    // Refused before anything else is said (target/access_policy.hpp).
     if (auto allowed = check_may_inspect(pid_); !allowed) return report_error(allowed.error());
-    if (::kill(pid_, 0) != 0 && errno == ESRCH)
-      return report_error(
-          make_error(ErrorKind::kNotFound, "no such process: " + std::to_string(pid_)));
     std::string path =
         output_.empty() ? default_output(pid_, profile_format_extension(format)) : output_;
-    int out_fd = -1;
+    // Nothing may be created in the sandbox: a helper forked before it
+    // creates the output from the finished profile streamed to it, so a
+    // recording that fails leaves no file (cli/publisher.hpp).
+    std::optional<Publisher> publisher;
     if (path != "-") {
-      // Never through a link or into a file someone else planted (output_file.hpp).
-      auto fd = open_output_file(path, 0666);
-      if (!fd) return report_error(fd.error());
-      out_fd = *fd;
+      auto p = Publisher::start([path](int in) { return write_output(path, in); }, [] {});
+      if (!p) return report_error(p.error());
+      publisher.emplace(std::move(*p));
     }
     enter_sandbox_or_warn(child);
 
@@ -269,8 +283,9 @@ class RecordCommand final : public Command {
     } else {
       std::ostringstream out;
       ok = write_profile(profile, format, out, error);
-      ok = ok && write_all(out_fd, out.str(), error);
-      ok = ::close(out_fd) == 0 && ok;
+      if (!ok) publisher->give_up();
+      // The helper says on stderr why it could not write the file.
+      if (ok && !publisher->publish(out.str())) return kExitFatal;
     }
     if (!ok) {
       std::cerr << "corostack: writing the profile failed: " << escape_for_terminal(error) << '\n';
