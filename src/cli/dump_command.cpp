@@ -85,7 +85,10 @@ class DumpCommand final : public Command {
     opts.python = !no_python_;
     opts.merge_native = native_;
     opts.walk.locals = locals_;
-    opts.native.capture.stop_blocked_threads = stop_all_;
+    // Native variables need every register of every frame: a thread read
+    // without stopping it has only its stack and instruction pointers.
+    opts.native.locals = locals_ && native_;
+    opts.native.capture.stop_blocked_threads = stop_all_ || opts.native.locals;
     opts.native.capture.nonblocking = nonblocking_;
     opts.asyncio = async_ && !no_python_;
     auto snap = take_snapshot(**target, opts);

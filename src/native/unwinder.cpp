@@ -87,6 +87,7 @@ const Dwfl_Thread_Callbacks kThreadCallbacks = {
 struct WalkState {
   UnwoundThread* out;
   size_t max_frames;
+  bool registers;
   std::vector<uint64_t> sps;  // stack pointer of each frame reached (0: unknown)
 };
 
@@ -103,6 +104,19 @@ int on_frame(Dwfl_Frame* frame, void* arg) {
     return DWARF_CB_ABORT;
   }
   ws->out->frames.push_back(RawFrame{pc, activation});
+  if (ws->registers) {
+    FrameRegisters fr;
+    fr.pc = pc;
+    fr.is_activation = activation;
+    for (unsigned n = 0; n < kFrameRegisters; ++n) {
+      Dwarf_Word v = 0;
+      if (dwfl_frame_reg(frame, n, &v) == 0) {
+        fr.regs[n] = v;
+        fr.known |= 1u << n;
+      }
+    }
+    ws->out->registers.push_back(fr);
+  }
   Dwarf_Word sp = 0;
   ws->sps.push_back(dwfl_frame_reg(frame, 7, &sp) == 0 ? sp : 0);
   return DWARF_CB_OK;
@@ -114,6 +128,7 @@ void cut_implausible(const MemoryReader& memory, UnwoundThread& ut) {
   for (size_t i = 1; i < ut.frames.size(); ++i) {
     if (ut.frames[i].is_activation || follows_call(memory, ut.frames[i].pc)) continue;
     ut.frames.resize(i);
+    if (ut.registers.size() > i) ut.registers.resize(i);
     ut.truncated = false;
     break;
   }
@@ -141,14 +156,14 @@ std::vector<UnwoundThread> unwind_threads(DwflSession& session, pid_t pid, const
   if (!attached && !dwfl_attach_state(dwfl, nullptr, pid, &kThreadCallbacks, &ctx)) {
     std::string why = std::string("cannot unwind: ") + dwfl_errmsg(-1);
     for (const ThreadSlot& s : ctx.slots)
-      out.push_back(UnwoundThread{s.thread->tid, {}, why, false});
+      out.push_back(UnwoundThread{s.thread->tid, {}, why, false, {}});
     session.unwind_state().reset();  // not attached: the next call tries again
     return out;
   }
   for (ThreadSlot& s : ctx.slots) {
     UnwoundThread ut;
     ut.tid = s.thread->tid;
-    WalkState ws{&ut, options.max_frames, {}};
+    WalkState ws{&ut, options.max_frames, options.registers, {}};
     int rc = dwfl_getthread_frames(dwfl, ut.tid, on_frame, &ws);
     if (s.thread->regs_partial) {
       // A thread not stopped gives no rbp: libdwfl ends the walk (as if at
@@ -174,7 +189,7 @@ std::vector<UnwoundThread> unwind_threads(DwflSession& session, pid_t pid, const
           s.frame_pointer = bp;
           UnwoundThread again;
           again.tid = ut.tid;
-          WalkState ws2{&again, options.max_frames, {}};
+          WalkState ws2{&again, options.max_frames, options.registers, {}};
           int rc2 = dwfl_getthread_frames(dwfl, ut.tid, on_frame, &ws2);
           cut_implausible(memory, again);
           if (again.frames.size() > ut.frames.size()) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "native/dwfl_session.hpp"
+#include "native/frame_registers.hpp"
 #include "target/memory_reader.hpp"
 #include "target/target.hpp"
 
@@ -23,10 +24,13 @@ struct UnwoundThread {
   std::vector<RawFrame> frames;  // innermost first
   std::string error;             // why the walk ended early, if it did
   bool truncated = false;        // hit max_frames
+  // With UnwindOptions::registers: one per frame, what CFI recovered there.
+  std::vector<FrameRegisters> registers;
 };
 
 struct UnwindOptions {
   size_t max_frames = 256;
+  bool registers = false;  // keep each frame's registers (for variables)
 };
 
 // Unwinds every thread of `capture` that has registers. `memory` should serve

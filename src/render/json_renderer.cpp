@@ -73,6 +73,17 @@ json frame_json(const Frame& f) {
   j["file"] = optional_string(f.file);
   j["line"] = f.file.empty() ? json(nullptr) : json(f.line);
   j["inlined"] = f.inlined;
+  j["tail_call"] = f.tail_call;
+  if (!f.locals.empty()) {
+    json locals = json::array();
+    for (const Local& l : f.locals) {
+      json v = {
+          {"name", sanitize_utf8(l.name)}, {"repr", sanitize_utf8(l.repr)}, {"arg", l.argument}};
+      if (l.entry_value) v["entry_value"] = sanitize_utf8(*l.entry_value);
+      locals.push_back(std::move(v));
+    }
+    j["locals"] = std::move(locals);
+  }
   return j;
 }
 

@@ -93,6 +93,21 @@ void render_python_frame(const Frame& f, size_t index, const Style& st, std::ost
   }
 }
 
+// gdb's `bt full`: arguments then locals, one per line; a parameter's value
+// at entry (from the caller's call site) as gdb's `name@entry`.
+void render_native_locals(const Frame& f, const Style& st, std::ostream& out) {
+  for (const Local& l : f.locals) {
+    std::string note;
+    if (l.argument && l.entry_value)
+      note = fmt::format("  (argument; {}@entry = {})", escape_for_terminal(l.name),
+                         escape_for_terminal(*l.entry_value, 64 * 1024, true));
+    else if (l.argument)
+      note = "  (argument)";
+    out << fmt::format("            {}{}{} = {}{}\n", st.dim(), escape_for_terminal(l.name),
+                       st.reset(), escape_for_terminal(l.repr, 64 * 1024, true), note);
+  }
+}
+
 void render_async_frame(const Frame& f, size_t index, const Style& st, std::ostream& out) {
   std::string func = f.function ? escape_for_terminal(*f.function) : "??";
   std::string line =
@@ -116,6 +131,7 @@ void render_frame(const Frame& f, size_t index, const Style& st, std::ostream& o
     line +=
         fmt::format(" {}({}){}", st.dim(), escape_for_terminal(basename_of(f.module)), st.reset());
   out << line << '\n';
+  render_native_locals(f, st, out);
 }
 
 constexpr size_t kMaxAwaitableRows = 20;

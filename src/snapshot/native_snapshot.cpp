@@ -6,6 +6,7 @@
 #include "native/symbolizer.hpp"
 #include "native/unwinder.hpp"
 #include "target/captured_memory.hpp"
+#include "variables/frame_variables.hpp"
 
 namespace corostack {
 
@@ -80,6 +81,43 @@ std::vector<Frame> symbolized_frames(Symbolizer& symbolizer, const UnwoundThread
   return out;
 }
 
+namespace {
+
+// symbolized_frames, plus each frame's arguments and locals.
+std::vector<Frame> frames_with_variables(Symbolizer& symbolizer,
+                                         variables::FrameVariables& variables,
+                                         const UnwoundThread& thread) {
+  std::vector<Frame> out;
+  for (size_t i = 0; i < thread.frames.size(); ++i) {
+    const RawFrame& rf = thread.frames[i];
+    const auto& symbols = symbolizer.symbolize(rf.pc, rf.is_activation);
+    std::vector<variables::ScopeVariables> scopes;
+    if (thread.registers.size() == thread.frames.size())
+      scopes = variables.variables(thread.registers, i);
+    for (size_t s = 0; s < symbols.size(); ++s) {
+      const SymbolFrame& sf = symbols[s];
+      Frame f;
+      f.pc = rf.pc;
+      f.function = sf.function;
+      f.offset = sf.offset;
+      f.module = sf.module;
+      f.file = sf.file;
+      f.line = sf.line;
+      f.inlined = sf.inlined;
+      // Both list the inlined calls first and the function last.
+      if (scopes.size() == symbols.size()) {
+        for (variables::Variable& v : scopes[s])
+          f.locals.push_back(
+              Local{std::move(v.name), std::move(v.value), v.argument, std::move(v.entry_value)});
+      }
+      out.push_back(std::move(f));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 void add_native_frames(DwflSession& session, pid_t pid, const Capture& capture,
                        const MemoryReader& memory, const NativeSnapshotOptions& options,
                        const std::vector<bool>& wanted, std::vector<ThreadSnapshot>& threads) {
@@ -95,12 +133,16 @@ void add_native_frames(DwflSession& session, pid_t pid, const Capture& capture,
   if (subset.threads.empty()) return;
   UnwindOptions uo;
   uo.max_frames = options.max_frames;
+  uo.registers = options.locals;
   auto unwound = unwind_threads(session, pid, subset, memory, uo);
   Symbolizer symbolizer(session, options.source_lines);
+  std::optional<variables::FrameVariables> variables;
+  if (options.locals) variables.emplace(session, memory);
   for (size_t k = 0; k < unwound.size() && k < index.size(); ++k) {
     ThreadSnapshot& t = threads[index[k]];
     const UnwoundThread& u = unwound[k];
-    std::vector<Frame> frames = symbolized_frames(symbolizer, u);
+    std::vector<Frame> frames = variables ? frames_with_variables(symbolizer, *variables, u)
+                                          : symbolized_frames(symbolizer, u);
     t.frames.insert(t.frames.end(), std::make_move_iterator(frames.begin()),
                     std::make_move_iterator(frames.end()));
     if (!u.error.empty()) t.errors.push_back(u.error);

@@ -19,6 +19,8 @@ struct NativeSnapshotOptions {
   // Splice the suspended C++ coroutines awaiting a running one as [async]
   // frames (only costs anything when a thread runs a coroutine).
   bool coroutine_chains = true;
+  // Arguments and locals of native frames from DWARF (dump --native --locals).
+  bool locals = false;
   CaptureOptions capture;
 };
 

@@ -20,10 +20,14 @@ namespace corostack {
 enum class FrameKind { kNative, kPython, kAsync };
 
 // A local variable of a Python frame, already rendered (bounded repr).
+// A local variable of a frame, already rendered: a bounded repr for Python
+// frames, gdb's spelling of the value for native ones.
 struct Local {
   std::string name;
   std::string repr;
   bool argument = false;
+  // Native parameters: the value at entry, from the caller's call site (gdb's `@entry`).
+  std::optional<std::string> entry_value;
 };
 
 // One line of a Python frame's source file, as read by source_lines.
@@ -50,7 +54,8 @@ struct Frame {
   // Python frames: the id of the interpreter running it (0 = main), -1 when
   // the version has none (2.7, 3.6).
   int64_t interpreter = -1;
-  std::vector<Local> locals;  // Python frames, with --locals
+  std::vector<Local> locals;  // with --locals (Python and native frames)
+  bool tail_call = false;     // native: a frame a tail call left off the stack, from call-site DWARF
   // Python frames: the executing line (and context around it with --source N),
   // read from the file; empty when it cannot be read.
   std::vector<SourceLine> source;
