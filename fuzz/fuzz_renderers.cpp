@@ -74,7 +74,7 @@ Frame frame(fuzz::Input& in) {
   f.inlined = b & 16;
   size_t locals = (b & 32) ? in.u8() % 4 : 0;
   for (size_t i = 0; i < locals; ++i)
-    f.locals.push_back({in.string(), in.string(300), (in.u8() & 1) != 0});
+    f.locals.push_back({in.string(), in.string(300), (in.u8() & 1) != 0, std::nullopt});
   return f;
 }
 

@@ -84,6 +84,22 @@ const Dwfl_Thread_Callbacks kThreadCallbacks = {
     .thread_detach = nullptr,
 };
 
+// libdw's x86-64 ABI rules (elfutils 0.188, backends/x86_64_cfi.c) mark
+// register 0 (rax) "same value" where they mean rbx (3). So in a caller frame
+// libdwfl reports the callee's rax, which is caller-saved and meaningless
+// there, and loses rbx, which a callee leaves alone unless its CFI says it
+// saved it. Put that right for the variables read from each frame (the
+// unwinder's own walk is unaffected: x86-64 CFAs never depend on rbx).
+void fix_abi_registers(const FrameRegisters& callee, FrameRegisters& caller) {
+  if (caller.is_activation) return;  // a signal frame: everything was saved
+  constexpr unsigned kRax = 0, kRbx = 3;
+  caller.known &= ~(1u << kRax);
+  if (!(caller.known >> kRbx & 1) && (callee.known >> kRbx & 1)) {
+    caller.regs[kRbx] = callee.regs[kRbx];
+    caller.known |= 1u << kRbx;
+  }
+}
+
 struct WalkState {
   UnwoundThread* out;
   size_t max_frames;
@@ -115,6 +131,7 @@ int on_frame(Dwfl_Frame* frame, void* arg) {
         fr.known |= 1u << n;
       }
     }
+    if (!ws->out->registers.empty()) fix_abi_registers(ws->out->registers.back(), fr);
     ws->out->registers.push_back(fr);
   }
   Dwarf_Word sp = 0;

@@ -120,8 +120,9 @@ void render_async_frame(const Frame& f, size_t index, const Style& st, std::ostr
 void render_frame(const Frame& f, size_t index, const Style& st, std::ostream& out) {
   if (f.kind == FrameKind::kPython) return render_python_frame(f, index, st, out);
   if (f.kind == FrameKind::kAsync) return render_async_frame(f, index, st, out);
-  std::string where =
-      f.inlined ? fmt::format("{:<18}", "[inlined]") : fmt::format("0x{:016x}", f.pc);
+  std::string where = f.inlined     ? fmt::format("{:<18}", "[inlined]")
+                      : f.tail_call ? fmt::format("{:<18}", "[tail call]")
+                                    : fmt::format("0x{:016x}", f.pc);
   std::string func = f.function ? escape_for_terminal(*f.function) : "??";
   std::string line =
       fmt::format("    #{:<3} {} in {}{}{}", index, where, st.func(), func, st.reset());

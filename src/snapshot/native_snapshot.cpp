@@ -7,6 +7,7 @@
 #include "native/unwinder.hpp"
 #include "target/captured_memory.hpp"
 #include "variables/frame_variables.hpp"
+#include "variables/tail_calls.hpp"
 
 namespace corostack {
 
@@ -83,17 +84,17 @@ std::vector<Frame> symbolized_frames(Symbolizer& symbolizer, const UnwoundThread
 
 namespace {
 
-// symbolized_frames, plus each frame's arguments and locals.
-std::vector<Frame> frames_with_variables(Symbolizer& symbolizer,
-                                         variables::FrameVariables& variables,
-                                         const UnwoundThread& thread) {
+// symbolized_frames, plus each frame's arguments and locals (with
+// `variables`) and the frames tail calls left off the stack (with `tail_calls`).
+std::vector<Frame> dump_frames(Symbolizer& symbolizer, variables::FrameVariables* variables,
+                               variables::TailCalls* tail_calls, const UnwoundThread& thread) {
   std::vector<Frame> out;
   for (size_t i = 0; i < thread.frames.size(); ++i) {
     const RawFrame& rf = thread.frames[i];
     const auto& symbols = symbolizer.symbolize(rf.pc, rf.is_activation);
     std::vector<variables::ScopeVariables> scopes;
-    if (thread.registers.size() == thread.frames.size())
-      scopes = variables.variables(thread.registers, i);
+    if (variables && thread.registers.size() == thread.frames.size())
+      scopes = variables->variables(thread.registers, i);
     for (size_t s = 0; s < symbols.size(); ++s) {
       const SymbolFrame& sf = symbols[s];
       Frame f;
@@ -111,6 +112,18 @@ std::vector<Frame> frames_with_variables(Symbolizer& symbolizer,
               Local{std::move(v.name), std::move(v.value), v.argument, std::move(v.entry_value)});
       }
       out.push_back(std::move(f));
+    }
+    if (tail_calls && i + 1 < thread.frames.size()) {
+      for (variables::TailCallFrame& t : tail_calls->between(rf, thread.frames[i + 1])) {
+        Frame f;
+        f.pc = t.pc;
+        f.function = std::move(t.function);
+        f.module = std::move(t.module);
+        f.file = std::move(t.file);
+        f.line = t.line;
+        f.tail_call = true;
+        out.push_back(std::move(f));
+      }
     }
   }
   return out;
@@ -138,11 +151,13 @@ void add_native_frames(DwflSession& session, pid_t pid, const Capture& capture,
   Symbolizer symbolizer(session, options.source_lines);
   std::optional<variables::FrameVariables> variables;
   if (options.locals) variables.emplace(session, memory);
+  std::optional<variables::TailCalls> tail_calls;
+  if (options.source_lines) tail_calls.emplace(session);
   for (size_t k = 0; k < unwound.size() && k < index.size(); ++k) {
     ThreadSnapshot& t = threads[index[k]];
     const UnwoundThread& u = unwound[k];
-    std::vector<Frame> frames = variables ? frames_with_variables(symbolizer, *variables, u)
-                                          : symbolized_frames(symbolizer, u);
+    std::vector<Frame> frames = dump_frames(symbolizer, variables ? &*variables : nullptr,
+                                            tail_calls ? &*tail_calls : nullptr, u);
     t.frames.insert(t.frames.end(), std::make_move_iterator(frames.begin()),
                     std::make_move_iterator(frames.end()));
     if (!u.error.empty()) t.errors.push_back(u.error);

@@ -33,6 +33,16 @@ class FrameContext {
   // DW_OP_addr operands are link-time addresses: add the module's load bias.
   virtual uint64_t bias() const = 0;
   virtual const MemoryReader& memory() const = 0;
+  // The base type at `die_offset` in the current unit (DW_OP_convert and
+  // the other typed-stack operations): its size in bytes and signedness.
+  struct BaseType {
+    uint64_t size = 8;
+    bool is_signed = false;
+  };
+  virtual std::optional<BaseType> base_type(uint64_t die_offset) const {
+    (void)die_offset;
+    return std::nullopt;
+  }
   // DW_OP_entry_value: the value `inner` had when the function was entered,
   // recovered from the caller's call site (DW_TAG_call_site_parameter).
   virtual std::optional<uint64_t> entry_value(std::span<const Dwarf_Op> inner) const {

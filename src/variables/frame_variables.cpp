@@ -82,6 +82,21 @@ class LiveFrame final : public FrameContext {
     return evaluate_value(std::span<const Dwarf_Op>(ops, nops), caller);
   }
 
+  std::optional<BaseType> base_type(uint64_t die_offset) const override {
+    if (!cu_) return std::nullopt;
+    // Typed-stack operands are offsets from the start of the unit's header.
+    Dwarf_Off unit_start = dwarf_dieoffset(cu_) - dwarf_cuoffset(cu_);
+    Dwarf_Die type;
+    if (!dwarf_offdie(dwarf_cu_getdwarf(cu_->cu), unit_start + die_offset, &type) ||
+        dwarf_tag(&type) != DW_TAG_base_type)
+      return std::nullopt;
+    Dwarf_Attribute a;
+    Dwarf_Word size = 8, enc = 0;
+    if (dwarf_attr(&type, DW_AT_byte_size, &a)) dwarf_formudata(&a, &size);
+    if (dwarf_attr(&type, DW_AT_encoding, &a)) dwarf_formudata(&a, &enc);
+    return BaseType{size, enc == DW_ATE_signed || enc == DW_ATE_signed_char};
+  }
+
   const std::vector<Dwarf_Die>& scopes() const { return scopes_; }
   Dwarf_Addr dwarf_pc() const { return adj_ - bias_; }
   bool has_caller() const { return index_ + 1 < frames_.size(); }

@@ -328,6 +328,12 @@ std::string ValuePrinter::print_value(Dwarf_Die type, std::span<const uint8_t> b
       auto r = memory_.read(RemoteAddr(v), std::as_writable_bytes(std::span(buf)));
       if (!r.complete(buf.size()))
         return fmt::format("@{:#x}: <error: Cannot access memory at address {:#x}>", v, v);
+      // libstdc++'s printers look through references: gdb then shows the
+      // printed value alone, without the referenced address.
+      int ttag = dwarf_tag(&target_type);
+      if (ttag == DW_TAG_structure_type || ttag == DW_TAG_class_type) {
+        if (auto pretty = print_libstdcxx(*this, target_type, buf, depth + 1)) return *pretty;
+      }
       return fmt::format("@{:#x}: {}", v, print_value(*target, buf, depth + 1));
     }
     case DW_TAG_structure_type:

@@ -35,6 +35,11 @@ target_compile_definitions(corostack_e2e_tests PRIVATE CORO_TARGETS_DIR="${CORO_
 if(CORO_TARGETS)
   add_dependencies(corostack_e2e_tests ${CORO_TARGETS})
 endif()
+# The native-variables targets (tests/targets/locals_targets.cmake): those built.
+target_compile_definitions(corostack_e2e_tests PRIVATE LOCALS_TARGETS_DIR="${LOCALS_TARGETS_DIR}")
+if(LOCALS_TARGETS)
+  add_dependencies(corostack_e2e_tests ${LOCALS_TARGETS})
+endif()
 gtest_discover_tests(corostack_e2e_tests DISCOVERY_TIMEOUT 60 NO_PRETTY_VALUES
   TEST_FILTER "-RecordCommandTest.Rate1000:*DoctorWatchTest.*"
   PROPERTIES LABELS e2e TIMEOUT 300)
