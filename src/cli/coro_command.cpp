@@ -15,7 +15,8 @@ namespace {
 constexpr const char* kExamples =
     "\nExamples:\n"
     "  corostack coro -p 1234\n"
-    "  corostack coro -p 1234 --tree --promise\n";
+    "  corostack coro -p 1234 --tree --promise\n"
+    "  corostack coro --core core.1234 --locals\n";
 
 class CoroCommand final : public Command {
  public:
@@ -41,6 +42,10 @@ class CoroCommand final : public Command {
     cmd_->add_flag("--promise", promise_,
                    "Print each promise's scalar members and std::string/string_view contents "
                    "(bounded)");
+    cmd_->add_flag("--locals", locals_,
+                   "Print the variables each suspended coroutine keeps across its suspension "
+                   "points, from its frame type in DWARF (optimized clang frames carry the "
+                   "compiler's slot names, such as __int_32_0)");
     cmd_->add_option("--continuation", continuation_,
                      "Promise member names (or dotted paths) that hold the awaiting coroutine's "
                      "handle, tried in order (default: continuation)")
@@ -53,6 +58,7 @@ class CoroCommand final : public Command {
     CoroSnapshotOptions opts;
     if (!continuation_.empty()) opts.table.continuation_names = continuation_;
     opts.promise_values = promise_;
+    opts.locals = locals_;
     opts.native.capture.stop_blocked_threads = stop_all_;
     StderrProgress progress;  // a big heap takes seconds to scan
     opts.scan.progress = progress.fn();
@@ -87,6 +93,7 @@ class CoroCommand final : public Command {
   bool json_ = false;
   bool stop_all_ = false;
   bool promise_ = false;
+  bool locals_ = false;
   std::vector<std::string> continuation_;
 };
 

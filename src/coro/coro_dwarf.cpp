@@ -326,6 +326,7 @@ void read_coroutine_layout(ModuleDwarf& dwarf, const CoroDies& dies, const CoroS
   std::optional<Dwarf_Die> promise_member;
   if (frame) {
     info.frame_type = qualified_name(&*frame);
+    info.frame_die = *frame;
     info.frame_size = type_size(&*frame).value_or(0);
     read_frame_members(&*frame, info, promise_member);
   }

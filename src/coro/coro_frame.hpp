@@ -44,6 +44,9 @@ struct CoroFrame {
   ContinuationKind continuation_kind = ContinuationKind::kNone;
   std::optional<size_t> parent;              // index of the frame the continuation resumes
   std::vector<PromiseValue> promise_values;  // with --promise
+  // With --locals: the variables the frame keeps across suspension points.
+  std::vector<PromiseValue> locals;
+  bool compiler_named = false;  // the names are the compiler's (optimized clang frames)
 };
 
 struct CoroState {

@@ -50,6 +50,9 @@ struct CoroutineInfo {
   uint64_t resume_size = 0;  // byte size of the resume/actor code
 
   std::string frame_type;  // empty / 0 when DWARF has no frame type (clang 17-19 -O2)
+  // The frame type's DIE, for coro --locals. It points into the module's
+  // DWARF: valid only while the DwflSession the table was built from lives.
+  std::optional<Dwarf_Die> frame_die;
   uint64_t frame_size = 0;
   std::string promise_type;
   uint64_t promise_offset = 0;

@@ -53,12 +53,25 @@ void promise_lines(const CoroFrame& f, const std::string& indent, std::ostream& 
         << '\n';
 }
 
+// coro --locals: what the frame keeps across suspension points.
+void locals_lines(const CoroFrame& f, const std::string& indent, std::ostream& out) {
+  if (f.locals.empty()) return;
+  if (f.compiler_named)
+    out << indent
+        << "(some slots carry names the compiler made up: the debug info does not say which "
+           "variable they hold)\n";
+  for (const coro::PromiseValue& v : f.locals)
+    out << indent << escape_for_terminal(v.name) << " = "
+        << escape_for_terminal(v.value, 64 * 1024, true) << '\n';
+}
+
 void frame_line(const CoroFrame& f, size_t n, bool promise_values, std::ostream& out) {
   out << fmt::format("  #{:<3} ", n) << describe_coro_frame(f) << "\n        frame "
       << hex(f.address.value()) << "  promise "
       << escape_for_terminal(f.info->promise_type.empty() ? "?" : f.info->promise_type) << " at "
       << hex(f.promise.value()) << '\n';
   if (promise_values) promise_lines(f, "          ", out);
+  locals_lines(f, "          ", out);
 }
 
 // The chain's end, after its outermost frame.
@@ -126,6 +139,7 @@ void render_coro_tree(const CoroSnapshot& snap, bool promise_values, std::ostrea
             << describe_coro_frame(f) << "  " << hex(f.address.value()) << '\n';
         std::string next = root ? prefix : prefix + (last ? "    " : "\u2502   ");
         if (promise_values) promise_lines(f, next + "    ", out);
+        locals_lines(f, next + "    ", out);
         for (size_t c = 0; c < children[n].size(); ++c)
           if (!printed[children[n][c]])
             print(children[n][c], next, false, c + 1 == children[n].size());
@@ -206,7 +220,15 @@ void render_coro_json(const CoroSnapshot& snap, std::ostream& out) {
                        jstr(f.promise_values[k].name), jstr(f.promise_values[k].value));
       fmt::format_to(o, "]");
     }
-    fmt::format_to(o, "}},\"continuation\":{},\"continuation_kind\":\"{}\"}}",
+    fmt::format_to(o, "}}");
+    if (!f.locals.empty()) {
+      fmt::format_to(o, ",\"locals\":[");
+      for (size_t k = 0; k < f.locals.size(); ++k)
+        fmt::format_to(o, "{}{{\"name\":{},\"value\":{}}}", k ? "," : "", jstr(f.locals[k].name),
+                       jstr(f.locals[k].value));
+      fmt::format_to(o, "],\"compiler_named\":{}", f.compiler_named);
+    }
+    fmt::format_to(o, ",\"continuation\":{},\"continuation_kind\":\"{}\"}}",
                    f.continuation ? fmt::format("\"{:#x}\"", *f.continuation) : "null",
                    coro::continuation_kind_name(f.continuation_kind));
     out.write(buf.data(), static_cast<std::streamsize>(buf.size()));

@@ -62,6 +62,13 @@ json frame_json(const Frame& f) {
     a["module"] = optional_string(f.module);
     a["file"] = optional_string(f.file);
     a["line"] = f.line > 0 ? json(f.line) : json(nullptr);
+    if (!f.locals.empty()) {
+      json locals = json::array();
+      for (const Local& l : f.locals)
+        locals.push_back(
+            {{"name", sanitize_utf8(l.name)}, {"repr", sanitize_utf8(l.repr)}, {"arg", false}});
+      a["locals"] = std::move(locals);
+    }
     return a;
   }
   json j;

@@ -115,6 +115,7 @@ void render_async_frame(const Frame& f, size_t index, const Style& st, std::ostr
   if (f.line > 0) line += fmt::format(" at {}:{}", escape_for_terminal(f.file), f.line);
   line += fmt::format(" {}(frame {:#x}){}", st.dim(), f.pc, st.reset());
   out << line << '\n';
+  render_native_locals(f, st, out);  // dump --native --locals: what the frame keeps
 }
 
 void render_frame(const Frame& f, size_t index, const Style& st, std::ostream& out) {

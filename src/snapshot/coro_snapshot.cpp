@@ -1,5 +1,7 @@
 #include "snapshot/coro_snapshot.hpp"
 
+#include "variables/coroutine_variables.hpp"
+
 #include <fmt/format.h>
 
 #include <unordered_map>
@@ -79,6 +81,23 @@ void mark_running_frames(const ProcessSnapshot& process, const MemoryReader& sta
   }
 }
 
+namespace {
+
+void add_coroutine_variables(const MemoryReader& memory, coro::CoroState& state) {
+  for (coro::CoroFrame& f : state.frames) {
+    if (!f.info || !f.info->frame_die) continue;
+    // A finished frame's variables are destroyed; a running one's are read
+    // as they are (usually stable: its thread is blocked in a callee).
+    if (f.state == coro::FrameState::kDone) continue;
+    auto vars = variables::coroutine_variables(memory, f.address.value(), *f.info->frame_die);
+    for (variables::CoroutineVariable& v : vars.variables)
+      f.locals.push_back({std::move(v.name), std::move(v.value)});
+    f.compiler_named = vars.compiler_named;
+  }
+}
+
+}  // namespace
+
 Result<CoroSnapshot> take_coro_snapshot(Target& target, const CoroSnapshotOptions& options) {
   auto session = DwflSession::create(target);
   if (!session) return session.error();
@@ -118,11 +137,14 @@ Result<CoroSnapshot> take_coro_snapshot(Target& target, const CoroSnapshotOption
   coro::link_frames(out.coro);
   mark_running_frames(out.process, memory, *capture, *catalog, out.coro);
   coro::assign_lines(out.coro);
+  // After the pause: suspended frames do not change while they stay
+  // suspended, and the frame types' DIEs live as long as this session.
+  if (options.locals) add_coroutine_variables(memory, out.coro);
   return out;
 }
 
 void splice_coroutine_chains(const Target& target, DwflSession& session, const Capture& capture,
-                             const MemoryReader& stacks, ProcessSnapshot& snap) {
+                             const MemoryReader& stacks, ProcessSnapshot& snap, bool locals) {
   auto runs_coroutine = [](const Frame& f) {
     return f.kind == FrameKind::kNative && f.function &&
            (f.function->find("[clone .resume]") != std::string::npos ||
@@ -164,6 +186,11 @@ void splice_coroutine_chains(const Target& target, DwflSession& session, const C
           a.file = cf.file;
           a.line = cf.line;
           a.module = catalog.module_of(cf.info);
+          if (locals && cf.info->frame_die) {
+            auto vars = variables::coroutine_variables(target, a.pc, *cf.info->frame_die);
+            for (variables::CoroutineVariable& v : vars.variables)
+              a.locals.push_back(Local{std::move(v.name), std::move(v.value), false, std::nullopt});
+          }
           chain.push_back(std::move(a));
         }
         t.frames.insert(t.frames.begin() + static_cast<std::ptrdiff_t>(k) + 1, chain.begin(),

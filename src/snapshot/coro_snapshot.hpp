@@ -23,6 +23,7 @@ struct CoroSnapshotOptions {
   coro::CoroTableOptions table;
   coro::ScanOptions scan;
   bool promise_values = false;
+  bool locals = false;  // the variables each suspended frame keeps (coro --locals)
   NativeSnapshotOptions native;
 };
 
@@ -43,8 +44,10 @@ void mark_running_frames(const ProcessSnapshot& process, const MemoryReader& sta
 // `dump`: when a thread runs a coroutine (a `[clone .resume]`/`.actor` frame
 // on its stack), finds the frames and splices the chain that awaits it as
 // kAsync frames after that physical frame. Runs after the pause: the awaiting
-// frames are suspended and stay put while their child runs.
+// frames are suspended and stay put while their child runs. With `locals`,
+// each async frame carries the variables it keeps (dump --native --locals).
 void splice_coroutine_chains(const Target& target, DwflSession& session, const Capture& capture,
-                             const MemoryReader& stacks, ProcessSnapshot& snap);
+                             const MemoryReader& stacks, ProcessSnapshot& snap,
+                             bool locals = false);
 
 }  // namespace corostack

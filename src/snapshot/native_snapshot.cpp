@@ -181,7 +181,8 @@ Result<ProcessSnapshot> take_native_snapshot(Target& target, const NativeSnapsho
   CapturedMemory memory(target, std::move(capture->regions));
   add_native_frames(**session, target.pid(), *capture, memory, options,
                     std::vector<bool>(capture->threads.size(), true), snap.threads);
-  if (options.coroutine_chains) splice_coroutine_chains(target, **session, *capture, memory, snap);
+  if (options.coroutine_chains)
+    splice_coroutine_chains(target, **session, *capture, memory, snap, options.locals);
   mark_unread_running_threads(snap);
   return snap;
 }

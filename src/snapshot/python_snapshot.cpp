@@ -25,7 +25,8 @@ Frame python_frame(const python::PyFrame& pf) {
   f.column = pf.column;
   f.end_column = pf.end_column;
   f.interpreter = pf.interpreter;
-  for (const python::PyLocal& l : pf.locals) f.locals.push_back({l.name, l.repr, l.argument, std::nullopt});
+  for (const python::PyLocal& l : pf.locals)
+    f.locals.push_back({l.name, l.repr, l.argument, std::nullopt});
   return f;
 }
 

@@ -55,7 +55,7 @@ struct Frame {
   // the version has none (2.7, 3.6).
   int64_t interpreter = -1;
   std::vector<Local> locals;  // with --locals (Python and native frames)
-  bool tail_call = false;     // native: a frame a tail call left off the stack, from call-site DWARF
+  bool tail_call = false;  // native: a frame a tail call left off the stack, from call-site DWARF
   // Python frames: the executing line (and context around it with --source N),
   // read from the file; empty when it cannot be read.
   std::vector<SourceLine> source;

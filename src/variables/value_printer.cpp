@@ -102,6 +102,9 @@ std::string print_base(Dwarf_Die* type, std::span<const uint8_t> bytes) {
       uint64_t v = load_unsigned(bytes, size);
       return v == 0 ? "false" : v == 1 ? "true" : std::to_string(v);
     }
+    case DW_ATE_address:  // clang's synthesized pointer slots in coroutine frames
+      if (size != 8) return "<unsupported address size>";
+      return fmt::format("{:#x}", load_unsigned(bytes, 8));
     case DW_ATE_float:
       if (size == 4) {
         float f;
@@ -459,10 +462,13 @@ std::string ValuePrinter::print_struct(Dwarf_Die type, std::span<const uint8_t> 
       }
       if (any) out += ", ";
       any = true;
+      std::string_view mname = die_name(&child);
       if (base)
         out += "<" + type_name(mt) + "> = " + value;
+      else if (mname.empty())  // an anonymous union or struct: gdb shows its value alone
+        out += value;
       else
-        out += std::string(die_name(&child)) + " = " + value;
+        out += std::string(mname) + " = " + value;
     } while (dwarf_siblingof(&child, &child) == 0);
   }
   if (!any) return "{<No data fields>}";

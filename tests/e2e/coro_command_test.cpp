@@ -413,6 +413,92 @@ TEST_P(CoroCommandTest, PromiseMembers) {
   expect_left_running(*target_);
 }
 
+// coro --locals: each suspended coroutine's frame holds its argument (`id`,
+// the promise's id by construction), leaf's `local` (2 * id, + 1 once
+// resumed: leaf #22) and the generator's `start` and `i` (80 after its first
+// co_yield). At -O0 the names are the program's (GCC: `local_1_2`); optimized
+// clang frames name slots after their types, so there the argument must be
+// among the values. clang 17-19 at -O2 emit no frame type: no variables.
+void check_frame_locals(const CoroTruth& truth, const CoroBuild& build, const JsonRun& run) {
+  ASSERT_FALSE(run.json.is_discarded()) << run.parse_error << "\n" << run.cmd.describe();
+  std::map<uint64_t, const json*> by_addr;
+  for (const json& f : run.json.at("frames"))
+    if (std::optional<uint64_t> a = parse_hex(f.value("address", json()))) by_addr[*a] = &f;
+  static const std::set<std::string> kWithId = {
+      "leaf", "middle", "top", "Server::handle", "lambda", "aligned_coro", "blocking_top"};
+  bool no_frame_types = build.compiler == "clang19" && build.optimized;
+  size_t checked = 0;
+  for (const CoroFrameTruth& t : truth.frames) {
+    if (t.state != "suspended") continue;
+    bool with_id = kWithId.count(t.function) > 0;
+    if (!with_id && t.function != "counter_generator") continue;
+    SCOPED_TRACE(t.function + " #" + std::to_string(t.id) + " at " + hex(t.addr));
+    auto it = by_addr.find(t.addr);
+    ASSERT_NE(it, by_addr.end()) << "frame not found";
+    const json& f = *it->second;
+    if (no_frame_types) {
+      EXPECT_FALSE(f.contains("locals")) << f.dump();
+      continue;
+    }
+    ASSERT_TRUE(f.contains("locals")) << f.dump();
+    std::map<std::string, std::string> values;
+    for (const json& l : f.at("locals")) values[l.at("name")] = l.at("value");
+    // GCC names a variable after its scope: local_1_2 is `local`.
+    auto named = [&](const std::string& name) -> std::optional<std::string> {
+      for (const auto& [n, v] : values)
+        if (n == name || (n.rfind(name + "_", 0) == 0 &&
+                          n.find_first_not_of("0123456789_", name.size()) == std::string::npos))
+          return v;
+      return std::nullopt;
+    };
+    std::string want = std::to_string(t.function == "counter_generator" ? 80 : t.id);
+    if (!build.optimized) {
+      auto id = named(t.function == "counter_generator" ? "start" : "id");
+      ASSERT_TRUE(id) << f.at("locals").dump();
+      EXPECT_EQ(*id, want);
+      if (t.function == "leaf") {
+        auto local = named("local");
+        ASSERT_TRUE(local) << f.at("locals").dump();
+        EXPECT_EQ(*local, std::to_string(2 * t.id + (t.id == 22 ? 1 : 0)));
+      }
+      if (t.function == "counter_generator") {
+        auto i = named("i");
+        ASSERT_TRUE(i) << f.at("locals").dump();
+        EXPECT_EQ(*i, "80");
+      }
+    } else {
+      bool found = false;
+      for (const auto& [n, v] : values) found = found || v == want;
+      EXPECT_TRUE(found) << "argument " << want << " not among " << f.at("locals").dump();
+    }
+    ++checked;
+  }
+  std::cout << "[ coro cmd ] " << build.name << ": variables of " << checked
+            << " suspended frames checked"
+            << (no_frame_types ? " (no frame types in DWARF: none expected)" : "") << "\n";
+  if (!no_frame_types) {
+    EXPECT_GE(checked, 10u);
+  }
+}
+
+TEST_P(CoroCommandTest, FrameLocals) {
+  const CoroBuild& build = GetParam();
+  {
+    SCOPED_TRACE("live");
+    check_frame_locals(truth_, build,
+                       run_corostack_json({"coro", "-p", pid_, "--json", "--locals"}));
+  }
+  std::string core = (dir_ / "coro.core").string();
+  CommandResult gcore = run_corostack({"gcore", "-p", pid_, "-o", core});
+  ASSERT_TRUE(gcore.ok()) << gcore.describe();
+  {
+    SCOPED_TRACE("core");
+    check_frame_locals(truth_, build,
+                       run_corostack_json({"coro", "--core", core, "--json", "--locals"}));
+  }
+  expect_left_running(*target_);
+}
+
 TEST_P(CoroCommandTest, TextAndTree) {
   CommandResult text = run_corostack({"coro", "-p", pid_});
   EXPECT_EQ(text.exit_code, 0) << text.describe();
