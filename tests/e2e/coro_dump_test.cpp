@@ -105,6 +105,23 @@ TEST_P(CoroDumpTest, RunningCoroutineGetsItsAwaiterAsAsyncFrame) {
     check_splice(truth, run_corostack_json({"dump", "--core", core, "--json"}));
   }
 
+  // --native --locals: the async frame shows what blocking_top keeps, its
+  // argument among it (named `id` at -O0; clang 17-19 -O2 have no frame type).
+  if (!physical && !(build.compiler == "clang19" && build.optimized)) {
+    JsonRun locals = run_corostack_json({"dump", "-p", pid, "--native", "--locals", "--json"});
+    ASSERT_FALSE(locals.json.is_discarded()) << locals.parse_error << locals.cmd.describe();
+    bool found = false;
+    for (const json& t : locals.json.at("threads"))
+      for (const json& f : t.at("frames")) {
+        if (f.at("kind") != "async" || !contains(f.at("function"), "blocking_top(")) continue;
+        ASSERT_TRUE(f.contains("locals")) << f.dump();
+        for (const json& l : f.at("locals"))
+          found =
+              found || ((!build.optimized ? l.at("name") == "id" : true) && l.at("repr") == "110");
+      }
+    EXPECT_TRUE(found) << "blocking_top's argument 110 not among its async frame's locals";
+  }
+
   // A continuation member no promise has: every frame is its own chain.
   JsonRun none = run_corostack_json({"coro", "-p", pid, "--json", "--continuation", "no_such"});
   ASSERT_FALSE(none.json.is_discarded()) << none.parse_error << none.cmd.describe();
