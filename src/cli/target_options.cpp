@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "base/escape.hpp"
+#include "cli/debug_cache_writer.hpp"
 #include "cli/exit_codes.hpp"
 #include "target/core_file.hpp"
 #include "target/live_process.hpp"
@@ -39,6 +40,9 @@ void enter_sandbox_or_warn(const SandboxOptions& options) {
 }
 
 Result<std::unique_ptr<Target>> open_target(const TargetOptions& opts) {
+  // Files are created only outside the sandbox: the debug cache's writer
+  // is forked before it (cli/debug_cache_writer.hpp).
+  start_debug_cache_writer();
   // Nothing of the target is parsed outside the sandbox (target/sandbox.hpp).
   enter_sandbox_or_warn();
   if (!opts.core.empty()) {

@@ -3,9 +3,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <map>
 #include <span>
 
+#include "native/debug_cache.hpp"
 #include "target/elf_image.hpp"
 
 namespace corostack {
@@ -13,9 +15,38 @@ namespace {
 
 char* g_debuginfo_path = nullptr;  // NULL: libdwfl's default (.debug, /usr/lib/debug, build-id)
 
+// libdwfl's own search, with the cache of inflated debug files
+// (native/debug_cache.hpp) in front: a hit skips inflating compressed DWARF;
+// a miss in a trusted place asks the cache writer to keep a copy.
+int find_debuginfo(Dwfl_Module* mod, void** userdata, const char* modname, Dwarf_Addr base,
+                   const char* file_name, const char* debuglink_file, GElf_Word debuglink_crc,
+                   char** debuginfo_file_name) {
+  const unsigned char* bits = nullptr;
+  GElf_Addr vaddr = 0;
+  int len = dwfl_module_build_id(mod, &bits, &vaddr);
+  std::string id;
+  if (len > 0 && len <= 64) {
+    static const char* digits = "0123456789abcdef";
+    for (int i = 0; i < len; ++i) {
+      id += digits[bits[i] >> 4];
+      id += digits[bits[i] & 15];
+    }
+    std::string cached;
+    int fd = open_cached_debuginfo(id, &cached);
+    if (fd >= 0) {
+      *debuginfo_file_name = strdup(cached.c_str());
+      return fd;
+    }
+  }
+  int fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+                                        debuglink_crc, debuginfo_file_name);
+  if (fd >= 0 && !id.empty() && *debuginfo_file_name) request_debug_cache(id, *debuginfo_file_name);
+  return fd;
+}
+
 const Dwfl_Callbacks kCallbacks = {
     .find_elf = dwfl_build_id_find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .find_debuginfo = find_debuginfo,
     .section_address = dwfl_offline_section_address,
     .debuginfo_path = &g_debuginfo_path,
 };

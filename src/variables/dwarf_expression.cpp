@@ -21,6 +21,11 @@ struct Machine {
   int nesting = 0;
 
   std::vector<uint64_t> stack;
+  // Parallel to `stack`: the entry has an unsigned base type (DW_OP_convert
+  // and friends). The generic type's division and comparisons are signed;
+  // GCC converts both operands to an unsigned type for unsigned ones.
+  std::vector<uint8_t> unsigned_typed;
+  bool popped_unsigned = false;
   Pending pending = Pending::kNone;
   unsigned regno = 0;
   std::vector<uint8_t> implicit;
@@ -32,9 +37,10 @@ struct Machine {
     return false;
   }
 
-  bool push(uint64_t v) {
+  bool push(uint64_t v, bool typed_unsigned = false) {
     if (stack.size() >= limits.max_stack) return fail("DWARF expression stack overflow");
     stack.push_back(v);
+    unsigned_typed.push_back(typed_unsigned);
     return true;
   }
 
@@ -45,6 +51,8 @@ struct Machine {
     }
     uint64_t v = stack.back();
     stack.pop_back();
+    popped_unsigned = unsigned_typed.back();
+    unsigned_typed.pop_back();
     return v;
   }
 
@@ -131,12 +139,14 @@ struct Machine {
           p.kind = PieceKind::kMemory;
           p.address = stack.back();
           stack.pop_back();
+          unsigned_typed.pop_back();
         }
         break;
     }
     pending = Pending::kNone;
     implicit.clear();
     stack.clear();
+    unsigned_typed.clear();
     out.pieces.push_back(std::move(p));
     return true;
   }
@@ -159,8 +169,10 @@ struct Machine {
   bool binary(uint8_t atom) {
     auto b = pop();
     if (!b) return false;
+    bool b_unsigned = popped_unsigned;
     auto a = pop();
     if (!a) return false;
+    bool is_unsigned = b_unsigned && popped_unsigned;
     uint64_t x = *a, y = *b;
     auto sx = static_cast<int64_t>(x), sy = static_cast<int64_t>(y);
     uint64_t r = 0;
@@ -185,6 +197,10 @@ struct Machine {
         break;
       case DW_OP_div:
         if (y == 0) return fail("DW_OP_div by zero");
+        if (is_unsigned) {
+          r = x / y;
+          break;
+        }
         if (sx == INT64_MIN && sy == -1) return fail("DW_OP_div overflow");
         r = static_cast<uint64_t>(sx / sy);
         break;
@@ -208,21 +224,21 @@ struct Machine {
         r = x != y;
         break;
       case DW_OP_lt:
-        r = sx < sy;
+        r = is_unsigned ? x < y : sx < sy;
         break;
       case DW_OP_gt:
-        r = sx > sy;
+        r = is_unsigned ? x > y : sx > sy;
         break;
       case DW_OP_le:
-        r = sx <= sy;
+        r = is_unsigned ? x <= y : sx <= sy;
         break;
       case DW_OP_ge:
-        r = sx >= sy;
+        r = is_unsigned ? x >= y : sx >= sy;
         break;
       default:
         return fail("unknown binary operation");
     }
-    return push(r);
+    return push(r, is_unsigned);
   }
 
   bool run() {
@@ -291,26 +307,30 @@ struct Machine {
         }
         case DW_OP_dup:
           if (stack.empty()) return fail("DWARF expression stack underflow");
-          if (!push(stack.back())) return false;
+          if (!push(stack.back(), unsigned_typed.back())) return false;
           break;
         case DW_OP_drop:
           if (!pop()) return false;
           break;
         case DW_OP_over:
           if (stack.size() < 2) return fail("DWARF expression stack underflow");
-          if (!push(stack[stack.size() - 2])) return false;
+          if (!push(stack[stack.size() - 2], unsigned_typed[stack.size() - 2])) return false;
           break;
         case DW_OP_pick:
           if (op.number >= stack.size()) return fail("DW_OP_pick beyond the stack");
-          if (!push(stack[stack.size() - 1 - op.number])) return false;
+          if (!push(stack[stack.size() - 1 - op.number],
+                    unsigned_typed[stack.size() - 1 - op.number]))
+            return false;
           break;
         case DW_OP_swap:
           if (stack.size() < 2) return fail("DWARF expression stack underflow");
           std::swap(stack[stack.size() - 1], stack[stack.size() - 2]);
+          std::swap(unsigned_typed[stack.size() - 1], unsigned_typed[stack.size() - 2]);
           break;
         case DW_OP_rot:
           if (stack.size() < 3) return fail("DWARF expression stack underflow");
           std::rotate(stack.end() - 3, stack.end() - 1, stack.end());
+          std::rotate(unsigned_typed.end() - 3, unsigned_typed.end() - 1, unsigned_typed.end());
           break;
         case DW_OP_deref:
         case DW_OP_deref_size: {
@@ -382,12 +402,14 @@ struct Machine {
           auto v = pop();
           if (!v) return false;
           uint64_t x = *v;
-          if (op.number != 0) {  // 0: the generic type, nothing to do
+          bool is_unsigned = false;
+          if (op.number != 0) {  // 0: the generic type
             auto t = frame.base_type(op.number);
             if (!t) return fail("DW_OP_convert to an unknown type");
             x = typed(x, *t);
+            is_unsigned = !t->is_signed;
           }
-          if (!push(x)) return false;
+          if (!push(x, is_unsigned)) return false;
           break;
         }
         case DW_OP_regval_type:
@@ -397,7 +419,7 @@ struct Machine {
           if (!register_value(static_cast<unsigned>(op.number), &v)) return false;
           auto t = frame.base_type(op.number2);
           if (!t) return fail("DW_OP_regval_type of an unknown type");
-          if (!push(typed(v, *t))) return false;
+          if (!push(typed(v, *t), !t->is_signed)) return false;
           break;
         }
         case DW_OP_deref_type:
@@ -408,7 +430,7 @@ struct Machine {
           if (!read_memory(*addr, op.number, &v)) return false;
           auto t = frame.base_type(op.number2);
           if (!t) return fail("DW_OP_deref_type of an unknown type");
-          if (!push(typed(v, *t))) return false;
+          if (!push(typed(v, *t), !t->is_signed)) return false;
           break;
         }
         case DW_OP_stack_value:

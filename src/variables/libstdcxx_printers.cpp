@@ -171,7 +171,7 @@ std::optional<std::string> print_shared_ptr(const ValuePrinter& p, Dwarf_Die t,
     } else if (*u == 0) {
       state = fmt::format("expired, weak count {}", *w);
     } else {
-      state = fmt::format("use count {}, weak count {}", *u, *w - 1);
+      state = fmt::format("use count {}, weak count {}", *u, static_cast<int64_t>(*w) - 1);
     }
   }
   return fmt::format("std::{}<{}> ({}) = {{get() = {}}}", kind, p.type_name(*arg), state,

@@ -447,10 +447,7 @@ TEST_F(DwarfExpression, DivisionByZeroAndOverflowFailCleanly) {
   m.op(DW_OP_lit5).op(DW_OP_lit0).op(DW_OP_mod).op(DW_OP_stack_value);
   expect_failure(m, "mod by zero");
   Expr o;
-  o.op(DW_OP_const8s, s(INT64_MIN))
-      .op(DW_OP_const1s, s(-1))
-      .op(DW_OP_div)
-      .op(DW_OP_stack_value);
+  o.op(DW_OP_const8s, s(INT64_MIN)).op(DW_OP_const1s, s(-1)).op(DW_OP_div).op(DW_OP_stack_value);
   expect_failure(o, "overflow");
   // INT64_MIN % -1 is unsigned here: no trap either.
   EXPECT_EQ(binary(frame, DW_OP_mod, s(INT64_MIN), s(-1)), s(INT64_MIN));
@@ -622,19 +619,19 @@ TEST_F(DwarfExpression, DerefOfBadSizeOrUnreadableMemoryFails) {
 TEST_F(DwarfExpression, LoopWithSkipAndBra) {
   // acc = 0; i = 5; while (i) { acc += i; --i; }  -> 15
   Expr e;
-  e.op(DW_OP_lit0);                       // 0: acc
-  e.op(DW_OP_lit5);                       // 1: i
-  e.op(DW_OP_dup);                        // 2: loop: acc i i
-  e.branch(DW_OP_bra, 5);                 // 3: i != 0 -> body
-  e.branch(DW_OP_skip, 13);               // 4: -> done
-  e.op(DW_OP_dup);                        // 5: body: acc i i
-  e.op(DW_OP_rot);                        // 6: i acc i
-  e.op(DW_OP_plus);                       // 7: i acc+i
-  e.op(DW_OP_swap);                       // 8: acc' i
-  e.op(DW_OP_lit1);                       // 9
-  e.op(DW_OP_minus);                      // 10: acc' i-1
-  e.branch(DW_OP_skip, 2);                // 11: -> loop
-  e.op(DW_OP_nop);                        // 12: never reached
+  e.op(DW_OP_lit0);                        // 0: acc
+  e.op(DW_OP_lit5);                        // 1: i
+  e.op(DW_OP_dup);                         // 2: loop: acc i i
+  e.branch(DW_OP_bra, 5);                  // 3: i != 0 -> body
+  e.branch(DW_OP_skip, 13);                // 4: -> done
+  e.op(DW_OP_dup);                         // 5: body: acc i i
+  e.op(DW_OP_rot);                         // 6: i acc i
+  e.op(DW_OP_plus);                        // 7: i acc+i
+  e.op(DW_OP_swap);                        // 8: acc' i
+  e.op(DW_OP_lit1);                        // 9
+  e.op(DW_OP_minus);                       // 10: acc' i-1
+  e.branch(DW_OP_skip, 2);                 // 11: -> loop
+  e.op(DW_OP_nop);                         // 12: never reached
   e.op(DW_OP_drop).op(DW_OP_stack_value);  // 13: done: acc
   Piece p = only_piece(e);
   EXPECT_EQ(p.kind, PieceKind::kValue);
@@ -670,9 +667,9 @@ TEST_F(DwarfExpression, EndlessLoopIsCutByMaxSteps) {
   expect_failure(back, "too long");
   EvalLimits limits;
   limits.max_steps = 10;
-  Expr counted;  // 5 iterations of 4 steps each exceed 10
-  counted.op(DW_OP_lit5);                 // 0
-  counted.op(DW_OP_lit1).op(DW_OP_minus);  // 1, 2
+  Expr counted;                                // 5 iterations of 4 steps each exceed 10
+  counted.op(DW_OP_lit5);                      // 0
+  counted.op(DW_OP_lit1).op(DW_OP_minus);      // 1, 2
   counted.op(DW_OP_dup).branch(DW_OP_bra, 1);  // 3, 4
   expect_failure(counted, "too long", limits);
   limits.max_steps = 100;
@@ -681,7 +678,7 @@ TEST_F(DwarfExpression, EndlessLoopIsCutByMaxSteps) {
 
 TEST_F(DwarfExpression, BranchIntoTheMiddleOfAnOperationFails) {
   Expr e;
-  e.op(DW_OP_const4u, 7);  // 5 bytes: 0..4
+  e.op(DW_OP_const4u, 7);   // 5 bytes: 0..4
   e.op(DW_OP_skip, s(-6));  // offset 5: target 5 + 3 - 6 = 2, inside const4u
   expect_failure(e, "branch");
   Expr before;
@@ -921,11 +918,11 @@ TEST_F(DwarfExpression, EntryValueWithoutTheHookFails) {
 TEST_F(DwarfExpression, EntryValueOfAnythingButARegisterFails) {
   frame.entry_hook = [](std::span<const Dwarf_Op>) -> std::optional<uint64_t> { return 1; };
   const std::vector<std::vector<uint8_t>> blocks = {
-      {},                           // empty
-      {DW_OP_breg5, 0},             // a memory location
-      {DW_OP_reg5, DW_OP_reg6},     // two operations
-      {DW_OP_lit1},                 // not a register
-      {DW_OP_regx},                 // no operand
+      {},                        // empty
+      {DW_OP_breg5, 0},          // a memory location
+      {DW_OP_reg5, DW_OP_reg6},  // two operations
+      {DW_OP_lit1},              // not a register
+      {DW_OP_regx},              // no operand
   };
   for (const auto& b : blocks) {
     SCOPED_TRACE(::testing::PrintToString(b));
@@ -1016,12 +1013,12 @@ TEST_F(DwarfExpression, DivOfUnsignedTypedOperandsIsUnsigned) {
 }
 
 TEST_F(DwarfExpression, UnknownOperationsFail) {
-  for (unsigned atom : {0x00u, 0x01u, 0x02u, unsigned{DW_OP_xderef}, unsigned{DW_OP_xderef_size},
-                        unsigned{DW_OP_call2}, unsigned{DW_OP_call4}, unsigned{DW_OP_call_ref},
-                        unsigned{DW_OP_push_object_address}, unsigned{DW_OP_const_type},
-                        unsigned{DW_OP_addrx}, unsigned{DW_OP_constx},
-                        unsigned{DW_OP_GNU_parameter_ref}, unsigned{DW_OP_GNU_uninit},
-                        unsigned{DW_OP_GNU_variable_value}, 0xe1u, 0xffu}) {
+  for (unsigned atom :
+       {0x00u, 0x01u, 0x02u, unsigned{DW_OP_xderef}, unsigned{DW_OP_xderef_size},
+        unsigned{DW_OP_call2}, unsigned{DW_OP_call4}, unsigned{DW_OP_call_ref},
+        unsigned{DW_OP_push_object_address}, unsigned{DW_OP_const_type}, unsigned{DW_OP_addrx},
+        unsigned{DW_OP_constx}, unsigned{DW_OP_GNU_parameter_ref}, unsigned{DW_OP_GNU_uninit},
+        unsigned{DW_OP_GNU_variable_value}, 0xe1u, 0xffu}) {
     SCOPED_TRACE(atom);
     Expr e;
     e.op(DW_OP_lit1).op(static_cast<uint8_t>(atom)).op(DW_OP_stack_value);
