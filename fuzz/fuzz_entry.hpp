@@ -22,6 +22,7 @@ int fuzz_renderers(const uint8_t* data, size_t size);
 int fuzz_profile_writers(const uint8_t* data, size_t size);
 int fuzz_syscall_decoders(const uint8_t* data, size_t size);
 int fuzz_doctor(const uint8_t* data, size_t size);
+int fuzz_variables(const uint8_t* data, size_t size);
 #endif
 
 // A broken invariant is a crash for the fuzzer and a failure for the replay test.

@@ -40,6 +40,7 @@ const Target kTargets[] = {
     {"fuzz_profile_writers", fuzz_profile_writers},
     {"fuzz_syscall_decoders", fuzz_syscall_decoders},
     {"fuzz_doctor", fuzz_doctor},
+    {"fuzz_variables", fuzz_variables},
 };
 
 void PrintTo(const Target& t, std::ostream* os) {

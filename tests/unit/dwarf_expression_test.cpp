@@ -1012,6 +1012,40 @@ TEST_F(DwarfExpression, DivOfUnsignedTypedOperandsIsUnsigned) {
   EXPECT_EQ(value(e), 0x7fffffffffffffffu);
 }
 
+// The same rule for comparisons, and the operand's type survives the stack
+// operations between the conversion and its use.
+TEST_F(DwarfExpression, UnsignedTypedOperandsThroughStackOperations) {
+  frame.types[0x30] = {8, false};  // unsigned long
+  frame.types[0x38] = {8, true};   // long
+  Expr gt;                         // 0xff..ff > 1 as unsigned
+  gt.op(DW_OP_const8u, UINT64_MAX)
+      .op(DW_OP_convert, 0x30)
+      .op(DW_OP_lit1)
+      .op(DW_OP_convert, 0x30)
+      .op(DW_OP_gt)
+      .op(DW_OP_stack_value);
+  EXPECT_EQ(value(gt), 1u);
+  Expr signed_gt;  // and -1 > 1 as signed
+  signed_gt.op(DW_OP_const8u, UINT64_MAX)
+      .op(DW_OP_convert, 0x38)
+      .op(DW_OP_lit1)
+      .op(DW_OP_convert, 0x38)
+      .op(DW_OP_gt)
+      .op(DW_OP_stack_value);
+  EXPECT_EQ(value(signed_gt), 0u);
+  Expr swapped;  // 2 and 0xff..fe, swapped into place: 0xff..fe / 2
+  swapped.op(DW_OP_lit2)
+      .op(DW_OP_convert, 0x30)
+      .op(DW_OP_const8u, 0xfffffffffffffffe)
+      .op(DW_OP_convert, 0x30)
+      .op(DW_OP_swap)
+      .op(DW_OP_over)
+      .op(DW_OP_drop)
+      .op(DW_OP_div)
+      .op(DW_OP_stack_value);
+  EXPECT_EQ(value(swapped), 0x7fffffffffffffffu);
+}
+
 TEST_F(DwarfExpression, UnknownOperationsFail) {
   for (unsigned atom :
        {0x00u, 0x01u, 0x02u, unsigned{DW_OP_xderef}, unsigned{DW_OP_xderef_size},
