@@ -18,7 +18,6 @@ struct Machine {
   std::span<const Dwarf_Op> ops;
   const FrameContext& frame;
   const EvalLimits& limits;
-  int nesting = 0;
 
   std::vector<uint64_t> stack;
   // Parallel to `stack`: the entry has an unsigned base type (DW_OP_convert
@@ -81,7 +80,6 @@ struct Machine {
   // The sub-expression of DW_OP_entry_value (length `len` at `block`): this
   // reader understands the forms compilers emit, DW_OP_regN and DW_OP_regx.
   bool entry_value(const Dwarf_Op& op) {
-    if (nesting >= limits.max_nesting) return fail("DW_OP_entry_value nested too deeply");
     const auto* block = reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(op.number2));
     uint64_t len = op.number;
     std::optional<unsigned> reg;

@@ -44,7 +44,9 @@ class FrameContext {
     return std::nullopt;
   }
   // DW_OP_entry_value: the value `inner` had when the function was entered,
-  // recovered from the caller's call site (DW_TAG_call_site_parameter).
+  // recovered from the caller's call site (DW_TAG_call_site_parameter). The
+  // caller's value may itself be an entry value: the context bounds that
+  // recursion (frame_variables: 4 callers out).
   virtual std::optional<uint64_t> entry_value(std::span<const Dwarf_Op> inner) const {
     (void)inner;
     return std::nullopt;
@@ -83,7 +85,6 @@ struct EvalLimits {
   size_t max_steps = 10'000;  // operations executed, branches included
   size_t max_pieces = 64;
   size_t max_implicit = 4096;  // bytes of one DW_OP_implicit_value
-  int max_nesting = 4;         // entry_value inside entry_value...
 };
 
 // Evaluates `ops` as a location description. An empty expression means the

@@ -3,8 +3,10 @@
 #include <dwarf.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 #include "coro/dwarf_types.hpp"
 #include "variables/value_printer.hpp"
@@ -133,6 +135,38 @@ std::optional<std::string> print_vector(const ValuePrinter& p, Dwarf_Die t,
   return head + " = " + p.print_elements_at(*elem, *s, length, depth + 1);
 }
 
+// vector<bool> packs its elements into words: a bit iterator (word pointer,
+// bit offset) at each end.
+std::optional<std::string> print_bit_vector(const ValuePrinter& p, Dwarf_Die t,
+                                            std::span<const uint8_t> bytes) {
+  auto sp = path(t, "_M_impl._M_start._M_p"), so = path(t, "_M_impl._M_start._M_offset");
+  auto fp = path(t, "_M_impl._M_finish._M_p"), fo = path(t, "_M_impl._M_finish._M_offset");
+  auto end = path(t, "_M_impl._M_end_of_storage");
+  if (!sp || !so || !fp || !fo || !end) return std::nullopt;
+  auto s = word_at(bytes, sp->offset), f = word_at(bytes, fp->offset),
+       e = word_at(bytes, end->offset);
+  auto s_off = word_at(bytes, so->offset, 4), f_off = word_at(bytes, fo->offset, 4);
+  if (!s || !f || !e || !s_off || !f_off || *f < *s || *e < *s || (*f - *s) % 8 || (*e - *s) % 8 ||
+      *s_off >= 64 || *f_off >= 64)
+    return std::nullopt;
+  uint64_t length = (*f - *s) / 8 * 64 + *f_off - *s_off;
+  uint64_t capacity = (*e - *s) / 8 * 64;
+  std::string out = fmt::format("std::vector<bool> of length {}, capacity {}", length, capacity);
+  if (length == 0) return out;
+  uint64_t shown = std::min<uint64_t>(length, p.limits().max_elements);
+  std::vector<uint64_t> words((*s_off + shown + 63) / 64);
+  auto r = p.memory().read(RemoteAddr(*s), std::as_writable_bytes(std::span(words)));
+  if (!r.complete(words.size() * 8))
+    return out + fmt::format(" = {{<error: Cannot access memory at address {:#x}>}}", *s + r.bytes);
+  out += " = {";
+  for (uint64_t i = 0; i < shown; ++i) {
+    uint64_t bit = *s_off + i;
+    out += i ? ", " : "";
+    out += (words[bit / 64] >> (bit % 64)) & 1 ? "true" : "false";
+  }
+  return out + (shown < length ? "...}" : "}");
+}
+
 std::optional<std::string> print_unique_ptr(const ValuePrinter& p, Dwarf_Die t,
                                             std::span<const uint8_t> bytes, int depth) {
   auto arg = template_argument(t, 0);
@@ -205,6 +239,7 @@ std::optional<std::string> print_libstdcxx(const ValuePrinter& printer, Dwarf_Di
     return print_string(printer, type, bytes);
   if (starts_with(name, "std::basic_string_view<char,"))
     return print_string_view(printer, type, bytes);
+  if (starts_with(name, "std::vector<bool,")) return print_bit_vector(printer, type, bytes);
   if (starts_with(name, "std::vector<")) return print_vector(printer, type, bytes, depth);
   if (starts_with(name, "std::unique_ptr<")) return print_unique_ptr(printer, type, bytes, depth);
   if (starts_with(name, "std::shared_ptr<"))

@@ -155,26 +155,66 @@ std::string print_base(Dwarf_Die* type, std::span<const uint8_t> bytes) {
   }
 }
 
-std::string print_enum(Dwarf_Die* type, std::span<const uint8_t> bytes) {
+std::string print_enum(Dwarf_Die* type, std::span<const uint8_t> bytes, const std::string& scope) {
   size_t size = static_cast<size_t>(udata(type, DW_AT_byte_size).value_or(4));
   if (size > 8 || size > bytes.size()) return "<incomplete>";
   int64_t value = load_signed(bytes, size);
   uint64_t raw = load_unsigned(bytes, size);
+  bool is_unsigned = false;
+  if (auto under = die_type(type)) {
+    Dwarf_Die u = strip_typedefs(*under);
+    auto enc = udata(&u, DW_AT_encoding).value_or(0);
+    is_unsigned = enc == DW_ATE_unsigned || enc == DW_ATE_unsigned_char || enc == DW_ATE_boolean;
+  }
+  struct Enumerator {
+    std::string_view name;
+    uint64_t value;
+  };
+  std::vector<Enumerator> enumerators;
+  // gdb's "flag enum": no negative enumerator, and distinct ones share no bit.
+  bool flags = true;
+  uint64_t mask = 0;
   Dwarf_Die child;
   if (dwarf_child(type, &child) == 0) {
-    size_t budget = 100000;
     do {
-      if (dwarf_tag(&child) != DW_TAG_enumerator || --budget == 0) continue;
+      if (dwarf_tag(&child) != DW_TAG_enumerator) continue;
+      if (enumerators.size() >= 100000) break;
       Dwarf_Attribute a;
       if (!dwarf_attr(&child, DW_AT_const_value, &a)) continue;
-      Dwarf_Sword s;
-      Dwarf_Word u;
-      if ((dwarf_formsdata(&a, &s) == 0 && s == value) ||
-          (dwarf_formudata(&a, &u) == 0 && u == raw))
-        return std::string(die_name(&child));
+      Dwarf_Sword sv;
+      Dwarf_Word uv;
+      uint64_t v;
+      if (dwarf_formsdata(&a, &sv) == 0) {
+        v = static_cast<uint64_t>(sv);
+        if (sv < 0 && !is_unsigned) flags = false;
+      } else if (dwarf_formudata(&a, &uv) == 0) {
+        v = uv;
+      } else {
+        continue;
+      }
+      if (size < 8) v &= (1ULL << (size * 8)) - 1;
+      bool seen = std::any_of(enumerators.begin(), enumerators.end(),
+                              [&](const Enumerator& e) { return e.value == v; });
+      if (!seen && (mask & v) != 0) flags = false;
+      mask |= v;
+      enumerators.push_back({die_name(&child), v});
     } while (dwarf_siblingof(&child, &child) == 0);
   }
-  return raw == 0 ? "0" : fmt::format("(unknown: {:#x})", raw);
+  for (const Enumerator& e : enumerators)
+    if (e.value == raw) return scope + std::string(e.name);
+  if (!flags) return is_unsigned ? std::to_string(raw) : std::to_string(value);
+  // A flag enum's value as the flags it holds, the rest in hex (gdb's form).
+  std::string out;
+  uint64_t left = raw;
+  for (const Enumerator& e : enumerators) {
+    if ((left & e.value) == 0) continue;
+    out += out.empty() ? "(" : " | ";
+    out += scope + std::string(e.name);
+    left &= ~e.value;
+  }
+  if (left != 0)
+    return out + (out.empty() ? "(unknown: " : " | unknown: ") + fmt::format("{:#x})", left);
+  return out.empty() ? "0" : out + ")";
 }
 
 bool is_char_type(Dwarf_Die type) {
@@ -275,6 +315,19 @@ std::string ValuePrinter::type_name(Dwarf_Die type) const {
       }
       case DW_TAG_subroutine_type:
         return "<function>" + suffix;
+      case DW_TAG_array_type: {
+        // `int [3]`, `int []` (gdb's spelling); one bound per dimension.
+        std::string dims;
+        Dwarf_Die sub;
+        if (dwarf_child(&type, &sub) == 0) {
+          do {
+            if (dwarf_tag(&sub) != DW_TAG_subrange_type) continue;
+            auto n = subrange_count(&sub);
+            dims += n ? "[" + std::to_string(*n) + "]" : "[]";
+          } while (dwarf_siblingof(&sub, &sub) == 0);
+        }
+        return (inner ? type_name(*inner) : "?") + " " + (dims.empty() ? "[]" : dims) + suffix;
+      }
       default:
         return "?" + suffix;
     }
@@ -309,8 +362,18 @@ std::string ValuePrinter::print_value(Dwarf_Die type, std::span<const uint8_t> b
   switch (tag) {
     case DW_TAG_base_type:
       return print_base(&t, bytes);
-    case DW_TAG_enumeration_type:
-      return print_enum(&t, bytes);
+    case DW_TAG_enumeration_type: {
+      // gdb qualifies enumerators by their scope: a scoped enum's own name,
+      // an unscoped one's enclosing namespaces and classes.
+      std::string scope = qualified_name(t);
+      bool scoped = has_flag(&t, DW_AT_enum_class);
+      if (!scoped) {
+        auto cut = scope.rfind("::");
+        scope = cut == std::string::npos ? "" : scope.substr(0, cut);
+      }
+      if (!scope.empty()) scope += "::";
+      return print_enum(&t, bytes, scope);
+    }
     case DW_TAG_pointer_type: {
       if (bytes.size() < 8) return "<incomplete>";
       auto pointee = die_type(&t);

@@ -21,8 +21,10 @@
 //   heron:  heron_fill <- heron_thread                   struct, nested struct, int[4],
 //                                                        pointer, reference; read()
 //   crane:  crane_hold <- crane_thread                   std::string (SSO and long),
-//                                                        string_view, vector, unique_ptr,
-//                                                        shared_ptr, optional; read()
+//                                                        string_view, vector, vector<bool>,
+//                                                        unique_ptr, shared_ptr, optional,
+//                                                        a scoped enum in a namespace, an
+//                                                        enum value no enumerator names; read()
 //   osprey: osprey_lock <- osprey_thread                 futex in pthread_mutex_lock;
 //                                                        at -O2 osprey_lock is a sibling
 //                                                        call (jmp pthread_mutex_lock), so
@@ -403,6 +405,41 @@ TARGET_FRAME void crane_record_strings(std::string_view view, const std::string&
       .commit();
 }
 
+namespace aviary {
+enum class Wing { kLeft, kRight };
+}  // namespace aviary
+
+// Color's enumerators (0, 1, 2) share no bit, so gdb takes it for a flag enum
+// and prints a value none of them names as the flags it holds:
+// "(COLOR_GREEN | COLOR_BLUE | unknown: 0x4)" for 7.
+std::string color_flags(Color c) {
+  unsigned left = static_cast<unsigned>(c);
+  std::string out;
+  for (auto [value, name] :
+       {std::pair<unsigned, const char*>{COLOR_GREEN, "COLOR_GREEN"}, {COLOR_BLUE, "COLOR_BLUE"}}) {
+    if (!(left & value)) continue;
+    out += out.empty() ? "(" : " | ";
+    out += name;
+    left &= ~value;
+  }
+  char rest[32];
+  std::snprintf(rest, sizeof rest, "%sunknown: 0x%x)", out.empty() ? "(" : " | ", left);
+  return left ? out + rest : out + ")";
+}
+
+TARGET_FRAME void crane_record_more(const std::vector<bool>& flags, aviary::Wing wing, Color odd) {
+  std::string bits;
+  for (size_t i = 0; i < flags.size(); ++i)
+    bits += std::string(i ? ", " : "") + (flags[i] ? "true" : "false");
+  Locals("crane_hold")
+      .var("flags", "std::vector<bool> of length " + std::to_string(flags.size()) + ", capacity " +
+                        std::to_string(flags.capacity()) + " = {" + bits + "}")
+      // gdb qualifies a scoped enumerator by its enum.
+      .var("wing", wing == aviary::Wing::kLeft ? "aviary::Wing::kLeft" : "aviary::Wing::kRight")
+      .var("odd", color_flags(odd))
+      .commit();
+}
+
 TARGET_FRAME void crane_record_pointers(const std::unique_ptr<int>& boxed,
                                         const std::unique_ptr<Inner>& boxed_pair,
                                         const std::shared_ptr<int>& shared,
@@ -428,6 +465,12 @@ TARGET_FRAME size_t crane_hold(std::string_view view, const std::string& owner) 
   std::shared_ptr<int> shared = std::make_shared<int>(88);
   std::optional<int> maybe = 5;
   std::optional<int> nothing;
+  std::vector<bool> flags{true, false, true};
+  aviary::Wing wing = aviary::Wing::kRight;
+  Color odd = static_cast<Color>(7);
+  KEEP(flags);
+  KEEP(wing);
+  KEEP(odd);
   KEEP(view);
   KEEP(short_text);
   KEEP(long_text);
@@ -438,9 +481,13 @@ TARGET_FRAME size_t crane_hold(std::string_view view, const std::string& owner) 
   KEEP(maybe);
   KEEP(nothing);
   crane_record_strings(view, owner, short_text, long_text, numbers);
+  crane_record_more(flags, wing, odd);
   crane_record_pointers(boxed, boxed_pair, shared, maybe, nothing);
   g_sink = read_idle();
   AFTER_CALL();
+  KEEP(flags);
+  KEEP(wing);
+  KEEP(odd);
   KEEP(view);
   KEEP(short_text);
   KEEP(long_text);
