@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""A Python-only live dump against austin's where-mode (`austin -w PID`), and
-`dump --native` against its no-DWARF form, on the same process in one run.
+"""A Python-only live dump against austin's where-mode (`austin -w PID`) and
+`pystack remote`, and `dump --native` against `pystack remote --native` and
+its own no-DWARF form, on the same process in one run.
 
-austin is not part of this project: build it yourself, outside the
-repository, and pass its binary with --austin (the row is left out without
-it). Target: a pyenv CPython (default 3.12.1) with 4 threads asleep in Python
+austin and pystack are not part of this project: build them yourself,
+outside the repository, and pass them with --austin and --pystack (their
+rows are left out without them). Target: a pyenv CPython (default 3.12.1) with 4 threads asleep in Python
 code. Medians of N runs timed with perf_counter around the whole command.
 """
 import argparse, os, signal, statistics, subprocess, sys, time
@@ -26,6 +27,8 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--python", default=os.path.expanduser("~/.pyenv/versions/3.12.1/bin/python3.12"))
     ap.add_argument("--austin", help="austin binary (built outside the repository)")
+    ap.add_argument("--pystack", help="command that runs pystack, e.g. 'env PYTHONPATH=... python -m "
+                                      "pystack' (built outside the repository)")
     ap.add_argument("--runs", type=int, default=21)
     args = ap.parse_args()
     cs = os.path.join(args.build, "src", "corostack")
@@ -43,7 +46,12 @@ def main():
         rows = [("corostack dump -p (Python frames)", timed([cs, "dump", "-p", pid], args.runs))]
         if args.austin:
             rows.append(("austin -w (where mode)", timed([args.austin, "-w", pid], args.runs)))
+        if args.pystack:
+            rows.append(("pystack remote", timed(args.pystack.split() + ["remote", pid], args.runs)))
         rows.append(("corostack dump -p --native", timed([cs, "dump", "-p", pid, "--native"], args.runs)))
+        if args.pystack:
+            rows.append(("pystack remote --native",
+                         timed(args.pystack.split() + ["remote", pid, "--native"], args.runs)))
         rows.append(("corostack dump -p --native --no-lines",
                      timed([cs, "dump", "-p", pid, "--native", "--no-lines"], args.runs)))
         rows.append(("corostack --version (process start)", timed([cs, "--version"], args.runs)))
