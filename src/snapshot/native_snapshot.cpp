@@ -64,21 +64,27 @@ ProcessSnapshot snapshot_from_capture(const Target& target, const Capture& captu
   return snap;
 }
 
+namespace {
+
+Frame frame_at(const RawFrame& rf, const SymbolFrame& sf) {
+  Frame f;
+  f.pc = rf.pc;
+  f.function = sf.function;
+  f.offset = sf.offset;
+  f.module = sf.module;
+  f.file = sf.file;
+  f.line = sf.line;
+  f.inlined = sf.inlined;
+  return f;
+}
+
+}  // namespace
+
 std::vector<Frame> symbolized_frames(Symbolizer& symbolizer, const UnwoundThread& thread) {
   std::vector<Frame> out;
-  for (const RawFrame& rf : thread.frames) {
-    for (const SymbolFrame& sf : symbolizer.symbolize(rf.pc, rf.is_activation)) {
-      Frame f;
-      f.pc = rf.pc;
-      f.function = sf.function;
-      f.offset = sf.offset;
-      f.module = sf.module;
-      f.file = sf.file;
-      f.line = sf.line;
-      f.inlined = sf.inlined;
-      out.push_back(std::move(f));
-    }
-  }
+  for (const RawFrame& rf : thread.frames)
+    for (const SymbolFrame& sf : symbolizer.symbolize(rf.pc, rf.is_activation))
+      out.push_back(frame_at(rf, sf));
   return out;
 }
 
@@ -96,15 +102,7 @@ std::vector<Frame> dump_frames(Symbolizer& symbolizer, variables::FrameVariables
     if (variables && thread.registers.size() == thread.frames.size())
       scopes = variables->variables(thread.registers, i);
     for (size_t s = 0; s < symbols.size(); ++s) {
-      const SymbolFrame& sf = symbols[s];
-      Frame f;
-      f.pc = rf.pc;
-      f.function = sf.function;
-      f.offset = sf.offset;
-      f.module = sf.module;
-      f.file = sf.file;
-      f.line = sf.line;
-      f.inlined = sf.inlined;
+      Frame f = frame_at(rf, symbols[s]);
       // Both list the inlined calls first and the function last.
       if (scopes.size() == symbols.size()) {
         for (variables::Variable& v : scopes[s])
