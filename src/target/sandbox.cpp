@@ -223,6 +223,9 @@ std::vector<sock_filter> build_filter(const SandboxOptions& options) {
   f.allow({SYS_getrlimit});
   // Terminal state and size (top), never TIOCSTI.
   f.allow_values(SYS_ioctl, 1, {TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, FIONREAD});
+  // Extended attributes, read only: a socket fd's protocol name
+  // (system.sockprotoname) for `trace -yy`.
+  f.allow({SYS_getxattr, SYS_lgetxattr, SYS_fgetxattr});
   // A sock_diag query names a UNIX socket's peer; no other socket.
   f.allow_pair(SYS_socket, arg_low(0), AF_NETLINK, arg_low(2), NETLINK_SOCK_DIAG);
   f.allow({SYS_sendto, SYS_sendmsg, SYS_recvfrom, SYS_recvmsg, SYS_setsockopt, SYS_getsockopt});

@@ -48,6 +48,12 @@ std::string buf_out(const Ctx& c, int i) {
 
 std::string int_ptr(const Ctx& c, int i) {
   if (c.failed()) return fmt_ptr(c.arg(i));
+  if (c.exiting && c.call.value_result_arg == i) {
+    // strace's value-result form: what went in, what came back, when they differ.
+    auto out = c.read_obj<int32_t>(c.arg(i));
+    if (out && *out != c.call.value_result_in)
+      return "[" + std::to_string(c.call.value_result_in) + " => " + std::to_string(*out) + "]";
+  }
   return fmt_int_ptr(c, c.arg(i));
 }
 

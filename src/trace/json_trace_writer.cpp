@@ -43,6 +43,7 @@ void JsonTraceWriter::write_line(const std::string& text) {
 void JsonTraceWriter::enter(const CallEntry& entry, const MemoryReader& mem) {
   if (options_.decode.fd_detail > 1) fds_.new_call();
   Open o{entry, {}, false};
+  if (!entry.in_progress) note_value_result(o.entry.call, mem);
   o.args = decode_entry(entry.call, mem, fds_, options_.decode, &o.more);
   open_[entry.call.tid] = std::move(o);
 }

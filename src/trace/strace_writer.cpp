@@ -80,6 +80,7 @@ void StraceWriter::enter(const CallEntry& entry, const MemoryReader& mem) {
   if (options_.decode.fd_detail > 1) fds_.new_call();
   Pending p;
   p.entry = entry;
+  if (!entry.in_progress) note_value_result(p.entry.call, mem);
   const SyscallSpec* spec = syscall_spec(entry.call.nr);
   std::string name = spec ? std::string(spec->name) : syscall_display_name(entry.call.nr);
   if (entry.in_progress) {

@@ -124,6 +124,24 @@ std::vector<std::string> decode_exit(const CallArgs& call, int64_t ret, const Me
   return split(std::move(all), exit_from, true);
 }
 
+void note_value_result(CallArgs& call, const MemoryReader& mem) {
+  const SyscallSpec* spec = syscall_spec(call.nr);
+  if (!spec) return;
+  std::string_view name = spec->name;
+  int arg = name == "accept" || name == "accept4" || name == "getsockname" || name == "getpeername"
+                ? 2
+            : name == "recvfrom"   ? 5
+            : name == "getsockopt" ? 4
+                                   : -1;
+  if (arg < 0 || call.args[static_cast<size_t>(arg)] == 0) return;
+  int32_t v = 0;
+  auto r = mem.read(RemoteAddr(call.args[static_cast<size_t>(arg)]),
+                    std::as_writable_bytes(std::span(&v, 1)));
+  if (!r.complete(sizeof v)) return;
+  call.value_result_arg = arg;
+  call.value_result_in = v;
+}
+
 const MemoryReader& no_memory() {
   static const NoMemory none;
   return none;

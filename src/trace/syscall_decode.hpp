@@ -39,7 +39,16 @@ struct CallArgs {
   pid_t tid = 0;
   int64_t nr = -1;
   std::array<uint64_t, 6> args{};
+  // A value-result length (accept's addrlen, getsockopt's optlen...) as it
+  // was at entry, so the exit can print strace's "[110 => 16]"; -1: none read.
+  int value_result_arg = -1;
+  int32_t value_result_in = 0;
 };
+
+// Reads, at entry, the value-result length of the calls that have one (the
+// kernel overwrites it). Tracers that stop at entry call it; without it the
+// length prints as its value after the call.
+void note_value_result(CallArgs& call, const MemoryReader& mem);
 
 // One argument per element, already formatted ("AT_FDCWD", "\"/etc/x\"",
 // "O_RDONLY|O_CLOEXEC"). decode_entry gives the arguments known at entry, in

@@ -80,3 +80,6 @@ target_compile_definitions(corostack_e2e_tests PRIVATE
   PY_WATCH_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_watch.py")
 target_compile_definitions(corostack_e2e_tests PRIVATE
   PY_GC_BUSY_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_gc_busy.py")
+# trace against strace on a native target (tests/targets/syscall_mix.cpp).
+target_compile_definitions(corostack_e2e_tests PRIVATE SYSCALL_MIX="$<TARGET_FILE:syscall_mix>")
+add_dependencies(corostack_e2e_tests syscall_mix)

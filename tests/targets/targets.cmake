@@ -34,3 +34,5 @@ corostack_test_target(lock_deadlock_O0 -O0 ${TARGETS_DIR}/lock_deadlock.cpp)
 corostack_test_target(lock_deadlock_O2 -O2 ${TARGETS_DIR}/lock_deadlock.cpp)
 # Cores of crashed processes: a worker dies from a chosen signal (tests/targets/crasher.cpp).
 corostack_test_target(crasher -O1 ${TARGETS_DIR}/crasher.cpp)
+# The trace strace-oracle's native target: sockets, epoll, fork+execve, a thread.
+corostack_test_target(syscall_mix -O2 ${TARGETS_DIR}/syscall_mix.cpp)
