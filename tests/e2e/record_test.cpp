@@ -508,6 +508,11 @@ TEST_F(RecordCommandTest, IgnoredHangupIsStillIgnored) {
                                 "-d",          "3",      "-o"};
   argv.push_back((dir / "nohup.txt").string());
   Spawned nohup(argv, dir / "err-nohup", {SIGHUP});
+  // The control samples a target of its own: two samplers on one process
+  // would each, now and then, find it seized by the other and refuse.
+  TargetProcess other({py_.path, kScript, "{ready_fd}", (dir / "truth2").string()});
+  ASSERT_TRUE(other.wait_ready(false, std::chrono::seconds(60)));
+  argv[3] = std::to_string(other.pid());
   argv.back() = (dir / "hup.txt").string();
   Spawned control(argv, dir / "err-hup");
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
