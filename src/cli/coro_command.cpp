@@ -53,7 +53,7 @@ class CoroCommand final : public Command {
   }
 
   int run() override {
-    auto target = open_target(target_);
+    auto target = open_target(target_, /*reads_dwarf=*/true);
     if (!target) return report_error(target.error());
     CoroSnapshotOptions opts;
     if (!continuation_.empty()) opts.table.continuation_names = continuation_;

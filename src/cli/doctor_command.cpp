@@ -44,7 +44,7 @@ class DoctorCommand final : public Command {
   }
 
   int run() override {
-    auto target = open_target(target_);
+    auto target = open_target(target_, /*reads_dwarf=*/true);
     if (!target) return report_error(target.error());
     if (watch_ > 0 && !target_.core.empty()) {
       std::cerr << "corostack: --watch needs a live process (-p)\n";

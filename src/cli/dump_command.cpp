@@ -77,7 +77,8 @@ class DumpCommand final : public Command {
   bool selected() const { return cmd_->parsed(); }
 
   int run() override {
-    auto target = open_target(target_);
+    // Native frames (every non-Python thread, and --native) are symbolized with DWARF.
+    auto target = open_target(target_, /*reads_dwarf=*/!no_lines_);
     if (!target) return report_error(target.error());
     SnapshotOptions opts;
     opts.native.max_frames = static_cast<size_t>(max_frames_);

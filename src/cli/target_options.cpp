@@ -39,10 +39,10 @@ void enter_sandbox_or_warn(const SandboxOptions& options) {
     std::cerr << "corostack: warning: " << escape_for_terminal(st.error().message) << '\n';
 }
 
-Result<std::unique_ptr<Target>> open_target(const TargetOptions& opts) {
+Result<std::unique_ptr<Target>> open_target(const TargetOptions& opts, bool reads_dwarf) {
   // Files are created only outside the sandbox: the debug cache's writer
   // is forked before it (cli/debug_cache_writer.hpp).
-  start_debug_cache_writer();
+  if (reads_dwarf) start_debug_cache_writer();
   // Nothing of the target is parsed outside the sandbox (target/sandbox.hpp).
   enter_sandbox_or_warn();
   if (!opts.core.empty()) {

@@ -111,6 +111,16 @@ std::optional<uint64_t> find_path_at(Dwarf_Die type, const std::vector<std::stri
 
 }  // namespace
 
+std::optional<uint64_t> die_udata(Dwarf_Die* die, unsigned int at) {
+  return udata(die, at);
+}
+
+bool die_flag(Dwarf_Die* die, unsigned int at) {
+  Dwarf_Attribute attr;
+  bool flag = false;
+  return dwarf_attr_integrate(die, at, &attr) && dwarf_formflag(&attr, &flag) == 0 && flag;
+}
+
 std::string_view die_name(Dwarf_Die* die) {
   const char* n = dwarf_diename(die);
   return n ? n : "";

@@ -12,6 +12,11 @@
 
 namespace corostack::coro {
 
+// An unsigned attribute, following DW_AT_abstract_origin/specification.
+std::optional<uint64_t> die_udata(Dwarf_Die* die, unsigned int at);
+// A flag attribute (DW_AT_declaration, DW_AT_external...), the same way.
+bool die_flag(Dwarf_Die* die, unsigned int at);
+
 // DW_AT_name, or "" when absent.
 std::string_view die_name(Dwarf_Die* die);
 

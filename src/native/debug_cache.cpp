@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "target/caller_identity.hpp"
+#include "target/elf_build_id.hpp"
 
 namespace corostack {
 namespace {
@@ -32,33 +33,6 @@ bool is_hex_id(const std::string& s) {
 
 std::string marker_path(const std::string& dir, const std::string& id) {
   return dir + "/" + id + ".uncompressed";
-}
-
-// The build-id note of an ELF file, as lowercase hex; "" when none.
-std::string elf_build_id(Elf* elf) {
-  static const char* digits = "0123456789abcdef";
-  Elf_Scn* scn = nullptr;
-  while ((scn = elf_nextscn(elf, scn)) != nullptr) {
-    GElf_Shdr shdr;
-    if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != SHT_NOTE) continue;
-    Elf_Data* data = elf_getdata(scn, nullptr);
-    if (!data) continue;
-    size_t offset = 0, name_off, desc_off;
-    GElf_Nhdr nhdr;
-    while ((offset = gelf_getnote(data, offset, &nhdr, &name_off, &desc_off)) > 0) {
-      if (nhdr.n_type != NT_GNU_BUILD_ID || nhdr.n_namesz != 4 ||
-          std::memcmp(static_cast<const char*>(data->d_buf) + name_off, "GNU", 4) != 0)
-        continue;
-      const auto* bits = static_cast<const unsigned char*>(data->d_buf) + desc_off;
-      std::string hex;
-      for (size_t i = 0; i < nhdr.n_descsz; ++i) {
-        hex += digits[bits[i] >> 4];
-        hex += digits[bits[i] & 15];
-      }
-      return hex;
-    }
-  }
-  return {};
 }
 
 struct ElfCloser {
@@ -231,11 +205,12 @@ Status cache_debug_file(const std::string& dir, const std::string& build_id,
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022) ||
       static_cast<uint64_t>(st.st_size) > kMaxSourceBytes)
     return make_error(ErrorKind::kPermission, "not a root-owned, read-only regular file");
+  if (build_id_from_file(real) != build_id)
+    return make_error(ErrorKind::kUnreadable, "build-id differs");
   elf_version(EV_CURRENT);
   Elf* in = elf_begin(fd, ELF_C_READ_MMAP_PRIVATE, nullptr);
   if (!in) return make_error(ErrorKind::kUnreadable, "not an ELF file");
   ElfCloser in_closer{in};
-  if (elf_build_id(in) != build_id) return make_error(ErrorKind::kUnreadable, "build-id differs");
 
   if (!make_directories(dir))
     return make_error(ErrorKind::kPermission, "cannot create the cache directory " + dir);

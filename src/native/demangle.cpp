@@ -18,4 +18,10 @@ std::string demangle(const char* name) {
   return s;
 }
 
+std::string strip_symbol_version(const char* name) {
+  std::string s(name);
+  if (auto at = s.find('@'); at != std::string::npos && at > 0) s.resize(at);
+  return s;
+}
+
 }  // namespace corostack

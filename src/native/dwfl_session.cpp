@@ -8,6 +8,7 @@
 #include <span>
 
 #include "native/debug_cache.hpp"
+#include "target/elf_build_id.hpp"
 #include "target/elf_image.hpp"
 
 namespace corostack {
@@ -26,11 +27,7 @@ int find_debuginfo(Dwfl_Module* mod, void** userdata, const char* modname, Dwarf
   int len = dwfl_module_build_id(mod, &bits, &vaddr);
   std::string id;
   if (len > 0 && len <= 64) {
-    static const char* digits = "0123456789abcdef";
-    for (int i = 0; i < len; ++i) {
-      id += digits[bits[i] >> 4];
-      id += digits[bits[i] & 15];
-    }
+    id = to_hex(std::as_bytes(std::span(bits, static_cast<size_t>(len))));
     std::string cached;
     int fd = open_cached_debuginfo(id, &cached);
     if (fd >= 0) {

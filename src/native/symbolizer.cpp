@@ -43,13 +43,6 @@ int call_line(Dwarf_Die* die) {
   return static_cast<int>(v);
 }
 
-// "clock_nanosleep@GLIBC_2.2.5" → "clock_nanosleep": the version is noise in a backtrace.
-std::string strip_symbol_version(const char* name) {
-  std::string s(name);
-  if (auto at = s.find('@'); at != std::string::npos && at > 0) s.resize(at);
-  return s;
-}
-
 }  // namespace
 
 const std::vector<SymbolFrame>& Symbolizer::symbolize(uint64_t pc, bool is_activation) {

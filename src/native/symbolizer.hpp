@@ -34,6 +34,11 @@ class Symbolizer {
   // point after the call: look them up at pc-1 so they land in the caller's call.
   const std::vector<SymbolFrame>& symbolize(uint64_t pc, bool is_activation);
 
+  // The indexes behind it, for readers of the same DWARF (frame variables,
+  // tail calls): each unit's ranges and functions are indexed once.
+  UnitLookup& units() { return units_; }
+  ScopeIndex& scopes() { return scope_index_; }
+
  private:
   std::vector<SymbolFrame> lookup(uint64_t pc, bool is_activation);
 

@@ -148,9 +148,9 @@ void add_native_frames(DwflSession& session, pid_t pid, const Capture& capture,
   auto unwound = unwind_threads(session, pid, subset, memory, uo);
   Symbolizer symbolizer(session, options.source_lines);
   std::optional<variables::FrameVariables> variables;
-  if (options.locals) variables.emplace(session, memory);
+  if (options.locals) variables.emplace(session, memory, symbolizer.units(), symbolizer.scopes());
   std::optional<variables::TailCalls> tail_calls;
-  if (options.source_lines) tail_calls.emplace(session);
+  if (options.source_lines) tail_calls.emplace(session, symbolizer.units(), symbolizer.scopes());
   for (size_t k = 0; k < unwound.size() && k < index.size(); ++k) {
     ThreadSnapshot& t = threads[index[k]];
     const UnwoundThread& u = unwound[k];

@@ -36,6 +36,12 @@ struct Machine {
     return false;
   }
 
+  bool unavailable(std::string why) {
+    fail(std::move(why));
+    out.unavailable = true;
+    return false;
+  }
+
   bool push(uint64_t v, bool typed_unsigned = false) {
     if (stack.size() >= limits.max_stack) return fail("DWARF expression stack overflow");
     stack.push_back(v);
@@ -72,7 +78,7 @@ struct Machine {
 
   bool register_value(unsigned r, uint64_t* value) {
     auto v = frame.reg(r);
-    if (!v) return fail("register " + std::to_string(r) + " not recovered in this frame");
+    if (!v) return unavailable("register " + std::to_string(r) + " not recovered in this frame");
     *value = *v;
     return true;
   }
@@ -95,12 +101,12 @@ struct Machine {
       }
       if (i + 1 == len && v < 128) reg = static_cast<unsigned>(v);
     }
-    if (!reg) return fail("unsupported DW_OP_entry_value expression");
+    if (!reg) return unavailable("unsupported DW_OP_entry_value expression");
     Dwarf_Op inner{};
     inner.atom = static_cast<uint8_t>(DW_OP_regx);
     inner.number = *reg;
     auto v = frame.entry_value(std::span(&inner, 1));
-    if (!v) return fail("value at entry unknown (no call-site information)");
+    if (!v) return unavailable("value at entry unknown (no call-site information)");
     out.from_entry_value = true;
     return push(*v);
   }

@@ -77,6 +77,9 @@ struct Location {
   std::vector<Piece> pieces;      // empty with an error: could not be evaluated
   bool from_entry_value = false;  // a DW_OP_entry_value was used
   std::string error;              // why evaluation stopped ("" on success)
+  // The error is not the expression's fault: a register the unwinder did not
+  // recover, an entry value no call site records (gdb: <optimized out>).
+  bool unavailable = false;
   bool ok() const { return error.empty() && !pieces.empty(); }
 };
 

@@ -160,11 +160,7 @@ std::string_view name_of(Dwarf_Die* die) {
   return s ? s : "";
 }
 
-bool has_flag(Dwarf_Die* die, unsigned at) {
-  Dwarf_Attribute a;
-  bool f = false;
-  return dwarf_attr_integrate(die, at, &a) && dwarf_formflag(&a, &f) == 0 && f;
-}
+constexpr auto has_flag = coro::die_flag;
 
 struct Found {
   Dwarf_Die die;
@@ -204,11 +200,9 @@ struct Bytes {
 Bytes location_bytes(const Location& loc, uint64_t size, const FrameContext& frame) {
   Bytes out;
   if (!loc.ok()) {
-    // An entry value nobody recorded is what gdb calls optimized out.
-    out.unavailable = loc.from_entry_value || loc.error.find("entry") != std::string::npos ||
-                              loc.error.find("not recovered") != std::string::npos
-                          ? "<optimized out>"
-                          : "<error: " + loc.error + ">";
+    // A register or entry value the frame no longer has is what gdb calls
+    // optimized out; anything else is the expression's fault.
+    out.unavailable = loc.unavailable ? "<optimized out>" : "<error: " + loc.error + ">";
     return out;
   }
   for (const Piece& p : loc.pieces) {
@@ -298,11 +292,13 @@ bool function_entry(Dwarf_Die fn, Dwarf_Addr* entry) {
 
 }  // namespace
 
-FrameVariables::FrameVariables(DwflSession& session, const MemoryReader& memory,
-                               VariableLimits limits)
+FrameVariables::FrameVariables(DwflSession& session, const MemoryReader& memory, UnitLookup& units,
+                               ScopeIndex& scopes, VariableLimits limits)
     : session_(session),
       memory_(memory),
       limits_(limits),
+      units_(units),
+      scopes_(scopes),
       printer_(
           memory,
           [this](uint64_t addr) -> std::optional<std::string> {
@@ -313,8 +309,7 @@ FrameVariables::FrameVariables(DwflSession& session, const MemoryReader& memory,
             const char* name =
                 dwfl_module_addrinfo(mod, addr, &off, &sym, nullptr, nullptr, nullptr);
             if (!name) return std::nullopt;
-            std::string s = demangle(name);
-            if (auto at = s.find('@'); at != std::string::npos && at > 0) s.resize(at);
+            std::string s = demangle(strip_symbol_version(name).c_str());
             return off ? fmt::format("{}+{}", s, off) : s;
           },
           limits.print) {}

@@ -40,7 +40,9 @@ struct VariableLimits {
 
 class FrameVariables {
  public:
-  FrameVariables(DwflSession& session, const MemoryReader& memory, VariableLimits limits = {});
+  // `units` and `scopes` are shared with the Symbolizer of the same session.
+  FrameVariables(DwflSession& session, const MemoryReader& memory, UnitLookup& units,
+                 ScopeIndex& scopes, VariableLimits limits = {});
 
   // Variables for physical frame `index` of `frames` (innermost first). One
   // entry per source-level frame at that pc; empty without DWARF.
@@ -51,8 +53,8 @@ class FrameVariables {
   DwflSession& session_;
   const MemoryReader& memory_;
   VariableLimits limits_;
-  UnitLookup units_;
-  ScopeIndex scopes_;
+  UnitLookup& units_;
+  ScopeIndex& scopes_;
   ValuePrinter printer_;
 };
 

@@ -168,7 +168,7 @@ std::optional<std::string> print_bit_vector(const ValuePrinter& p, Dwarf_Die t,
 }
 
 std::optional<std::string> print_unique_ptr(const ValuePrinter& p, Dwarf_Die t,
-                                            std::span<const uint8_t> bytes, int depth) {
+                                            std::span<const uint8_t> bytes) {
   auto arg = template_argument(t, 0);
   if (!arg) return std::nullopt;
   uint64_t off = 0;
@@ -180,12 +180,11 @@ std::optional<std::string> print_unique_ptr(const ValuePrinter& p, Dwarf_Die t,
   auto v = word_at(bytes, off);
   if (!v) return std::nullopt;
   return fmt::format("std::unique_ptr<{}> = {{get() = {}}}", p.type_name(*arg),
-                     p.print_pointer(*arg, *v, depth + 1));
+                     p.print_pointer(*arg, *v));
 }
 
 std::optional<std::string> print_shared_ptr(const ValuePrinter& p, Dwarf_Die t,
-                                            std::span<const uint8_t> bytes, int depth,
-                                            std::string_view kind) {
+                                            std::span<const uint8_t> bytes, std::string_view kind) {
   auto arg = template_argument(t, 0);
   auto ptr = path(t, "_M_ptr");
   auto pi = path(t, "_M_refcount._M_pi");
@@ -209,7 +208,7 @@ std::optional<std::string> print_shared_ptr(const ValuePrinter& p, Dwarf_Die t,
     }
   }
   return fmt::format("std::{}<{}> ({}) = {{get() = {}}}", kind, p.type_name(*arg), state,
-                     p.print_pointer(*arg, *pv, depth + 1));
+                     p.print_pointer(*arg, *pv));
 }
 
 std::optional<std::string> print_optional(const ValuePrinter& p, Dwarf_Die t,
@@ -241,11 +240,11 @@ std::optional<std::string> print_libstdcxx(const ValuePrinter& printer, Dwarf_Di
     return print_string_view(printer, type, bytes);
   if (starts_with(name, "std::vector<bool,")) return print_bit_vector(printer, type, bytes);
   if (starts_with(name, "std::vector<")) return print_vector(printer, type, bytes, depth);
-  if (starts_with(name, "std::unique_ptr<")) return print_unique_ptr(printer, type, bytes, depth);
+  if (starts_with(name, "std::unique_ptr<")) return print_unique_ptr(printer, type, bytes);
   if (starts_with(name, "std::shared_ptr<"))
-    return print_shared_ptr(printer, type, bytes, depth, "shared_ptr");
+    return print_shared_ptr(printer, type, bytes, "shared_ptr");
   if (starts_with(name, "std::weak_ptr<"))
-    return print_shared_ptr(printer, type, bytes, depth, "weak_ptr");
+    return print_shared_ptr(printer, type, bytes, "weak_ptr");
   if (starts_with(name, "std::optional<")) return print_optional(printer, type, bytes, depth);
   return std::nullopt;
 }

@@ -14,12 +14,6 @@ namespace {
 constexpr int kMaxChain = 4;     // tail calls in a row we look through
 constexpr size_t kMaxPaths = 2;  // a second path makes the chain ambiguous
 
-std::string without_version(const char* name) {
-  std::string s(name);
-  if (auto at = s.find('@'); at != std::string::npos && at > 0) s.resize(at);
-  return s;
-}
-
 bool is_definition(Dwarf_Die* die) {
   Dwarf_Attribute a;
   bool decl = false;
@@ -56,7 +50,7 @@ bool TailCalls::names_function(const std::string& key, Dwfl_Module* module, uint
       GElf_Addr addr;
       const char* name = dwfl_module_getsym_info(module, i, &sym, &addr, nullptr, nullptr, nullptr);
       if (name && GELF_ST_TYPE(sym.st_info) == STT_FUNC && sym.st_value != 0)
-        it->second.emplace(addr, without_version(name));
+        it->second.emplace(addr, strip_symbol_version(name));
     }
   }
   auto [first, last] = it->second.equal_range(start);

@@ -28,7 +28,9 @@ struct TailCallFrame {
 
 class TailCalls {
  public:
-  explicit TailCalls(DwflSession& session) : session_(session) {}
+  // `units` and `scopes` are shared with the Symbolizer of the same session.
+  TailCalls(DwflSession& session, UnitLookup& units, ScopeIndex& scopes)
+      : session_(session), units_(units), scopes_(scopes) {}
 
   // The tail-call frames between `callee` and its caller `caller` (the next
   // frame out), innermost first; empty when there are none or it is unclear.
@@ -39,8 +41,8 @@ class TailCalls {
   bool names_function(const std::string& key, Dwfl_Module* module, uint64_t start);
 
   DwflSession& session_;
-  UnitLookup units_;
-  ScopeIndex scopes_;
+  UnitLookup& units_;
+  ScopeIndex& scopes_;
   std::unordered_map<Dwfl_Module*, std::unordered_multimap<uint64_t, std::string>> symbols_;
 };
 

@@ -16,21 +16,10 @@ using coro::die_name;
 using coro::die_type;
 using coro::strip_typedefs;
 using coro::type_size;
+constexpr auto udata = coro::die_udata;
+constexpr auto has_flag = coro::die_flag;
 
 constexpr int kMaxTypeChain = 32;
-
-std::optional<uint64_t> udata(Dwarf_Die* die, unsigned at) {
-  Dwarf_Attribute a;
-  Dwarf_Word v = 0;
-  if (!dwarf_attr_integrate(die, at, &a) || dwarf_formudata(&a, &v) != 0) return std::nullopt;
-  return v;
-}
-
-bool has_flag(Dwarf_Die* die, unsigned at) {
-  Dwarf_Attribute a;
-  bool f = false;
-  return dwarf_attr_integrate(die, at, &a) && dwarf_formflag(&a, &f) == 0 && f;
-}
 
 uint64_t load_unsigned(std::span<const uint8_t> bytes, size_t size) {
   uint64_t v = 0;
@@ -379,7 +368,7 @@ std::string ValuePrinter::print_value(Dwarf_Die type, std::span<const uint8_t> b
       auto pointee = die_type(&t);
       uint64_t v = load_unsigned(bytes, 8);
       if (!pointee) return v == 0 ? "0x0" : fmt::format("{:#x}", v);
-      return print_pointer(*pointee, v, depth);
+      return print_pointer(*pointee, v);
     }
     case DW_TAG_reference_type:
     case DW_TAG_rvalue_reference_type: {
@@ -420,8 +409,7 @@ std::string ValuePrinter::print_value(Dwarf_Die type, std::span<const uint8_t> b
   }
 }
 
-std::string ValuePrinter::print_pointer(Dwarf_Die pointee, uint64_t v, int depth) const {
-  (void)depth;
+std::string ValuePrinter::print_pointer(Dwarf_Die pointee, uint64_t v) const {
   if (v == 0) return "0x0";
   std::string out = fmt::format("{:#x}", v);
   Dwarf_Die p = strip_typedefs(pointee);

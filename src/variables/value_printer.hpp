@@ -37,9 +37,7 @@ class ValuePrinter {
   ValuePrinter(const MemoryReader& memory, SymbolLookup symbols, PrintLimits limits = {})
       : memory_(memory), symbols_(std::move(symbols)), limits_(limits) {}
 
-  // `bytes` is the object's representation; `address` where it lives in
-  // target memory, when it does (needed by nothing here but kept in output
-  // of references).
+  // `bytes` is the object's representation, read from the target.
   std::string print(Dwarf_Die type, std::span<const uint8_t> bytes) const;
 
   // Reads sizeof(type) bytes at `address` and prints them.
@@ -47,7 +45,7 @@ class ValuePrinter {
 
   // The internals, for libstdcxx_printers.
   std::string print_value(Dwarf_Die type, std::span<const uint8_t> bytes, int depth) const;
-  std::string print_pointer(Dwarf_Die pointee, uint64_t value, int depth) const;
+  std::string print_pointer(Dwarf_Die pointee, uint64_t value) const;
   std::string print_string_at(uint64_t address, std::optional<uint64_t> length,
                               uint64_t char_size) const;
   std::string print_elements_at(Dwarf_Die element, uint64_t address, uint64_t count,
