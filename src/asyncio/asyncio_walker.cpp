@@ -14,6 +14,7 @@
 #include "python/instance_dict.hpp"
 #include "python/module_globals.hpp"
 #include "python/set_reader.hpp"
+#include "python/suspended_frame_slots.hpp"
 
 namespace corostack::asyncio {
 
@@ -84,6 +85,9 @@ class AsyncWalker {
   void queue_edges(size_t child, RemoteAddr obj);
   void find_cycles();
   void find_unawaited();
+  void find_orphaned();
+  std::optional<RemoteAddr> waited_primitive(const AsyncTask& t);
+  bool is_run_root(const AsyncTask& t);
 
   bool is_none(RemoteAddr obj) { return has_type(ro_, obj, "NoneType"); }
   bool has_base(RemoteAddr obj, std::string_view name);
@@ -155,6 +159,7 @@ AsyncioState AsyncWalker::run() {
     link_tasks();
     awaited_by_edges();
     find_cycles();
+    if (opt_.find_orphaned) find_orphaned();
   }
   if (opt_.find_unawaited) find_unawaited();
   return std::move(out_);
@@ -173,6 +178,60 @@ void AsyncWalker::find_unawaited() {
   out_.unawaited = std::move(scan.coroutines);
   out_.gc_objects_scanned = scan.objects_scanned;
   for (std::string& e : scan.errors) out_.errors.push_back("unawaited coroutines: " + e);
+}
+
+// Pending tasks whose wait only they can see: the future in _fut_waiter,
+// or, when asyncio's own code made it (Event.wait, Queue.get, ...), the
+// primitive that keeps it among its waiters (`self` of the innermost frame).
+void AsyncWalker::find_orphaned() {
+  for (size_t i = 0; i < out_.tasks.size(); ++i) {
+    const AsyncTask& t = out_.tasks[i];
+    if (t.state != TaskState::kPending || t.running || t.awaiting_task || t.stack.empty() ||
+        !t.errors.empty())
+      continue;
+    auto w = waiters_.find(t.awaiting);
+    if (w == waiters_.end() || w->second != i) continue;  // no _fut_waiter: not parked on a future
+    std::vector<RemoteAddr> frames;
+    for (const PyFrame& f : t.stack) frames.push_back(f.frame);
+    OrphanedWait o;
+    o.task = i;
+    Reachability r = reachability(ro_, frames, t.awaiting, 1, &o.references);
+    o.object = t.awaiting;
+    o.what = t.awaiting_type;
+    if (r == Reachability::kElsewhere) {
+      auto primitive = waited_primitive(t);
+      if (!primitive) continue;
+      r = reachability(ro_, frames, *primitive, 0, &o.references);
+      o.object = *primitive;
+      o.what = ro_.type_name_of(*primitive).value_or("?");
+    }
+    if (r != Reachability::kOnlyFromTask) continue;
+    o.root = is_run_root(t);
+    out_.orphaned.push_back(std::move(o));
+  }
+}
+
+// The asyncio primitive a task waits on through asyncio's own code: the
+// `self` (first local) of its innermost frame, when that is an Event,
+// Condition, Lock, Semaphore or Queue (or a subclass).
+std::optional<RemoteAddr> AsyncWalker::waited_primitive(const AsyncTask& t) {
+  if (t.awaiting_owner.empty() || t.awaiting_owner == "sleep" ||
+      t.awaiting_owner == "stream read" || t.awaiting_owner == "run_in_executor")
+    return std::nullopt;
+  auto slots = suspended_frame_slots(ro_, t.stack.front().frame, 4096);
+  if (!slots || slots->empty()) return std::nullopt;
+  RemoteAddr self = slots->front().object;
+  for (const char* base : {"Event", "Condition", "Lock", "Semaphore", "Queue"})
+    if (has_base(self, base)) return self;
+  return std::nullopt;
+}
+
+// asyncio.run and loop.run_until_complete put _run_until_complete_cb on the
+// task they wait for.
+bool AsyncWalker::is_run_root(const AsyncTask& t) {
+  for (RemoteAddr cb : callbacks(t))
+    if (has_type(ro_, cb, "function") && function_name(cb) == "_run_until_complete_cb") return true;
+  return false;
 }
 
 // A registry set of tasks: a WeakSet's .data (weak: weakref.ref keys) or a

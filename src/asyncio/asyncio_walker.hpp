@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "asyncio/orphaned_waits.hpp"
 #include "asyncio/unawaited_coroutines.hpp"
 #include "base/remote_addr.hpp"
 #include "python/python_frame.hpp"
@@ -83,7 +84,9 @@ struct AsyncioState {
   std::vector<AsyncEdge> edges;
   std::vector<AsyncLoop> loops;
   std::vector<std::vector<size_t>> cycles;  // each: task indices, first repeated implicitly
-  std::vector<std::string> errors;          // registry-level problems
+  // Pending tasks waiting on something only they reference (orphaned_waits.hpp).
+  std::vector<OrphanedWait> orphaned;
+  std::vector<std::string> errors;  // registry-level problems
   bool complete() const;
 };
 
@@ -94,6 +97,7 @@ struct AsyncWalkOptions {
   bool find_unawaited = true;       // search the GC's lists for never-awaited coroutines
   size_t max_gc_objects = 4000000;  // objects visited in that search
   size_t max_unawaited = 10000;     // coroutines reported
+  bool find_orphaned = true;        // waits on futures and primitives only their task references
 };
 
 // `threads` is the thread walk of the same pause: running tasks take their

@@ -23,6 +23,68 @@ std::string task_text(const asyncio::AsyncTask& t) {
   return s;
 }
 
+// Tasks that await `task`, directly or through others, breadth first.
+std::vector<size_t> awaiting_it(const asyncio::AsyncioState& a, size_t task) {
+  std::vector<size_t> out;
+  std::vector<bool> seen(a.tasks.size(), false);
+  if (task < seen.size()) seen[task] = true;
+  std::vector<size_t> frontier{task};
+  while (!frontier.empty()) {
+    std::vector<size_t> next;
+    for (size_t child : frontier)
+      for (const asyncio::AsyncEdge& e : a.edges)
+        if (e.child == child && e.parent < seen.size() && !seen[e.parent]) {
+          seen[e.parent] = true;
+          out.push_back(e.parent);
+          next.push_back(e.parent);
+        }
+    frontier = std::move(next);
+  }
+  return out;
+}
+
+std::string short_type(const std::string& type) {
+  auto dot = type.rfind('.');
+  return dot == std::string::npos ? type : type.substr(dot + 1);
+}
+
+void check_orphaned(const asyncio::AsyncioState& a, DoctorReport& report) {
+  constexpr size_t kMaxBlockedShown = 20;
+  for (const asyncio::OrphanedWait& o : a.orphaned) {
+    if (o.task >= a.tasks.size()) continue;
+    const asyncio::AsyncTask& t = a.tasks[o.task];
+    std::string object = short_type(o.what);
+    bool future = object == "Future";
+    if (o.root) {
+      report.healthy.push_back(fmt::format(
+          "asyncio: {}, which asyncio.run waits for, awaits a {} nothing else references: the "
+          "\"run forever\" idiom",
+          task_text(t), object));
+      continue;
+    }
+    Finding f;
+    f.kind = FindingKind::kOrphanedAwait;
+    f.severity = Severity::kWarning;
+    f.summary = fmt::format(
+        "{} waits on a{} {} nothing else references: no one can {} it, only cancelling the task "
+        "ends the wait (a guess from reference counts)",
+        task_text(t), object.starts_with('E') ? "n" : "", object, future ? "complete" : "wake");
+    f.evidence.push_back(
+        fmt::format("{} {:#x} has {} reference{}, all held by the task itself ({})", object,
+                    o.object.value(), o.references, o.references == 1 ? "" : "s",
+                    future ? "its _fut_waiter and its coroutine frames" : "its coroutine frames"));
+    std::vector<size_t> blocked = awaiting_it(a, o.task);
+    for (size_t k = 0; k < blocked.size() && k < kMaxBlockedShown; ++k)
+      f.evidence.push_back(task_text(a.tasks[blocked[k]]) + " waits for it too");
+    if (blocked.size() > kMaxBlockedShown)
+      f.evidence.push_back(fmt::format("... and {} more tasks", blocked.size() - kMaxBlockedShown));
+    f.evidence.push_back(
+        "not seen: pointers C code keeps without a reference; references from garbage count "
+        "as reachable");
+    report.findings.push_back(std::move(f));
+  }
+}
+
 }  // namespace
 
 void check_asyncio(const ProcessSnapshot& snap, DoctorReport& report) {
@@ -65,6 +127,7 @@ void check_asyncio(const ProcessSnapshot& snap, DoctorReport& report) {
     }
     report.findings.push_back(std::move(f));
   }
+  check_orphaned(a, report);
   if (a.cycles.empty())
     report.healthy.push_back(fmt::format("asyncio: {} task{}, no await cycle", a.tasks.size(),
                                          a.tasks.size() == 1 ? "" : "s"));

@@ -25,6 +25,7 @@ target_compile_definitions(corostack_e2e_tests PRIVATE
   PY_LOCKS_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_locks.py"
   PY_SUBINTERPRETERS_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_subinterpreters.py"
   PY_ASYNCIO_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_asyncio.py"
+  PY_ORPHANED_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_orphaned.py"
   PY_IDLE_LOOP_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_idle_loop.py"
   PY_CPU_SPLIT_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/targets/python/py_cpu_split.py")
 # Building the tests builds what they run.
