@@ -46,7 +46,7 @@ asan:
 # copy the ones worth keeping (every crash fixed) into fuzz/corpus/<target>.
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS ?= fuzz_core_file fuzz_proc_parsers fuzz_python_walker fuzz_asyncio_walker fuzz_coro fuzz_renderers fuzz_profile_writers fuzz_syscall_decoders fuzz_doctor
+FUZZ_TARGETS ?= fuzz_core_file fuzz_proc_parsers fuzz_python_walker fuzz_asyncio_walker fuzz_coro fuzz_renderers fuzz_profile_writers fuzz_syscall_decoders fuzz_doctor fuzz_variables fuzz_bpf_record
 fuzz:
 	@scripts/install-deps --fuzz
 	CC=clang-19 CXX=clang++-19 cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -23,6 +23,7 @@ int fuzz_profile_writers(const uint8_t* data, size_t size);
 int fuzz_syscall_decoders(const uint8_t* data, size_t size);
 int fuzz_doctor(const uint8_t* data, size_t size);
 int fuzz_variables(const uint8_t* data, size_t size);
+int fuzz_bpf_record(const uint8_t* data, size_t size);
 #endif
 
 // A broken invariant is a crash for the fuzzer and a failure for the replay test.

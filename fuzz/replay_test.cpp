@@ -41,6 +41,7 @@ const Target kTargets[] = {
     {"fuzz_syscall_decoders", fuzz_syscall_decoders},
     {"fuzz_doctor", fuzz_doctor},
     {"fuzz_variables", fuzz_variables},
+    {"fuzz_bpf_record", fuzz_bpf_record},
 };
 
 void PrintTo(const Target& t, std::ostream* os) {

@@ -1,5 +1,7 @@
 #include "trace/bpf_tracer.hpp"
 
+#include "trace/bpf_record.hpp"
+
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -304,31 +306,9 @@ struct BpfTracer::Impl {
 
   static int on_sample(void* ctx, void* data, size_t size) {
     auto* self = static_cast<Impl*>(ctx);
-    if (size < sizeof(ct_record)) return 0;  // cannot happen; never trust a length
-    ct_record hdr;
-    std::memcpy(&hdr, data, sizeof hdr);
     BpfSyscallRecord& r = self->record;
-    r.tid = static_cast<pid_t>(hdr.tid);
-    r.tgid = static_cast<pid_t>(hdr.tgid);
-    r.nr = hdr.nr;
-    std::copy(std::begin(hdr.args), std::end(hdr.args), r.args.begin());
-    r.ret = hdr.ret;
-    r.enter_ns = hdr.enter_ns;
-    r.exit_ns = hdr.exit_ns;
-    r.entered_before_trace = hdr.flags & CT_F_NO_ENTRY;
-    r.exited_in_call = hdr.flags & CT_F_EXITED;
-    size_t n = std::min<size_t>(hdr.n_copies, CT_MAX_COPIES);
-    r.copies.resize(n);
-    const auto* bytes = static_cast<const std::byte*>(data) + sizeof hdr;
-    size_t left = size - sizeof hdr;
-    for (size_t i = 0; i < n; ++i) {
-      size_t len = std::min<size_t>(hdr.copies[i].len, left);
-      r.copies[i].addr = hdr.copies[i].addr;
-      r.copies[i].bytes.assign(bytes, bytes + len);
-      r.copies[i].error = hdr.copies[i].status ? -static_cast<int32_t>(hdr.copies[i].status) : 0;
-      bytes += len;
-      left -= len;
-    }
+    if (!parse_bpf_record({static_cast<const std::byte*>(data), size}, r))
+      return 0;  // shorter than its header: cannot happen; never trust a length
     try {
       (*self->sink)(r);
     } catch (...) {

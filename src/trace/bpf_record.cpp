@@ -1,0 +1,40 @@
+#include "trace/bpf_record.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "trace/bpf/syscall_trace.h"
+
+namespace corostack::trace {
+
+static_assert(CT_MAX_COPIES == kBpfMaxCopies && CT_COPY_MAX == kBpfMaxCopyBytes);
+
+bool parse_bpf_record(std::span<const std::byte> data, BpfSyscallRecord& r) {
+  if (data.size() < sizeof(ct_record)) return false;
+  ct_record hdr;
+  std::memcpy(&hdr, data.data(), sizeof hdr);
+  r.tid = static_cast<pid_t>(hdr.tid);
+  r.tgid = static_cast<pid_t>(hdr.tgid);
+  r.nr = hdr.nr;
+  std::copy(std::begin(hdr.args), std::end(hdr.args), r.args.begin());
+  r.ret = hdr.ret;
+  r.enter_ns = hdr.enter_ns;
+  r.exit_ns = hdr.exit_ns;
+  r.entered_before_trace = hdr.flags & CT_F_NO_ENTRY;
+  r.exited_in_call = hdr.flags & CT_F_EXITED;
+  size_t n = std::min<size_t>(hdr.n_copies, CT_MAX_COPIES);
+  r.copies.resize(n);
+  std::span<const std::byte> rest = data.subspan(sizeof hdr);
+  for (size_t i = 0; i < n; ++i) {
+    size_t len = std::min<size_t>({hdr.copies[i].len, rest.size(), CT_COPY_MAX});
+    r.copies[i].addr = hdr.copies[i].addr;
+    r.copies[i].bytes.assign(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(len));
+    // status is -errno as a __u32; negate in 64 bits (INT32_MIN must not overflow).
+    int64_t status = static_cast<int32_t>(hdr.copies[i].status);
+    r.copies[i].error = static_cast<int>(-status);
+    rest = rest.subspan(len);
+  }
+  return true;
+}
+
+}  // namespace corostack::trace

@@ -1,0 +1,78 @@
+// parse_bpf_record on records laid out as the kernel program writes them
+// (trace/bpf/syscall_trace.h): a write with its data, a failed copy, and
+// hostile headers whose counts and lengths point past the record.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "trace/bpf/syscall_trace.h"
+#include "trace/bpf_record.hpp"
+
+namespace corostack::trace {
+namespace {
+
+std::vector<std::byte> record(const ct_record& hdr, const std::string& tail) {
+  std::vector<std::byte> out(sizeof hdr + tail.size());
+  std::memcpy(out.data(), &hdr, sizeof hdr);
+  std::memcpy(out.data() + sizeof hdr, tail.data(), tail.size());
+  return out;
+}
+
+TEST(BpfRecord, AWriteWithItsData) {
+  ct_record h{};
+  h.tid = 11;
+  h.tgid = 10;
+  h.nr = 1;
+  h.args[0] = 3;
+  h.args[1] = 0x1000;
+  h.args[2] = 5;
+  h.ret = 5;
+  h.n_copies = 1;
+  h.copies[0] = {0x1000, 5, 0};
+  BpfSyscallRecord r;
+  ASSERT_TRUE(parse_bpf_record(record(h, "hello"), r));
+  EXPECT_EQ(r.tid, 11);
+  EXPECT_EQ(r.tgid, 10);
+  EXPECT_EQ(r.nr, 1);
+  EXPECT_EQ(r.ret, 5);
+  ASSERT_EQ(r.copies.size(), 1u);
+  EXPECT_EQ(r.copies[0].addr, 0x1000u);
+  ASSERT_EQ(r.copies[0].bytes.size(), 5u);
+  EXPECT_EQ(static_cast<char>(r.copies[0].bytes[4]), 'o');
+  EXPECT_EQ(r.copies[0].error, 0);
+  EXPECT_FALSE(r.entered_before_trace);
+  EXPECT_FALSE(r.exited_in_call);
+}
+
+TEST(BpfRecord, AFailedCopyCarriesItsErrno) {
+  ct_record h{};
+  h.flags = CT_F_NO_ENTRY | CT_F_EXITED;
+  h.n_copies = 1;
+  h.copies[0] = {0x2000, 0, static_cast<__u32>(-14)};
+  BpfSyscallRecord r;
+  ASSERT_TRUE(parse_bpf_record(record(h, ""), r));
+  ASSERT_EQ(r.copies.size(), 1u);
+  EXPECT_EQ(r.copies[0].error, 14);  // EFAULT
+  EXPECT_TRUE(r.copies[0].bytes.empty());
+  EXPECT_TRUE(r.entered_before_trace);
+  EXPECT_TRUE(r.exited_in_call);
+}
+
+TEST(BpfRecord, HostileCountsStayInsideTheRecord) {
+  ct_record h{};
+  h.n_copies = 0xffffffffu;
+  h.copies[0] = {0x1000, 0xffffffffu, 0x80000000u};
+  h.copies[1] = {0x2000, 0xffffffffu, 0};
+  BpfSyscallRecord r;
+  ASSERT_TRUE(parse_bpf_record(record(h, "abc"), r));
+  ASSERT_EQ(r.copies.size(), 2u);
+  EXPECT_EQ(r.copies[0].bytes.size(), 3u);
+  EXPECT_TRUE(r.copies[1].bytes.empty());
+  EXPECT_NE(r.copies[0].error, 0);
+  std::vector<std::byte> shorter(sizeof(ct_record) - 1);
+  EXPECT_FALSE(parse_bpf_record(shorter, r));
+}
+
+}  // namespace
+}  // namespace corostack::trace
