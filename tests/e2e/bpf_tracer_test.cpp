@@ -24,6 +24,7 @@
 
 #include <gtest/gtest.h>
 
+#include "process_state.hpp"
 #include "target_process.hpp"
 #include "temp_dir.hpp"
 #include "trace/bpf_tracer.hpp"
@@ -270,16 +271,6 @@ TEST(BpfTracer, FollowsForks) {
 }
 
 // A program id that still resolves means the program is still in the kernel.
-bool program_exists(uint32_t id) {
-  union bpf_attr attr;
-  std::memset(&attr, 0, sizeof attr);
-  attr.prog_id = id;
-  int fd = static_cast<int>(syscall(SYS_bpf, BPF_PROG_GET_FD_BY_ID, &attr, sizeof attr));
-  if (fd < 0) return errno != ENOENT;
-  close(fd);
-  return true;
-}
-
 TEST(BpfTracer, LeavesNothingInTheKernel) {
   SKIP_WITHOUT_BPF();
   BpfTraceOptions options;
@@ -291,14 +282,14 @@ TEST(BpfTracer, LeavesNothingInTheKernel) {
     ASSERT_TRUE(tracer.ok()) << tracer.error().message;
     ids = (*tracer)->program_ids();
     ASSERT_EQ(ids.size(), 4u);  // sys_enter, sys_exit, fork, exit
-    for (uint32_t id : ids) EXPECT_TRUE(program_exists(id)) << id;
+    for (uint32_t id : ids) EXPECT_TRUE(bpf_program_exists(id)) << id;
   }
   // Programs are freed after an RCU grace period, not at close.
   auto deadline = std::chrono::steady_clock::now() + 10s;
   for (uint32_t id : ids) {
-    while (program_exists(id) && std::chrono::steady_clock::now() < deadline)
+    while (bpf_program_exists(id) && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(10ms);
-    EXPECT_FALSE(program_exists(id)) << "program " << id << " still loaded after destroy";
+    EXPECT_FALSE(bpf_program_exists(id)) << "program " << id << " still loaded after destroy";
   }
 }
 

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "corostack.hpp"
+#include "process_state.hpp"
 #include "python_interpreters.hpp"
 #include "target_process.hpp"
 #include "temp_dir.hpp"
@@ -27,23 +28,6 @@ namespace e2e {
 namespace {
 
 constexpr const char* kIdleLoopScript = PY_IDLE_LOOP_SCRIPT;
-
-// voluntary + nonvoluntary context switches of one thread; -1 if unreadable.
-long context_switches(pid_t pid, pid_t tid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/status");
-  std::string line;
-  long total = 0;
-  int found = 0;
-  while (std::getline(in, line)) {
-    for (const char* key : {"voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:"}) {
-      if (line.rfind(key, 0) == 0) {
-        total += std::stol(line.substr(std::string(key).size()));
-        ++found;
-      }
-    }
-  }
-  return found == 2 ? total : -1;
-}
 
 class IdleLoopHarmTest : public testing::TestWithParam<PythonInterpreter> {
  protected:

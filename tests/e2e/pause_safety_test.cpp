@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "native_target.hpp"
 #include "paths.hpp"
 #include "process_state.hpp"
@@ -28,6 +30,7 @@
 #include "run_command.hpp"
 #include "target_process.hpp"
 #include "temp_dir.hpp"
+#include "trace/bpf_tracer.hpp"
 #include "truth.hpp"
 
 namespace e2e {
@@ -327,6 +330,82 @@ TEST(PauseSafety, TraceKilledMidTrace) {
 TEST(PauseSafety, TracePyKilledMidTrace) {
   kill_sampler_at_random_moments(
       "trace", {"--backend", "ptrace", "--py", "-d", "10", "-o", "/dev/null"}, 92);
+}
+
+// The in-kernel backend stops nothing, so what it must never leave behind is
+// in the kernel: killed (SIGKILL mostly, SIGTERM, SIGINT) while loading, while
+// attached or while reading, every program it loaded is gone afterwards, the
+// target was never traced or stopped, and an idle asyncio loop thread is
+// never woken (its context switches stay the same through every round: no
+// EINTR, as with ptrace's attach).
+TEST(PauseSafety, TraceBpfKilledAtRandomMoments) {
+  std::string why;
+  if (!corostack::trace::bpf_supported(&why))
+    GTEST_SKIP() << "*** eBPF trace backend NOT TESTED on this machine: " << why;
+  std::optional<PythonInterpreter> py = last_python_3_8_to_13();
+  if (!py) GTEST_SKIP() << "SKIPPED LOUDLY: no CPython 3.8+ found";
+  TempDir dir;
+  TargetProcess target({py->path, PY_IDLE_LOOP_SCRIPT, "{ready_fd}", (dir / "truth").string()});
+  ASSERT_TRUE(target.wait_ready(/*all_sleeping=*/true, 40s)) << target.output();
+  const pid_t pid = target.pid();
+  const pid_t loop_tid = nlohmann::json::parse(std::ifstream(dir / "truth"))["loop_tid"];
+  const long switches_before = context_switches(pid, loop_tid);
+  ASSERT_GE(switches_before, 0);
+
+  std::mt19937 rng(93);
+  const int signals[] = {SIGKILL, SIGKILL, SIGKILL, SIGTERM, SIGINT};
+  const int rounds = kill_rounds();
+  int killed_attached = 0, killed_elsewhere = 0;
+  std::vector<uint32_t> all_programs;
+  for (int round = 0; round < rounds; ++round) {
+    pid_t child = spawn_corostack(
+        {"trace", "--backend", "bpf", "-p", std::to_string(pid), "-d", "10", "-o", "/dev/null"}, 0);
+    ASSERT_GT(child, 0);
+    BpfHandles held;
+    if (round % 4 != 0) {  // once attached, at a random moment of reading
+      for (auto until = std::chrono::steady_clock::now() + 10s;
+           held.links == 0 && std::chrono::steady_clock::now() < until;) {
+        std::this_thread::sleep_for(200us);
+        held = bpf_handles_of(child);
+      }
+      std::this_thread::sleep_for(
+          std::chrono::microseconds(std::uniform_int_distribution<long>(0, 20000)(rng)));
+    } else {  // anywhere: start-up, loading, attaching
+      std::this_thread::sleep_for(
+          std::chrono::microseconds(std::uniform_int_distribution<long>(0, 60000)(rng)));
+      held = bpf_handles_of(child);
+    }
+    int sig = signals[std::uniform_int_distribution<size_t>(0, std::size(signals) - 1)(rng)];
+    ::kill(child, sig);
+    int status = 0;
+    pid_t reaped = 0;
+    for (auto until = std::chrono::steady_clock::now() + 30s;
+         (reaped = ::waitpid(child, &status, WNOHANG)) == 0 &&
+         std::chrono::steady_clock::now() < until;)
+      std::this_thread::sleep_for(1ms);
+    if (reaped == 0) {
+      ::kill(child, SIGKILL);
+      ::waitpid(child, &status, 0);
+      FAIL() << "round " << round << ": corostack still ran 30 s after signal " << sig;
+    }
+    (held.links > 0 ? killed_attached : killed_elsewhere)++;
+    all_programs.insert(all_programs.end(), held.program_ids.begin(), held.program_ids.end());
+    ASSERT_EQ(traced_or_stopped_thread(pid), "") << "round " << round;
+    ASSERT_EQ(target.wait_exit(0ms), std::nullopt) << "round " << round << ": the target died";
+  }
+  // Programs are freed after an RCU grace period once the last fd is closed.
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  for (uint32_t id : all_programs) {
+    while (bpf_program_exists(id) && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(10ms);
+    EXPECT_FALSE(bpf_program_exists(id)) << "program " << id << " still loaded";
+  }
+  EXPECT_EQ(context_switches(pid, loop_tid), switches_before) << "the idle loop thread was woken";
+  std::cout << "[ info ] trace --backend bpf: " << rounds << " rounds, " << killed_attached
+            << " killed while attached, " << killed_elsewhere << " elsewhere; "
+            << all_programs.size() << " programs seen loaded, none left\n";
+  EXPECT_GE(killed_attached, rounds / 2);
+  EXPECT_FALSE(all_programs.empty());
 }
 
 }  // namespace

@@ -1,6 +1,12 @@
 #include "process_state.hpp"
 
+#include <linux/bpf.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -31,6 +37,51 @@ std::string traced_or_stopped_thread(pid_t pid) {
              " TracerPid:" + std::to_string(tracer);
   }
   return "";
+}
+
+long context_switches(pid_t pid, pid_t tid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/status");
+  std::string line;
+  long total = 0;
+  int found = 0;
+  while (std::getline(in, line)) {
+    for (const char* key : {"voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:"}) {
+      if (line.rfind(key, 0) == 0) {
+        total += std::stol(line.substr(std::string(key).size()));
+        ++found;
+      }
+    }
+  }
+  return found == 2 ? total : -1;
+}
+
+bool bpf_program_exists(uint32_t id) {
+  union bpf_attr attr;
+  std::memset(&attr, 0, sizeof attr);
+  attr.prog_id = id;
+  int fd = static_cast<int>(syscall(SYS_bpf, BPF_PROG_GET_FD_BY_ID, &attr, sizeof attr));
+  if (fd < 0) return errno != ENOENT;
+  close(fd);
+  return true;
+}
+
+BpfHandles bpf_handles_of(pid_t pid) {
+  BpfHandles out;
+  std::error_code ec;
+  const std::string proc = "/proc/" + std::to_string(pid);
+  for (const auto& ent : std::filesystem::directory_iterator(proc + "/fd", ec)) {
+    std::string link = std::filesystem::read_symlink(ent.path(), ec).string();
+    if (ec) continue;
+    if (link == "anon_inode:bpf_link") ++out.links;
+    if (link != "anon_inode:bpf-prog") continue;
+    std::ifstream in(proc + "/fdinfo/" + ent.path().filename().string());
+    std::string line;
+    while (std::getline(in, line))
+      if (line.rfind("prog_id:", 0) == 0)
+        out.program_ids.push_back(
+            static_cast<uint32_t>(std::strtoul(line.c_str() + 8, nullptr, 10)));
+  }
+  return out;
 }
 
 }  // namespace e2e
