@@ -27,6 +27,7 @@
 #include "trace/proc_fd_names.hpp"
 #define HAVE_PROC_FD_NAMES 1
 #endif
+#include "trace/native_stacks.hpp"
 #include "trace/ptrace_tracer.hpp"
 #include "trace/python_stacks.hpp"
 #include "trace/sink_fan_out.hpp"
@@ -90,6 +91,9 @@ class TraceCommand final : public Command {
                            "The calling thread's Python stack under each call (innermost N "
                            "frames, default 5); with -c, a table per Python line too")
               ->expected(0, 1);
+    cmd_->add_flag("--native", native_,
+                   "The calling thread's native stack under each call (strace -k): module, "
+                   "symbol+offset, [offset in the module]");
     cmd_->add_flag("--json", json_, "One JSON object per call, signal and exit");
     cmd_->add_option("--backend", backend_, "auto (default), bpf or ptrace")
         ->check(CLI::IsMember({"auto", "bpf", "ptrace"}));
@@ -115,6 +119,9 @@ class TraceCommand final : public Command {
     if (failed_only_) expr->status = trace::kStatusFailed;
     if (py_->count() > 0 && py_depth_ <= 0) py_depth_ = 5;
     if (py_->count() == 0) py_depth_ = 0;
+    if (native_ && summary_only_)
+      std::cerr << "corostack: trace: --native has no effect with -c (as strace's -k)\n";
+    if (summary_only_) native_ = false;
     // Refused before anything else is said about it (target/access_policy.hpp).
     if (pid_ != 0)
       if (auto allowed = check_may_inspect(pid_); !allowed) return report_error(allowed.error());
@@ -158,6 +165,7 @@ class TraceCommand final : public Command {
     lo.status = expr->status;
     lo.signals = expr->signals;
     lo.python_depth = py_depth_;
+    lo.native = native_;
 
 #ifdef HAVE_PROC_FD_NAMES
     trace::ProcFdNames fds;
@@ -184,9 +192,12 @@ class TraceCommand final : public Command {
     std::unique_ptr<trace::PythonStacks> python;
     if (py_depth_ > 0)
       python = std::make_unique<trace::PythonStacks>(static_cast<size_t>(py_depth_));
+    std::unique_ptr<trace::NativeStacks> native;
+    if (native_) native = std::make_unique<trace::NativeStacks>(kNativeFrames);
     trace::PtraceOptions po;
     po.follow_forks = follow;
     po.python = python.get();
+    po.native = native.get();
     po.cpu_time = counting && !wall_;
     if (!expr->all_calls) {
       auto set = expr->calls;
@@ -197,7 +208,7 @@ class TraceCommand final : public Command {
     trace::TraceEnd end;
     std::optional<int> status;
     if (use_bpf) {
-      sink.note("tracing in the kernel (eBPF); --backend ptrace for signals and --py");
+      sink.note("tracing in the kernel (eBPF); --backend ptrace for signals, --py and --native");
       trace::BpfSourceOptions bo;
       bo.follow_forks = follow;
       bo.traced = po.traced;
@@ -243,6 +254,7 @@ class TraceCommand final : public Command {
   // Why the in-kernel backend cannot do this trace, empty when it can.
   std::string in_kernel_unavailable() const {
     if (py_depth_ > 0) return "--py reads Python stacks at each call, which needs ptrace";
+    if (native_) return "--native unwinds each call's native stack, which needs ptrace";
     if (summary_too_) return "-C counts and prints, which the in-kernel backend does not do yet";
     if (fd_detail_ > 0)
       return "-y reads what each fd is while the call is stopped, which needs ptrace";
@@ -274,6 +286,9 @@ class TraceCommand final : public Command {
   bool successful_only_ = false, failed_only_ = false;
   double duration_s_ = 0;
   int py_depth_ = 0;
+  bool native_ = false;
+  // strace -k prints whole stacks; this only bounds a corrupt or looping one.
+  static constexpr size_t kNativeFrames = 256;
   bool json_ = false;
   std::string backend_ = "auto";
   std::vector<std::string> command_;

@@ -1,5 +1,7 @@
 #include "trace/json_trace_writer.hpp"
 
+#include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 
 #include "base/escape.hpp"
@@ -28,6 +30,23 @@ json frames_json(const CallEntry& e, int depth) {
                   {"line", f.line}});
   }
   return py;
+}
+
+json native_json(const CallEntry& e) {
+  json out = json::array();
+  for (const NativeCallFrame& f : e.native) {
+    json j{{"pc", fmt::format("{:#x}", f.pc)}};
+    if (!f.module.empty()) {
+      j["module"] = sanitize_utf8(f.module);
+      j["module_offset"] = fmt::format("{:#x}", f.module_offset);
+    }
+    if (f.function) {
+      j["function"] = sanitize_utf8(*f.function);
+      j["offset"] = f.function_offset;
+    }
+    out.push_back(std::move(j));
+  }
+  return out;
 }
 
 }  // namespace
@@ -75,6 +94,11 @@ void JsonTraceWriter::leave(pid_t tid, const CallExit& exit, const MemoryReader&
     j["retval"] = exit.ret;
     if (failed) j["errno"] = std::string(errno_name(static_cast<int>(-exit.ret)));
     if (exit.time_ns >= o.entry.time_ns) j["duration"] = seconds(exit.time_ns - o.entry.time_ns);
+  }
+  if (options_.native) {
+    j["native"] = native_json(o.entry);
+    if (o.entry.native.empty() && !o.entry.native_error.empty())
+      j["native_error"] = sanitize_utf8(o.entry.native_error);
   }
   if (options_.python_depth > 0) {
     j["python"] = frames_json(o.entry, options_.python_depth);

@@ -29,6 +29,7 @@ struct LineOptions {
   uint32_t status = kStatusAll;
   std::vector<bool> signals;  // -e signal=SET, indexed by number; empty: all
   int python_depth = 0;       // --py=N: innermost N Python frames under each call
+  bool native = false;        // --native: the native stack under each call (strace -k)
 };
 
 }  // namespace corostack::trace

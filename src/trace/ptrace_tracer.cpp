@@ -274,6 +274,13 @@ void PtraceTracer::on_syscall_stop(Tracee& t, const struct rusage& ru) {
       else if (stack.error().kind != ErrorKind::kNotFound)  // not Python: nothing to say
         e.python_error = stack.error().message;
     }
+    if (options_.native) {
+      auto stack = options_.native->stack(t.tgid, t.tid);
+      if (stack)
+        e.native = std::move(*stack);
+      else
+        e.native_error = stack.error().message;
+    }
     sink_.enter(e, memory(t.tgid));
     return;
   }
@@ -320,6 +327,7 @@ void PtraceTracer::on_event(Tracee& t, int event) {
     }
     memory_.erase(tgid);
     if (options_.python) options_.python->forget(tgid);
+    if (options_.native) options_.native->forget(tgid);
     // A privileged corostack stops watching a process that exec'd into a
     // program its caller may not trace (a setuid binary): detached at the
     // exec stop, before the new program runs one instruction.
@@ -342,6 +350,7 @@ void PtraceTracer::on_exit(pid_t tid, int status) {
   if (tid == tgid) {
     memory_.erase(tgid);
     if (options_.python) options_.python->forget(tgid);
+    if (options_.native) options_.native->forget(tgid);
   }
   if (quiet) return sink_.threads_traced(tracees_.size());
   ExitEvent e;

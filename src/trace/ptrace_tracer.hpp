@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "trace/native_stacks.hpp"
 #include "trace/python_stacks.hpp"
 #include "trace/trace_sink.hpp"
 #include "trace/vm_reader.hpp"
@@ -30,6 +31,7 @@ struct PtraceOptions {
   bool follow_forks = false;               // -f: children too (threads always)
   std::function<bool(int64_t nr)> traced;  // calls reported; empty: all
   PythonStacks* python = nullptr;          // --py
+  NativeStacks* native = nullptr;          // --native
   bool cpu_time = false;                   // -c: system CPU time per call
 };
 

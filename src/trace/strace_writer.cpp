@@ -141,6 +141,24 @@ void StraceWriter::leave(pid_t tid, const CallExit& exit, const MemoryReader& me
 }
 
 void StraceWriter::emit_frames(const CallEntry& entry) {
+  if (options_.native) {
+    // strace -k's lines: " > /lib/libc.so.6(__write+0x14) [0xf8354]".
+    for (const NativeCallFrame& f : entry.native) {
+      if (f.module.empty()) {
+        emit(fmt::format(" > ?? [{:#x}]", f.pc), true);
+        continue;
+      }
+      std::string symbol =
+          f.function
+              ? fmt::format("{}+{:#x}", escape_for_terminal(*f.function, 512), f.function_offset)
+              : std::string();
+      emit(fmt::format(" > {}({}) [{:#x}]", escape_for_terminal(f.module, 1024), symbol,
+                       f.module_offset),
+           true);
+    }
+    if (entry.native.empty() && !entry.native_error.empty())
+      emit(" > <no native stack: " + escape_for_terminal(entry.native_error, 256) + ">", true);
+  }
   if (options_.python_depth > 0) {
     size_t n = 0;
     for (const python::PyFrame& f : entry.python) {

@@ -12,6 +12,7 @@
 
 #include "python/python_frame.hpp"
 #include "target/memory_reader.hpp"
+#include "trace/native_stacks.hpp"
 #include "trace/syscall_decode.hpp"
 
 namespace corostack::trace {
@@ -24,6 +25,9 @@ struct CallEntry {
   // The calling thread's Python stack at entry (--py), innermost first.
   std::vector<python::PyFrame> python;
   std::string python_error;  // why no Python stack was read, when asked for
+  // Its native stack at entry (--native), innermost first.
+  std::vector<NativeCallFrame> native;
+  std::string native_error;  // why no native stack was read, when asked for
   // The call was already in progress when the trace began (-p on a blocked thread).
   bool in_progress = false;
 };

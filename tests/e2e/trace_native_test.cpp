@@ -238,5 +238,79 @@ TEST_F(TraceNativeOracleTest, SocketEndpointsMatchStrace) {
   EXPECT_EQ(got, want) << "strace:\n" << listed(want) << "corostack:\n" << listed(got);
 }
 
+// --native against strace -k: each call's stack as "call: module [offset]"
+// frames, innermost first, where offset is the pc's place in its module (the
+// same in every run, whatever ASLR does). Symbol names are not compared:
+// strace takes libc's from .dynsym (a static function shows as the exported
+// one before it), corostack from the symbol table of libc's debug file when
+// one is installed. A stack belongs to the call line it follows (or the
+// "<... resumed>" line of the same process).
+std::vector<std::string> call_stacks(const std::filesystem::path& file,
+                                     std::map<std::string, std::vector<std::string>>* named) {
+  static const std::regex call(R"(^(\d+) +(?:<\.\.\. )?([a-z0-9_]+)(?:\(| resumed>))");
+  static const std::regex frame(R"(^ > (.*?)\((.*)\) \[(0x[0-9a-f]+)\]$)");
+  std::vector<std::string> out;
+  std::string current;  // "write: " and the frames so far
+  auto flush = [&] {
+    if (!current.empty()) out.push_back(current);
+    current.clear();
+  };
+  std::string last_call;
+  for (const std::string& l : read_lines(file)) {
+    std::smatch m;
+    if (std::regex_search(l, m, frame)) {
+      if (last_call.empty()) continue;
+      if (current.empty()) current = last_call + ":";
+      std::string module = std::filesystem::path(m[1].str()).filename().string();
+      current += " " + module + " [" + m[3].str() + "]";
+      if (named) (*named)[last_call].push_back(module + ":" + m[2].str());
+      continue;
+    }
+    flush();
+    last_call = std::regex_search(l, m, call) ? m[2].str() : "";
+  }
+  flush();
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST_F(TraceNativeOracleTest, NativeStacksMatchStraceK) {
+  int port = free_tcp_port();
+  ASSERT_NE(port, 0) << "no free TCP port on 127.0.0.1";
+  TempDir dir;
+  std::string sock = (dir / "mix.sock").string();
+  const std::string calls = "trace=write,pipe2,socket,bind,listen,epoll_ctl";
+  std::vector<std::string> target = {kSyscallMix, sock, std::to_string(port)};
+  auto s_out = dir / "strace.out";
+  std::vector<std::string> s_args = {"strace", "-f", "-k", "-e", calls, "-o", s_out.string(), "--"};
+  s_args.insert(s_args.end(), target.begin(), target.end());
+  CommandResult s = run_command(s_args);
+  ASSERT_TRUE(s.ok()) << s.describe();
+  std::filesystem::remove(sock);
+  auto c_out = dir / "corostack.out";
+  std::vector<std::string> c_args = {COROSTACK_BIN, "trace", "--native",     "-f", "-e",
+                                     calls,         "-o",    c_out.string(), "--"};
+  c_args.insert(c_args.end(), target.begin(), target.end());
+  CommandResult c = run_command(c_args);
+  ASSERT_TRUE(c.ok()) << c.describe();
+
+  std::map<std::string, std::vector<std::string>> names;
+  auto want = call_stacks(s_out, nullptr);
+  auto got = call_stacks(c_out, &names);
+  ASSERT_GE(want.size(), 6u) << "strace -k printed too few stacks:\n" << listed(want);
+  EXPECT_EQ(got, want) << "strace -k:\n" << listed(want) << "corostack --native:\n" << listed(got);
+  // The target's own functions, by the names in its source: main makes the
+  // pipe2, thread_main the thread's write.
+  auto has = [&](const std::string& call, const std::string& function) {
+    for (const std::string& f : names[call])
+      if (f.rfind("syscall_mix:", 0) == 0 && f.find(function + "+0x") != std::string::npos)
+        return true;
+    return false;
+  };
+  EXPECT_TRUE(has("pipe2", "main")) << listed(names["pipe2"]);
+  EXPECT_TRUE(has("write", "thread_main(void*)")) << listed(names["write"]);
+  if (!HasFailure()) std::cout << "trace --native: " << got.size() << " stacks as strace -k\n";
+}
+
 }  // namespace
 }  // namespace e2e
