@@ -90,6 +90,71 @@ void PythonElfFile::scan_table(const Elf64_Shdr& symtab, const char* table_name,
   }
 }
 
+namespace {
+
+// The GNU hash function (dl_new_hash): h = h * 33 + c from 5381.
+uint32_t gnu_hash(std::string_view name) {
+  uint32_t h = 5381;
+  for (char c : name) h = h * 33 + static_cast<unsigned char>(c);
+  return h;
+}
+
+}  // namespace
+
+bool PythonElfFile::hash_lookup(const Elf64_Shdr& hash, const Elf64_Shdr& dynsym,
+                                const std::vector<std::string>& names,
+                                std::map<std::string, ElfSymbolHit>* hits) const {
+  // Layout: nbuckets, symoffset, bloom_size, bloom_shift (uint32 each), then
+  // bloom[bloom_size] (uint64), buckets[nbuckets] (uint32), chains (uint32,
+  // one per symbol from symoffset on; the low bit ends a chain).
+  std::span<const std::byte> table = section_bytes(hash);
+  std::span<const std::byte> syms = section_bytes(dynsym);
+  if (dynsym.sh_entsize != sizeof(Elf64_Sym) || dynsym.sh_link >= shdrs_.size()) return false;
+  std::span<const std::byte> strtab = section_bytes(shdrs_[dynsym.sh_link]);
+  auto nbuckets = read_at<uint32_t>(table, 0);
+  auto symoffset = read_at<uint32_t>(table, 4);
+  auto bloom_size = read_at<uint32_t>(table, 8);
+  if (!nbuckets || !symoffset || !bloom_size || *nbuckets == 0) return false;
+  const uint64_t buckets_at = 16 + uint64_t{8} * *bloom_size;
+  const uint64_t chains_at = buckets_at + uint64_t{4} * *nbuckets;
+  const uint64_t nsyms = syms.size() / sizeof(Elf64_Sym);
+  if (chains_at > table.size()) return false;
+  for (const std::string& wanted : names) {
+    if (hits->count(wanted)) continue;
+    uint32_t h = gnu_hash(wanted);
+    auto first = read_at<uint32_t>(table, buckets_at + uint64_t{4} * (h % *nbuckets));
+    if (!first) return false;
+    if (*first == 0 || *first < *symoffset) continue;  // no symbol in this bucket
+    for (uint64_t i = *first; i < nsyms && i - *first < kMaxSymbols; ++i) {
+      auto chain = read_at<uint32_t>(table, chains_at + 4 * (i - *symoffset));
+      if (!chain) return false;
+      if ((*chain | 1) == (h | 1)) {
+        auto sym = read_at<Elf64_Sym>(syms, i * sizeof(Elf64_Sym));
+        if (sym && sym->st_shndx != SHN_UNDEF && sym->st_value != 0 &&
+            name_at(strtab, sym->st_name) == wanted) {
+          (*hits)[wanted] = ElfSymbolHit{sym->st_value, sym->st_size, ".dynsym"};
+          break;
+        }
+      }
+      if (*chain & 1) break;
+    }
+  }
+  return true;
+}
+
+std::map<std::string, ElfSymbolHit> PythonElfFile::find_dynamic_symbols(
+    const std::vector<std::string>& names) const {
+  std::map<std::string, ElfSymbolHit> hits;
+  for (const Elf64_Shdr& hash : shdrs_) {
+    if (hash.sh_type != SHT_GNU_HASH || hash.sh_link >= shdrs_.size()) continue;
+    const Elf64_Shdr& dynsym = shdrs_[hash.sh_link];
+    if (dynsym.sh_type == SHT_DYNSYM && hash_lookup(hash, dynsym, names, &hits)) return hits;
+  }
+  for (const Elf64_Shdr& s : shdrs_)
+    if (s.sh_type == SHT_DYNSYM) scan_table(s, ".dynsym", names, &hits);
+  return hits;
+}
+
 std::map<std::string, ElfSymbolHit> PythonElfFile::find_symbols(
     const std::vector<std::string>& names) const {
   std::map<std::string, ElfSymbolHit> hits;

@@ -40,6 +40,11 @@ class PythonElfFile {
   // .symtab (locals included: 3.6's interp_head is static). One bounded pass
   // per table for all names; names not found are absent from the map.
   std::map<std::string, ElfSymbolHit> find_symbols(const std::vector<std::string>& names) const;
+  // Exported symbols only: looked up in .dynsym through its GNU hash table
+  // (a few probes per name instead of a pass over ~15k symbols, which was
+  // most of a Python dump's own work); a scan when the file has none.
+  std::map<std::string, ElfSymbolHit> find_dynamic_symbols(
+      const std::vector<std::string>& names) const;
 
   // The section header named `name`, if any.
   std::optional<Elf64_Shdr> section(const std::string& name) const;
@@ -54,6 +59,11 @@ class PythonElfFile {
 
  private:
   PythonElfFile() = default;
+  // Through the SHT_GNU_HASH section `hash` of symbol table `dynsym`; false
+  // when the table is malformed (the caller then scans).
+  bool hash_lookup(const Elf64_Shdr& hash, const Elf64_Shdr& dynsym,
+                   const std::vector<std::string>& names,
+                   std::map<std::string, ElfSymbolHit>* hits) const;
   void scan_table(const Elf64_Shdr& symtab, const char* table_name,
                   const std::vector<std::string>& names,
                   std::map<std::string, ElfSymbolHit>* hits) const;

@@ -261,9 +261,15 @@ std::optional<Result<PythonRuntime>> ModuleLocator::run() {
   out_.module = module_.path;
   ranges_ = data_ranges(target_.maps(), module_.path);
   load_elf();
-  if (elf_ && bias_ && options_.use_symbols)
-    syms_ = elf_->find_symbols(
-        {"_PyRuntime", "Py_Version", "interp_head", "_PyThreadState_Current", "collecting"});
+  if (elf_ && bias_ && options_.use_symbols) {
+    // 3.7+ export _PyRuntime (and 3.11+ Py_Version): a hash lookup finds
+    // them. Only without it are both tables searched, locals included
+    // (2.7 and 3.6 keep interp_head static).
+    syms_ = elf_->find_dynamic_symbols({"_PyRuntime", "Py_Version"});
+    if (!syms_.contains("_PyRuntime"))
+      syms_ = elf_->find_symbols(
+          {"_PyRuntime", "Py_Version", "interp_head", "_PyThreadState_Current", "collecting"});
+  }
   if (bias_) {
     if (auto it = syms_.find("_PyRuntime"); it != syms_.end())
       candidates_.push_back({RemoteAddr(it->second.value + *bias_), it->second.table, false});
