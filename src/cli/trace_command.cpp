@@ -12,6 +12,7 @@
 #include <iostream>
 #include <memory>
 
+#include "base/clock.hpp"
 #include "base/escape.hpp"
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
@@ -47,12 +48,6 @@ constexpr const char* kTraceFooter =
     "that stopped it, as strace does). Attaching (and detaching) interrupts a call a thread "
     "is blocked in once, as with strace: epoll_wait, poll and the like return EINTR once, "
     "restartable calls restart.\n";
-
-uint64_t monotonic_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 class TraceCommand final : public Command {
  public:
@@ -203,8 +198,7 @@ class TraceCommand final : public Command {
       auto set = expr->calls;
       po.traced = [set](int64_t nr) { return set.contains(nr); };
     }
-    uint64_t deadline =
-        duration_s_ > 0 ? monotonic_ns() + static_cast<uint64_t>(duration_s_ * 1e9) : 0;
+    uint64_t deadline = duration_s_ > 0 ? clock_ns() + static_cast<uint64_t>(duration_s_ * 1e9) : 0;
     trace::TraceEnd end;
     std::optional<int> status;
     if (use_bpf) {

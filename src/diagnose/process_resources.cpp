@@ -7,6 +7,7 @@
 #include <charconv>
 #include <sstream>
 
+#include "base/clock.hpp"
 #include "target/core_process_info.hpp"
 #include "target/proc_fs.hpp"
 
@@ -43,12 +44,6 @@ std::vector<pid_t> children_of(pid_t pid, bool* known) {
     while (in >> child) out.push_back(child);
   }
   return out;
-}
-
-uint64_t monotonic_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
 }  // namespace
@@ -118,7 +113,7 @@ void check_resources(const ProcessResources& r, DoctorReport& report) {
 
 ThreadCpuTimes read_thread_cpu_times(pid_t pid) {
   ThreadCpuTimes out;
-  out.when_ns = monotonic_ns();
+  out.when_ns = clock_ns();
   auto tasks = list_tasks(pid);
   if (!tasks) return out;
   for (pid_t tid : *tasks) {

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/clock.hpp"
 #include "target/live_process.hpp"
 #include "target/proc_fs.hpp"
 
@@ -63,9 +64,7 @@ Pacer::Pacer(double rate_hz)
       due_(start_) {}
 
 uint64_t Pacer::monotonic_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+  return clock_ns(CLOCK_MONOTONIC);
 }
 
 bool Pacer::sleep_until_due(uint64_t not_after) const {

@@ -1,4 +1,5 @@
 #include "trace/bpf_source.hpp"
+#include "base/clock.hpp"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -23,12 +24,6 @@ constexpr int64_t kExitGroup = 231;
 
 bool is_exit(int64_t nr) {
   return nr == kExit || nr == kExitGroup;
-}
-
-uint64_t clock_ns(clockid_t id) {
-  timespec ts{};
-  ::clock_gettime(id, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 
 }  // namespace

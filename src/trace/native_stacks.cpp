@@ -8,6 +8,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "base/clock.hpp"
 #include "native/dwfl_session.hpp"
 #include "native/symbolizer.hpp"
 #include "native/unwinder.hpp"
@@ -17,12 +18,6 @@ namespace corostack::trace {
 namespace {
 
 constexpr uint64_t kRefreshIntervalNs = 100'000'000;
-
-uint64_t now_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 static_assert(sizeof(user_regs_struct) == sizeof(X86_64Regs));
 
@@ -40,7 +35,7 @@ NativeStacks::~NativeStacks() = default;
 
 Result<NativeStacks::Process*> NativeStacks::process(pid_t tgid, bool refresh) {
   auto& slot = processes_[tgid];
-  if (slot && !(refresh && now_ns() - slot->made_ns >= kRefreshIntervalNs)) return slot.get();
+  if (slot && !(refresh && clock_ns() - slot->made_ns >= kRefreshIntervalNs)) return slot.get();
   auto proc = LiveProcess::open(tgid);
   if (!proc) return proc.error();
   auto session = DwflSession::create(**proc);
@@ -49,7 +44,7 @@ Result<NativeStacks::Process*> NativeStacks::process(pid_t tgid, bool refresh) {
   p->proc = std::move(*proc);
   p->session = std::move(*session);
   p->symbols = std::make_unique<Symbolizer>(*p->session, /*use_dwarf=*/false);
-  p->made_ns = now_ns();
+  p->made_ns = clock_ns();
   slot = std::move(p);
   return slot.get();
 }

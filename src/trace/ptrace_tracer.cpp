@@ -1,4 +1,5 @@
 #include "trace/ptrace_tracer.hpp"
+#include "base/clock.hpp"
 
 #include <signal.h>
 #include <sys/ptrace.h>
@@ -24,12 +25,6 @@ namespace {
 
 constexpr int kSyscallStop = SIGTRAP | 0x80;
 constexpr uint64_t kDetachDeadlineNs = 2'000'000'000;
-
-uint64_t clock_ns(clockid_t id) {
-  timespec ts{};
-  ::clock_gettime(id, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 uint64_t timeval_ns(const timeval& tv) {
   return static_cast<uint64_t>(tv.tv_sec) * 1'000'000'000u +

@@ -3,6 +3,7 @@
 #include <ctime>
 #include <optional>
 
+#include "base/clock.hpp"
 #include "python/code_cache.hpp"
 #include "python/python_locator.hpp"
 #include "python/python_walker.hpp"
@@ -13,12 +14,6 @@ namespace corostack::trace {
 namespace {
 
 constexpr uint64_t kLocateRetryNs = 50'000'000;
-
-uint64_t now_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 }  // namespace
 
@@ -80,11 +75,11 @@ PythonStacks::Process* PythonStacks::process(pid_t tgid) {
   auto& slot = processes_[tgid];
   if (!slot) slot = std::make_unique<Process>();
   Process& p = *slot;
-  if (!p.runtime && now_ns() >= p.next_try_ns) {
+  if (!p.runtime && clock_ns() >= p.next_try_ns) {
     if (auto s = p.locate(tgid); !s) {
       p.last_error = s.error();
       p.runtime.reset();
-      p.next_try_ns = now_ns() + kLocateRetryNs;
+      p.next_try_ns = clock_ns() + kLocateRetryNs;
     }
   }
   return &p;
@@ -121,11 +116,11 @@ Result<std::vector<python::PyFrame>> PythonStacks::stack(pid_t tgid, pid_t tid,
       }
     }
     if (attempt > 0) break;
-    if (auto a = p->absent_until.find(tid); a != p->absent_until.end() && now_ns() < a->second)
+    if (auto a = p->absent_until.find(tid); a != p->absent_until.end() && clock_ns() < a->second)
       break;
     p->refresh_tstates();
   }
-  p->absent_until[tid] = now_ns() + kLocateRetryNs;
+  p->absent_until[tid] = clock_ns() + kLocateRetryNs;
   return make_error(ErrorKind::kNotFound, "not a Python thread");
 }
 

@@ -95,6 +95,21 @@ bool traced_by(pid_t pid, pid_t tracer) {
 }
 
 // Fast enough for make test; the soak run (ctest -L soak) sets 1000.
+// Waits up to `limit` for `child` to end. A child still there then is
+// killed and reaped (so the test goes on to say so) and false returned.
+bool reaped_within(pid_t child, std::chrono::seconds limit, int* status) {
+  for (auto until = std::chrono::steady_clock::now() + limit;
+       std::chrono::steady_clock::now() < until;) {
+    pid_t r = ::waitpid(child, status, WNOHANG);
+    if (r == child) return true;
+    if (r < 0) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  ::kill(child, SIGKILL);
+  ::waitpid(child, status, 0);
+  return false;
+}
+
 int kill_rounds() {
   if (const char* v = std::getenv("COROSTACK_KILL_ROUNDS")) return std::atoi(v);
   return std::getenv("COROSTACK_SOAK") ? 1000 : 50;
@@ -146,19 +161,9 @@ void kill_at_random_moments(TargetProcess& target, const std::vector<std::string
     ::kill(child, sig);
     int status = 0;
     // Every signal sent ends corostack: SIGTERM and SIGINT through its own
-    // clean-up, within a round. A child still there after 30 s is a failure,
-    // killed so the test goes on to say so.
-    pid_t reaped = 0;
-    for (auto until = std::chrono::steady_clock::now() + 30s;
-         (reaped = ::waitpid(child, &status, WNOHANG)) == 0 &&
-         std::chrono::steady_clock::now() < until;)
-      std::this_thread::sleep_for(1ms);
-    if (reaped == 0) {
-      ::kill(child, SIGKILL);
-      ::waitpid(child, &status, 0);
+    // clean-up, within a round.
+    if (!reaped_within(child, 30s, &status))
       FAIL() << "round " << round << ": corostack still ran 30 s after signal " << sig;
-    }
-    ASSERT_EQ(reaped, child);
     if (in_pause) {
       ++killed_in_pause;
       ++by_signal[sig];
@@ -378,16 +383,8 @@ TEST(PauseSafety, TraceBpfKilledAtRandomMoments) {
     int sig = signals[std::uniform_int_distribution<size_t>(0, std::size(signals) - 1)(rng)];
     ::kill(child, sig);
     int status = 0;
-    pid_t reaped = 0;
-    for (auto until = std::chrono::steady_clock::now() + 30s;
-         (reaped = ::waitpid(child, &status, WNOHANG)) == 0 &&
-         std::chrono::steady_clock::now() < until;)
-      std::this_thread::sleep_for(1ms);
-    if (reaped == 0) {
-      ::kill(child, SIGKILL);
-      ::waitpid(child, &status, 0);
+    if (!reaped_within(child, 30s, &status))
       FAIL() << "round " << round << ": corostack still ran 30 s after signal " << sig;
-    }
     (held.links > 0 ? killed_attached : killed_elsewhere)++;
     all_programs.insert(all_programs.end(), held.program_ids.begin(), held.program_ids.end());
     ASSERT_EQ(traced_or_stopped_thread(pid), "") << "round " << round;
