@@ -84,3 +84,6 @@ target_compile_definitions(corostack_e2e_tests PRIVATE
 # trace against strace on a native target (tests/targets/syscall_mix.cpp).
 target_compile_definitions(corostack_e2e_tests PRIVATE SYSCALL_MIX="$<TARGET_FILE:syscall_mix>")
 add_dependencies(corostack_e2e_tests syscall_mix)
+# doctor --watch on a thread in uninterruptible sleep (tests/targets/vfork_stuck.cpp).
+target_compile_definitions(corostack_e2e_tests PRIVATE VFORK_STUCK="$<TARGET_FILE:vfork_stuck>")
+add_dependencies(corostack_e2e_tests vfork_stuck)

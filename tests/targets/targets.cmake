@@ -36,3 +36,8 @@ corostack_test_target(lock_deadlock_O2 -O2 ${TARGETS_DIR}/lock_deadlock.cpp)
 corostack_test_target(crasher -O1 ${TARGETS_DIR}/crasher.cpp)
 # The trace strace-oracle's native target: sockets, epoll, fork+execve, a thread.
 corostack_test_target(syscall_mix -O2 ${TARGETS_DIR}/syscall_mix.cpp)
+# doctor --watch's uninterruptible-sleep target: a thread parked in vfork().
+add_executable(vfork_stuck ${TARGETS_DIR}/vfork_stuck.cpp)
+target_compile_options(vfork_stuck PRIVATE -O1 -g -fno-sanitize=all)
+target_link_options(vfork_stuck PRIVATE -fno-sanitize=all)
+target_link_libraries(vfork_stuck PRIVATE Threads::Threads)
