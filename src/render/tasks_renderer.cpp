@@ -39,10 +39,19 @@ pid_t tid_of(const ProcessSnapshot& snap, const AsyncTask& t) {
   return th ? th->tid : 0;
 }
 
+// The orphaned wait of task `t` (doctor's finding 5), if it has one.
+const asyncio::OrphanedWait* orphan_of(const AsyncioState& s, const AsyncTask& t) {
+  for (const asyncio::OrphanedWait& o : s.orphaned)
+    if (o.task < s.tasks.size() && &s.tasks[o.task] == &t) return &o;
+  return nullptr;
+}
+
 std::string waits_on(const AsyncioState& s, const AsyncTask& t) {
   if (t.awaiting_task) return "Task " + s.tasks[*t.awaiting_task].name;
-  if (!t.awaiting_owner.empty()) return t.awaiting_type + " (" + t.awaiting_owner + ")";
-  return t.awaiting_type;
+  std::string text =
+      t.awaiting_owner.empty() ? t.awaiting_type : t.awaiting_type + " (" + t.awaiting_owner + ")";
+  if (const asyncio::OrphanedWait* o = orphan_of(s, t); o && !o->root) text += " [unreachable]";
+  return text;
 }
 
 std::string pad(std::string s, size_t width) {
@@ -234,6 +243,13 @@ void render_tasks_json(const ProcessSnapshot& snap, std::ostream& out) {
              t.awaiting_owner.empty() ? json(nullptr) : json(sanitize_utf8(t.awaiting_owner))},
             {"task", t.awaiting_task ? json(sanitize_utf8(s.tasks[*t.awaiting_task].name))
                                      : json(nullptr)}};
+        // Only the task references what it waits on (the object may be the
+        // primitive holding the future: an Event, a Queue).
+        if (const asyncio::OrphanedWait* o = orphan_of(s, t))
+          tj["awaiting"]["orphaned"] = {{"object", hex(o->object.value())},
+                                        {"type", sanitize_utf8(o->what)},
+                                        {"references", o->references},
+                                        {"run_forever", o->root}};
       }
       for (auto& e : tj["errors"]) e = sanitize_utf8(e.get<std::string>());
       tasks.push_back(tj.dump());

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "corostack.hpp"
@@ -85,6 +86,22 @@ TEST_P(DoctorOrphanedTest, PrivateWaitsAreFoundSharedOnesAreNot) {
   }
   for (const auto& name : truth["controls"])
     EXPECT_EQ(orphan_finding(findings, name), nullptr) << name << " flagged:\n" << findings.dump(2);
+
+  // `tasks --json` marks the same waits, and the run-forever one as such.
+  if (!c.core) {
+    JsonRun tasks = run_corostack_json({"tasks", "--json", "-p", std::to_string(target.pid())});
+    ASSERT_FALSE(tasks.json.is_discarded()) << tasks.parse_error << tasks.cmd.describe();
+    std::map<std::string, bool> marked;  // task name -> run_forever
+    for (const auto& t : tasks.json["tasks"])
+      if (t["awaiting"].is_object() && t["awaiting"].contains("orphaned"))
+        marked[t["name"]] = t["awaiting"]["orphaned"]["run_forever"];
+    for (const auto& [name, what] : truth["orphaned"].items())
+      EXPECT_TRUE(marked.contains(name) && !marked[name]) << name << "\n" << tasks.json.dump(2);
+    size_t run_forever = 0;
+    for (const auto& [name, root] : marked) run_forever += root;
+    EXPECT_EQ(marked.size(), truth["orphaned"].size() + 1) << tasks.json.dump(2);
+    EXPECT_EQ(run_forever, 1u);
+  }
 
   bool idiom = false;
   for (const auto& h : run.json["healthy"])
