@@ -194,6 +194,7 @@ class TraceCommand final : public Command {
     po.python = python.get();
     po.native = native.get();
     po.cpu_time = counting && !wall_;
+    po.announce_followed = output_.empty();
     if (!expr->all_calls) {
       auto set = expr->calls;
       po.traced = [set](int64_t nr) { return set.contains(nr); };

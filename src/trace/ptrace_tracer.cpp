@@ -92,7 +92,8 @@ PtraceTracer::Tracee& PtraceTracer::add_tracee(pid_t tid, pid_t tgid) {
   t.tid = tid;
   t.tgid = tgid ? tgid : tgid_of(tid);
   if (!t.tgid) t.tgid = tid;
-  if (tracees_.size() > 1) sink_.note("Process " + std::to_string(tid) + " attached");
+  if (tracees_.size() > 1 && options_.announce_followed)
+    sink_.note("Process " + std::to_string(tid) + " attached");
   sink_.threads_traced(tracees_.size());
   return t;
 }

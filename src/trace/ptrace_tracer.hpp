@@ -33,6 +33,9 @@ struct PtraceOptions {
   PythonStacks* python = nullptr;          // --py
   NativeStacks* native = nullptr;          // --native
   bool cpu_time = false;                   // -c: system CPU time per call
+  // "Process N attached" for each thread or child followed after the start:
+  // strace says it on stderr only while the trace goes there too (not with -o).
+  bool announce_followed = true;
 };
 
 enum class TraceEnd { kStopRequested, kDeadline, kAllExited };

@@ -177,6 +177,10 @@ void run_both(const std::vector<std::string>& options, int port, std::vector<std
   CommandResult c = run_command(c_args);
   ASSERT_TRUE(c.ok()) << c.describe();
   EXPECT_FALSE(std::filesystem::exists(sock)) << "the target did not get to its unlink";
+  // With -o, strace says nothing on stderr of the children and threads it
+  // follows; neither may corostack.
+  EXPECT_EQ(s.err.find("attached"), std::string::npos) << s.err;
+  EXPECT_EQ(c.err.find("attached"), std::string::npos) << c.err;
 
   *want = comparable_lines(s_out);
   *got = comparable_lines(c_out);
