@@ -17,12 +17,7 @@
 namespace e2e {
 namespace {
 
-struct Case {
-  PythonInterpreter py;
-  bool core = false;
-};
-
-class DoctorAsyncioTest : public testing::TestWithParam<Case> {};
+class DoctorAsyncioTest : public testing::TestWithParam<DoctorCase> {};
 
 const nlohmann::json* finding(const nlohmann::json& doc, const std::string& kind) {
   for (const auto& f : doc["findings"])
@@ -37,12 +32,8 @@ bool evidence_has(const nlohmann::json& f, const std::string& text) {
 }
 
 TEST_P(DoctorAsyncioTest, CycleUnawaitedAndBlockedLoop) {
-  Case c = GetParam();
-  probe_python_interpreter(&c.py);
-  ASSERT_TRUE(c.py.probe_error.empty()) << c.py.probe_error;
-  if (c.py.major < 3 || (c.py.major == 3 && c.py.minor < 8))
-    GTEST_SKIP() << "SKIPPED LOUDLY: Python " << c.py.version
-                 << ": corostack reads asyncio from 3.8 on";
+  DoctorCase c = GetParam();
+  SKIP_UNLESS_ASYNCIO(c.py);
   TempDir dir;
   TargetProcess target({c.py.path, PY_ASYNCIO_SCRIPT, "{ready_fd}", (dir / "truth").string()});
   ASSERT_TRUE(target.wait_ready(/*all_sleeping=*/true, std::chrono::seconds(40)))
@@ -79,17 +70,8 @@ TEST_P(DoctorAsyncioTest, CycleUnawaitedAndBlockedLoop) {
       << (*blocked)["summary"];
 }
 
-std::vector<Case> cases() {
-  std::vector<Case> out;
-  for (const PythonInterpreter& py : find_python_interpreter_paths())
-    for (bool core : {false, true}) out.push_back({py, core});
-  return out;
-}
-
-INSTANTIATE_TEST_SUITE_P(Interpreters, DoctorAsyncioTest, testing::ValuesIn(cases()),
-                         [](const testing::TestParamInfo<Case>& info) {
-                           return info.param.py.name + (info.param.core ? "_core" : "_live");
-                         });
+INSTANTIATE_TEST_SUITE_P(Interpreters, DoctorAsyncioTest, testing::ValuesIn(doctor_cases()),
+                         doctor_case_name);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(DoctorAsyncioTest);
 
 }  // namespace

@@ -29,11 +29,7 @@ class DoctorEventLoopTest : public testing::TestWithParam<Case> {};
 
 TEST_P(DoctorEventLoopTest, BlockedLoopIsFoundIdleLoopIsNot) {
   Case c = GetParam();
-  probe_python_interpreter(&c.py);
-  ASSERT_TRUE(c.py.probe_error.empty()) << c.py.probe_error;
-  if (c.py.major < 3 || (c.py.major == 3 && c.py.minor < 8))
-    GTEST_SKIP() << "SKIPPED LOUDLY: Python " << c.py.version
-                 << ": corostack reads asyncio from 3.8 on";
+  SKIP_UNLESS_ASYNCIO(c.py);
   std::cout << "doctor event loop: " << c.py.version << " " << c.py.path << "\n";
   TempDir dir;
   auto truth_path = dir / "truth";

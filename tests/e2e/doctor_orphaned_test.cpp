@@ -21,12 +21,7 @@
 namespace e2e {
 namespace {
 
-struct Case {
-  PythonInterpreter py;
-  bool core = false;
-};
-
-class DoctorOrphanedTest : public testing::TestWithParam<Case> {};
+class DoctorOrphanedTest : public testing::TestWithParam<DoctorCase> {};
 
 bool contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
@@ -42,12 +37,8 @@ const nlohmann::json* orphan_finding(const nlohmann::json& findings, const std::
 }
 
 TEST_P(DoctorOrphanedTest, PrivateWaitsAreFoundSharedOnesAreNot) {
-  Case c = GetParam();
-  probe_python_interpreter(&c.py);
-  ASSERT_TRUE(c.py.probe_error.empty()) << c.py.probe_error;
-  if (c.py.major < 3 || (c.py.major == 3 && c.py.minor < 8))
-    GTEST_SKIP() << "SKIPPED LOUDLY: Python " << c.py.version
-                 << ": corostack reads asyncio from 3.8 on";
+  DoctorCase c = GetParam();
+  SKIP_UNLESS_ASYNCIO(c.py);
   std::cout << "doctor orphaned awaits: " << c.py.version << " " << c.py.path << "\n";
   TempDir dir;
   auto truth_path = dir / "truth";
@@ -110,17 +101,8 @@ TEST_P(DoctorOrphanedTest, PrivateWaitsAreFoundSharedOnesAreNot) {
   EXPECT_TRUE(idiom) << run.json["healthy"].dump(2);
 }
 
-std::vector<Case> cases() {
-  std::vector<Case> out;
-  for (const PythonInterpreter& py : find_python_interpreter_paths())
-    for (bool core : {false, true}) out.push_back({py, core});
-  return out;
-}
-
-INSTANTIATE_TEST_SUITE_P(Interpreters, DoctorOrphanedTest, testing::ValuesIn(cases()),
-                         [](const testing::TestParamInfo<Case>& info) {
-                           return info.param.py.name + (info.param.core ? "_core" : "_live");
-                         });
+INSTANTIATE_TEST_SUITE_P(Interpreters, DoctorOrphanedTest, testing::ValuesIn(doctor_cases()),
+                         doctor_case_name);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(DoctorOrphanedTest);
 
 }  // namespace

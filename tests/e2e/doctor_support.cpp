@@ -20,4 +20,15 @@ testing::AssertionResult run_doctor_json(pid_t pid, bool core, const std::filesy
   return testing::AssertionSuccess();
 }
 
+std::vector<DoctorCase> doctor_cases() {
+  std::vector<DoctorCase> out;
+  for (const PythonInterpreter& py : find_python_interpreter_paths())
+    for (bool core : {false, true}) out.push_back({py, core});
+  return out;
+}
+
+std::string doctor_case_name(const testing::TestParamInfo<DoctorCase>& info) {
+  return info.param.py.name + (info.param.core ? "_core" : "_live");
+}
+
 }  // namespace e2e

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "corostack.hpp"
+#include "python_interpreters.hpp"
 
 namespace e2e {
 
@@ -17,5 +18,24 @@ namespace e2e {
 testing::AssertionResult run_doctor_json(pid_t pid, bool core, const std::filesystem::path& dir,
                                          JsonRun* run,
                                          const std::vector<std::string>& extra_args = {});
+
+// Probes `py` (failing the test when the probe fails) and skips the test,
+// loudly, for a Python without asyncio as corostack reads it (< 3.8).
+#define SKIP_UNLESS_ASYNCIO(py)                                 \
+  do {                                                          \
+    probe_python_interpreter(&(py));                            \
+    ASSERT_TRUE((py).probe_error.empty()) << (py).probe_error;  \
+    if ((py).major < 3 || ((py).major == 3 && (py).minor < 8))  \
+      GTEST_SKIP() << "SKIPPED LOUDLY: Python " << (py).version \
+                   << ": corostack reads asyncio from 3.8 on";  \
+  } while (0)
+
+// Every interpreter found, read live and from a core: what most doctor tests run.
+struct DoctorCase {
+  PythonInterpreter py;
+  bool core = false;
+};
+std::vector<DoctorCase> doctor_cases();
+std::string doctor_case_name(const testing::TestParamInfo<DoctorCase>& info);
 
 }  // namespace e2e
