@@ -28,21 +28,29 @@ uint32_t le32(const uint8_t* p) {
   return uint32_t{p[3]} << 24 | uint32_t{p[2]} << 16 | uint32_t{p[1]} << 8 | p[0];
 }
 
-std::string inet(std::span<const uint8_t> b) {
+// An address as strace quotes it: a string like any other, so -xx shows
+// inet_addr("\x31\x32\x37...").
+std::string quoted_address(const Ctx& c, const char* text) {
+  auto* p = reinterpret_cast<const uint8_t*>(text);
+  return quote_bytes(std::span<const uint8_t>(p, std::strlen(text)), c.opts.hex, false);
+}
+
+std::string inet(const Ctx& c, std::span<const uint8_t> b) {
   if (b.size() < 8) return {};
   char ip[INET_ADDRSTRLEN] = {};
   ::inet_ntop(AF_INET, b.data() + 4, ip, sizeof ip);
-  return fmt::format(", sin_port=htons({}), sin_addr=inet_addr(\"{}\")", be16(&b[2]), ip);
+  return fmt::format(", sin_port=htons({}), sin_addr=inet_addr({})", be16(&b[2]),
+                     quoted_address(c, ip));
 }
 
-std::string inet6(std::span<const uint8_t> b) {
+std::string inet6(const Ctx& c, std::span<const uint8_t> b) {
   if (b.size() < 24) return {};
   char ip[INET6_ADDRSTRLEN] = {};
   ::inet_ntop(AF_INET6, b.data() + 8, ip, sizeof ip);
   std::string out = fmt::format(
       ", sin6_port=htons({}), sin6_flowinfo=htonl({}), "
-      "inet_pton(AF_INET6, \"{}\", &sin6_addr)",
-      be16(&b[2]), be32(&b[4]), ip);
+      "inet_pton(AF_INET6, {}, &sin6_addr)",
+      be16(&b[2]), be32(&b[4]), quoted_address(c, ip));
   if (b.size() >= 28) out += fmt::format(", sin6_scope_id={}", le32(&b[24]));
   return out;
 }
@@ -65,9 +73,9 @@ std::string netlink(std::span<const uint8_t> b) {
 std::string family_fields(const Ctx& c, uint16_t family, std::span<const uint8_t> b) {
   switch (family) {
     case AF_INET:
-      return inet(b);
+      return inet(c, b);
     case AF_INET6:
-      return inet6(b);
+      return inet6(c, b);
     case AF_UNIX:
       return unix_path(c, b);
     case AF_NETLINK:

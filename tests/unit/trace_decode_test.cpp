@@ -214,6 +214,20 @@ TEST_F(TraceDecodeFile, HostileFdNamesCannotReachTheTerminal) {
 
 using TraceDecodeNet = Fixture;
 
+// -xx hex-escapes every string, the addresses strace quotes included.
+TEST_F(TraceDecodeNet, AddressesAreStringsUnderXX) {
+  opts.hex = 2;
+  uint8_t in4[16] = {2, 0, 0, 80, 127, 0, 0, 1};
+  EXPECT_EQ(
+      line("connect", {6, mem.put_obj(0x1000, in4), 16}, 0),
+      R"(connect(6, {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("\x31\x32\x37\x2e\x30\x2e\x30\x2e\x31")}, 16) = 0)");
+  uint8_t in6[28] = {10, 0, 0, 53};
+  in6[23] = 1;
+  EXPECT_NE(line("connect", {6, mem.put_obj(0x2000, in6), 28}, 0)
+                .find(R"(inet_pton(AF_INET6, "\x3a\x3a\x31", &sin6_addr))"),
+            std::string::npos);
+}
+
 TEST_F(TraceDecodeNet, SocketAndAddresses) {
   EXPECT_EQ(line("socket", {2, 1 | 02000000, 6}, 6),
             "socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_TCP) = 6");
