@@ -19,6 +19,7 @@
 
 #include "target/core_file.hpp"
 #include "trace/decode_quote.hpp"
+#include "trace/inet_sock_diag.hpp"
 #include "trace/unix_sock_diag.hpp"
 
 namespace corostack::trace {
@@ -161,7 +162,14 @@ std::string ProcFdNames::socket_text(pid_t tid, const std::string& fd_path,
     if (proto.empty() || !text.starts_with("UNIX")) return text;
     return escape_plain(proto, "<>") + text.substr(text.find(':'));  // the kernel's name
   }
-  // Not listed (an unbound socket): just the protocol.
+  // Not listed: a TCP socket bound and neither listening nor connected is
+  // only in the kernel's bind table, which inet_diag's dump shows.
+  if (auto info = query_inet_sock(proto, inode)) {
+    std::string text = escape_plain(proto, "<>") + ":[" + info->local;
+    if (!info->remote.empty()) text += "->" + info->remote;
+    return text + "]";
+  }
+  // Unbound: just the protocol.
   if (!proto.empty()) return fmt::format("{}:[{}]", escape_plain(proto, "<>"), inode);
   return fmt::format("socket:[{}]", inode);
 }

@@ -6,15 +6,9 @@
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/un.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <array>
-#include <atomic>
-#include <cerrno>
-#include <cstring>
 #include <limits>
 
 #include "trace/decode_quote.hpp"
@@ -23,23 +17,14 @@ namespace corostack::trace {
 namespace {
 
 constexpr size_t kMaxName = sizeof(sockaddr_un{}.sun_path);
-constexpr int kMaxReads = 4;                // datagrams read before giving up
-constexpr suseconds_t kTimeoutUs = 200000;  // per send / receive
-
-// Reads a T at `off` of `data` (which need not be aligned for T).
-template <typename T>
-bool read_at(std::span<const uint8_t> data, size_t off, T& out) {
-  if (off > data.size() || data.size() - off < sizeof(T)) return false;
-  std::memcpy(&out, data.data() + off, sizeof(T));
-  return true;
-}
+constexpr int kMaxReads = 4;  // datagrams read before giving up
 
 // Attributes following the unix_diag_msg in one message's payload.
 void parse_attributes(std::span<const uint8_t> attrs, UnixSockInfo& out) {
   bool have_name = false;
   size_t off = 0;
   nlattr attr{};
-  while (read_at(attrs, off, attr)) {
+  while (diag_read_at(attrs, off, attr)) {
     if (attr.nla_len < NLA_HDRLEN || attr.nla_len > attrs.size() - off) break;
     std::span<const uint8_t> payload = attrs.subspan(off + NLA_HDRLEN, attr.nla_len - NLA_HDRLEN);
     switch (attr.nla_type & NLA_TYPE_MASK) {
@@ -51,7 +36,7 @@ void parse_attributes(std::span<const uint8_t> attrs, UnixSockInfo& out) {
         }
         break;
       case UNIX_DIAG_PEER:
-        read_at(payload, 0, out.peer);
+        diag_read_at(payload, 0, out.peer);
         break;
       default:
         break;
@@ -60,49 +45,32 @@ void parse_attributes(std::span<const uint8_t> attrs, UnixSockInfo& out) {
   }
 }
 
-// A file descriptor closed on scope exit.
-struct Fd {
-  int fd;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
 }  // namespace
 
 UnixDiagStatus parse_unix_diag_reply(std::span<const uint8_t> data, uint32_t seq, uint32_t inode,
                                      UnixSockInfo& out) {
   size_t off = 0;
   nlmsghdr h{};
-  while (read_at(data, off, h)) {
+  while (diag_read_at(data, off, h)) {
     if (h.nlmsg_len < sizeof(nlmsghdr) || h.nlmsg_len > data.size() - off)
-      return UnixDiagStatus::kFailed;  // malformed or truncated
+      return DiagStatus::kFailed;  // malformed or truncated
     std::span<const uint8_t> body = data.subspan(off + NLMSG_HDRLEN, h.nlmsg_len - NLMSG_HDRLEN);
     off += NLMSG_ALIGN(h.nlmsg_len);
     if (h.nlmsg_seq != seq) continue;  // a reply to an older request
-    if (h.nlmsg_type == NLMSG_ERROR || h.nlmsg_type == NLMSG_DONE) return UnixDiagStatus::kFailed;
+    if (h.nlmsg_type == NLMSG_ERROR || h.nlmsg_type == NLMSG_DONE) return DiagStatus::kFailed;
     if (h.nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
     unix_diag_msg msg{};
-    if (!read_at(body, 0, msg)) return UnixDiagStatus::kFailed;
+    if (!diag_read_at(body, 0, msg)) return DiagStatus::kFailed;
     if (msg.udiag_family != AF_UNIX || msg.udiag_ino != inode) continue;
     out = UnixSockInfo{};
     parse_attributes(body.subspan(std::min(body.size(), size_t{NLMSG_ALIGN(sizeof msg)})), out);
-    return UnixDiagStatus::kFound;
+    return DiagStatus::kFound;
   }
-  return UnixDiagStatus::kIncomplete;
+  return DiagStatus::kIncomplete;
 }
 
 std::optional<UnixSockInfo> query_unix_sock(unsigned long inode) {
   if (inode == 0 || inode > std::numeric_limits<uint32_t>::max()) return std::nullopt;
-  Fd sock{::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG)};
-  if (sock.fd < 0) return std::nullopt;
-  timeval tv{0, kTimeoutUs};
-  if (::setsockopt(sock.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
-      ::setsockopt(sock.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0)
-    return std::nullopt;
-
-  static std::atomic<uint32_t> next_seq{1};
-  uint32_t seq = next_seq.fetch_add(1, std::memory_order_relaxed);
   struct {
     nlmsghdr nlh;
     unix_diag_req req;
@@ -110,51 +78,20 @@ std::optional<UnixSockInfo> query_unix_sock(unsigned long inode) {
   request.nlh.nlmsg_len = sizeof request;
   request.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
   request.nlh.nlmsg_flags = NLM_F_REQUEST;  // one socket, by inode: no dump
-  request.nlh.nlmsg_seq = seq;
   request.req.sdiag_family = AF_UNIX;
   request.req.udiag_states = ~0u;
   request.req.udiag_ino = static_cast<uint32_t>(inode);
   request.req.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER;
   request.req.udiag_cookie[0] = INET_DIAG_NOCOOKIE;
   request.req.udiag_cookie[1] = INET_DIAG_NOCOOKIE;
-
-  sockaddr_nl kernel{};
-  kernel.nl_family = AF_NETLINK;
-  ssize_t sent;
-  do {
-    sent = ::sendto(sock.fd, &request, sizeof request, 0, reinterpret_cast<sockaddr*>(&kernel),
-                    sizeof kernel);
-  } while (sent < 0 && errno == EINTR);
-  if (sent != static_cast<ssize_t>(sizeof request)) return std::nullopt;
-
-  alignas(nlmsghdr) std::array<uint8_t, 8192> buf;
-  for (int i = 0; i < kMaxReads; ++i) {
-    sockaddr_nl from{};
-    iovec iov{buf.data(), buf.size()};
-    msghdr mh{};
-    mh.msg_name = &from;
-    mh.msg_namelen = sizeof from;
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    ssize_t n = ::recvmsg(sock.fd, &mh, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return std::nullopt;  // includes EAGAIN: the timeout expired
-    }
-    if ((mh.msg_flags & MSG_TRUNC) != 0) return std::nullopt;
-    if (mh.msg_namelen < sizeof from || from.nl_pid != 0) continue;  // not from the kernel
-    UnixSockInfo info;
-    switch (parse_unix_diag_reply(std::span(buf.data(), static_cast<size_t>(n)), seq,
-                                  static_cast<uint32_t>(inode), info)) {
-      case UnixDiagStatus::kFound:
-        return info;
-      case UnixDiagStatus::kFailed:
-        return std::nullopt;
-      case UnixDiagStatus::kIncomplete:
-        break;
-    }
-  }
-  return std::nullopt;
+  UnixSockInfo info;
+  bool found = sock_diag_exchange(std::span(reinterpret_cast<uint8_t*>(&request), sizeof request),
+                                  kMaxReads, [&](std::span<const uint8_t> reply, uint32_t seq) {
+                                    return parse_unix_diag_reply(
+                                        reply, seq, static_cast<uint32_t>(inode), info);
+                                  });
+  if (!found) return std::nullopt;
+  return info;
 }
 
 std::string format_unix_sock(std::string_view proto, unsigned long inode,

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "trace/sock_diag.hpp"
+
 namespace corostack::trace {
 
 struct UnixSockInfo {
@@ -24,7 +26,7 @@ std::optional<UnixSockInfo> query_unix_sock(unsigned long inode);
 
 // The reply parser, exposed for tests: walks the netlink messages of one
 // datagram, skipping those of other sequence numbers or inodes.
-enum class UnixDiagStatus { kFound, kFailed, kIncomplete };
+using UnixDiagStatus = DiagStatus;
 UnixDiagStatus parse_unix_diag_reply(std::span<const uint8_t> data, uint32_t seq, uint32_t inode,
                                      UnixSockInfo& out);
 

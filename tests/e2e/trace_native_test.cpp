@@ -217,12 +217,20 @@ TEST_F(TraceNativeOracleTest, SocketEndpointsMatchStrace) {
   int port = free_tcp_port();
   ASSERT_NE(port, 0) << "no free TCP port on 127.0.0.1";
   std::vector<std::string> want, got;
-  run_both({"-yy", "-e", "trace=accept4,connect,sendto,recvfrom,getsockname"}, port, &want, &got);
+  run_both({"-yy", "-e", "trace=bind,listen,accept4,connect,sendto,recvfrom,getsockname"}, port,
+           &want, &got);
   if (HasFatalFailure()) return;
   bool peer = std::any_of(want.begin(), want.end(), [](const std::string& l) {
     return l.find("UNIX-STREAM:[") != std::string::npos && l.find("->") != std::string::npos;
   });
   EXPECT_TRUE(peer) << "strace shows no UNIX peer:\n" << listed(want);
+  // listen() on a TCP socket bound but not yet listening: strace names it by
+  // its address (inet_diag), though /proc/net/tcp does not list it.
+  const std::string bound = "listen(3<TCP:[127.0.0.1:" + std::to_string(port) + "]>";
+  bool named = std::any_of(want.begin(), want.end(), [&](const std::string& l) {
+    return l.find(bound) != std::string::npos;
+  });
+  EXPECT_TRUE(named) << "strace does not name the bound socket:\n" << listed(want);
   // Inodes of connected UNIX sockets and the client's ephemeral port differ
   // from run to run; the listening port is the same in both.
   auto steady = [port](std::vector<std::string> lines) {

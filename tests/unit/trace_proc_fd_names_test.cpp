@@ -1,19 +1,25 @@
 // ProcFdNames: /proc/net parsing and the live description of this process's fds.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <utility>
 #include <vector>
 
+#include "trace/inet_sock_diag.hpp"
 #include "trace/proc_fd_names.hpp"
 #include "trace/unix_sock_diag.hpp"
 
@@ -280,6 +286,82 @@ TEST(TraceProcFdNames, FormatsUnixSocketsAsStrace) {
   EXPECT_EQ(format_unix_sock("A<B", 7, info), R"(A\74B:[7->8,@""])");
   EXPECT_FALSE(query_unix_sock(0).has_value());
   EXPECT_FALSE(query_unix_sock(1ul << 40).has_value());
+}
+
+}  // namespace
+}  // namespace corostack::trace
+
+namespace corostack::trace {
+namespace {
+
+std::vector<uint8_t> inet_body(uint32_t inode, uint8_t family, std::array<uint8_t, 4> src,
+                               uint16_t sport, std::array<uint8_t, 4> dst, uint16_t dport) {
+  inet_diag_msg m{};
+  m.idiag_family = family;
+  m.idiag_inode = inode;
+  m.id.idiag_sport = htons(sport);
+  m.id.idiag_dport = htons(dport);
+  std::memcpy(m.id.idiag_src, src.data(), 4);
+  std::memcpy(m.id.idiag_dst, dst.data(), 4);
+  std::vector<uint8_t> out(sizeof m);
+  std::memcpy(out.data(), &m, sizeof m);
+  return out;
+}
+
+TEST(TraceProcFdNames, ParsesInetDiagDumpsDefensively) {
+  std::vector<uint8_t> buf;
+  put_message(buf, SOCK_DIAG_BY_FAMILY, 6, inet_body(200, AF_INET, {10, 0, 0, 1}, 1, {}, 0));
+  put_message(buf, SOCK_DIAG_BY_FAMILY, 7, inet_body(199, AF_INET, {10, 0, 0, 2}, 2, {}, 0));
+  put_message(buf, SOCK_DIAG_BY_FAMILY, 7,
+              inet_body(200, AF_INET, {127, 0, 0, 1}, 8080, {127, 0, 0, 1}, 51234));
+  InetSockInfo info;
+  EXPECT_EQ(parse_inet_diag_reply(buf, 7, 200, info), DiagStatus::kFound);
+  EXPECT_EQ(info.local, "127.0.0.1:8080");
+  EXPECT_EQ(info.remote, "127.0.0.1:51234");
+  for (size_t n = 0; n < buf.size(); ++n) {
+    InetSockInfo part;
+    EXPECT_NE(parse_inet_diag_reply(std::span(buf.data(), n), 7, 200, part), DiagStatus::kFound)
+        << n;
+  }
+  // Bound, not connected: no remote end. The end of the dump: not there.
+  std::vector<uint8_t> bound;
+  put_message(bound, SOCK_DIAG_BY_FAMILY, 7, inet_body(300, AF_INET, {127, 0, 0, 1}, 9, {}, 0));
+  EXPECT_EQ(parse_inet_diag_reply(bound, 7, 300, info), DiagStatus::kFound);
+  EXPECT_EQ(info.local, "127.0.0.1:9");
+  EXPECT_TRUE(info.remote.empty());
+  std::vector<uint8_t> done;
+  put_message(done, NLMSG_DONE, 7, std::vector<uint8_t>(4));
+  EXPECT_EQ(parse_inet_diag_reply(done, 7, 300, info), DiagStatus::kFailed);
+  // A family that is not inet, a short body, a header claiming too much.
+  std::vector<uint8_t> odd;
+  put_message(odd, SOCK_DIAG_BY_FAMILY, 7, inet_body(300, AF_UNIX, {}, 0, {}, 0));
+  EXPECT_EQ(parse_inet_diag_reply(odd, 7, 300, info), DiagStatus::kFailed);
+  std::vector<uint8_t> shortmsg;
+  put_message(shortmsg, SOCK_DIAG_BY_FAMILY, 7, std::vector<uint8_t>(4));
+  EXPECT_EQ(parse_inet_diag_reply(shortmsg, 7, 300, info), DiagStatus::kFailed);
+  bound[0] = 0xff;
+  EXPECT_EQ(parse_inet_diag_reply(bound, 7, 300, info), DiagStatus::kFailed);
+}
+
+// The query against this process's own socket, bound and neither listening
+// nor connected, which /proc/net/tcp does not list.
+TEST(TraceProcFdNames, QueriesABoundTcpSocket) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  struct stat st {};
+  ASSERT_EQ(::fstat(fd, &st), 0);
+  auto info = query_inet_sock("TCP", st.st_ino);
+  ::close(fd);
+  ASSERT_TRUE(info.has_value()) << "inet_diag did not find the bound socket";
+  EXPECT_EQ(info->local, "127.0.0.1:" + std::to_string(ntohs(addr.sin_port)));
+  EXPECT_TRUE(info->remote.empty());
+  EXPECT_FALSE(query_inet_sock("UNIX", st.st_ino).has_value());
 }
 
 }  // namespace
