@@ -1,5 +1,4 @@
 #include "trace/bpf_source.hpp"
-#include "base/clock.hpp"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -10,6 +9,7 @@
 #include <ctime>
 #include <optional>
 
+#include "base/clock.hpp"
 #include "target/access_policy.hpp"
 #include "trace/copied_memory.hpp"
 #include "trace/vm_reader.hpp"
@@ -21,6 +21,14 @@ namespace {
 constexpr int64_t kExecve = 59;
 constexpr int64_t kExit = 60;
 constexpr int64_t kExitGroup = 231;
+constexpr int64_t kClone = 56, kFork = 57, kVfork = 58, kClone3 = 435;
+
+// A new thread's or child's first return, from a clone it never entered:
+// strace shows the call once, in the parent.
+bool child_side_of_clone(const BpfSyscallRecord& r) {
+  bool clone = r.nr == kClone || r.nr == kClone3 || r.nr == kFork || r.nr == kVfork;
+  return clone && r.entered_before_trace && r.ret == 0;
+}
 
 bool is_exit(int64_t nr) {
   return nr == kExit || nr == kExitGroup;
@@ -93,6 +101,7 @@ void BpfSource::deliver(const BpfSyscallRecord& r) {
     seen_exec_ = true;
   }
   if (tids_.insert(r.tid).second) sink_.threads_traced(tids_.size());
+  if (child_side_of_clone(r)) return;
   bool shown = !options_.traced || options_.traced(r.nr);
   if (!shown && !(is_exit(r.nr) && r.exited_in_call)) return;
   CallEntry e;

@@ -42,6 +42,13 @@ BpfCopySpec len_ret(int arg) {
 BpfCopySpec fixed(int arg, uint32_t n) {
   return {arg, BpfCopySpec::kFixed, -1, n};
 }
+// `count` elements of `size` bytes: the count in args[len] or the return value.
+BpfCopySpec array_arg(int arg, int len, uint32_t size) {
+  return {arg, BpfCopySpec::kLenArg, len, size};
+}
+BpfCopySpec array_ret(int arg, uint32_t size) {
+  return {arg, BpfCopySpec::kLenRet, -1, size};
+}
 
 }  // namespace
 
@@ -148,6 +155,22 @@ std::vector<BpfCopySpec> default_bpf_copy_specs(int64_t nr) {
       return {fixed(1, 8), fixed(2, 8)};
     case SYS_epoll_ctl:
       return {fixed(3, 12)};  // packed struct epoll_event
+    case SYS_epoll_wait:
+    case SYS_epoll_pwait:
+    case SYS_epoll_pwait2:
+      return {array_ret(1, 12)};
+    case SYS_poll:
+    case SYS_ppoll:
+      return {array_arg(0, 1, 8)};  // struct pollfd
+    case SYS_accept:
+    case SYS_accept4:
+    case SYS_getsockname:
+    case SYS_getpeername:
+      // The address (sockaddr_storage at most) and its length, as the kernel
+      // left them; the length the caller offered is gone by the exit.
+      return {fixed(1, 128), fixed(2, 4)};
+    case SYS_clone3:
+      return {len_arg(0, 1)};  // struct clone_args
     case SYS_prlimit64:
       return {fixed(2, 16), fixed(3, 16)};
     default:

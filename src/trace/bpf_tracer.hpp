@@ -63,6 +63,8 @@ struct BpfCopySpec {
     kLenRet = 3,  // ret bytes when ret > 0: read's data
     kFixed = 4,   // `fixed` bytes: struct stat, struct timespec, pipe's int[2]
   };
+  // kLenArg and kLenRet: when set, the count is of elements this size
+  // (poll's struct pollfd, epoll_wait's struct epoll_event).
   int arg = 0;
   Kind kind = kNone;
   int len_arg = -1;

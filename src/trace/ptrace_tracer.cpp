@@ -1,5 +1,4 @@
 #include "trace/ptrace_tracer.hpp"
-#include "base/clock.hpp"
 
 #include <signal.h>
 #include <sys/ptrace.h>
@@ -14,6 +13,7 @@
 #include <ctime>
 #include <set>
 
+#include "base/clock.hpp"
 #include "target/access_policy.hpp"
 #include "target/pause_guard.hpp"
 #include "target/proc_fs.hpp"

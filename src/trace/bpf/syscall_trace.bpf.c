@@ -214,9 +214,12 @@ static __always_inline __u32 copy_args(struct ct_scratch* s) {
         break;
       case CT_COPY_LEN_ARG:
         if (sp.len_arg >= 0 && sp.len_arg <= 5) want = rec->args[sp.len_arg];
+        /* `fixed`, when set, is the size of one element (poll's pollfd). */
+        if (sp.fixed && want <= CT_COPY_MAX) want *= sp.fixed;
         break;
       case CT_COPY_LEN_RET:
         if (rec->ret > 0) want = (__u64)rec->ret;
+        if (sp.fixed && want <= CT_COPY_MAX) want *= sp.fixed; /* epoll_wait's events */
         break;
       case CT_COPY_FIXED:
         want = sp.fixed;

@@ -30,8 +30,10 @@
 enum ct_copy_kind {
   CT_COPY_NONE = 0,
   CT_COPY_STRING = 1,  /* NUL-terminated string at args[arg] */
-  CT_COPY_LEN_ARG = 2, /* args[len_arg] bytes at args[arg] (write, connect's sockaddr) */
-  CT_COPY_LEN_RET = 3, /* ret bytes when ret > 0 (read, recvfrom) */
+  CT_COPY_LEN_ARG = 2, /* args[len_arg] bytes at args[arg] (write, connect's sockaddr),
+                          times `fixed` when set (elements of that size: poll) */
+  CT_COPY_LEN_RET = 3, /* ret bytes when ret > 0 (read, recvfrom), times `fixed` when
+                          set (epoll_wait's events) */
   CT_COPY_FIXED = 4,   /* `fixed` bytes (struct stat, timespec, int[2] of pipe) */
 };
 
