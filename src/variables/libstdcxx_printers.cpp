@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "coro/dwarf_types.hpp"
+#include "variables/dwarf_members.hpp"
+#include "variables/libstdcxx_containers.hpp"
 #include "variables/value_printer.hpp"
 
 namespace corostack::variables {
@@ -18,78 +20,6 @@ using coro::die_name;
 using coro::die_type;
 using coro::strip_typedefs;
 using coro::type_size;
-
-constexpr int kMaxBaseDepth = 8;
-
-struct Member {
-  uint64_t offset = 0;
-  Dwarf_Die type;
-};
-
-bool is_data_member(Dwarf_Die* d) {
-  Dwarf_Attribute a;
-  bool f = false;
-  bool external = dwarf_attr(d, DW_AT_external, &a) && dwarf_formflag(&a, &f) == 0 && f;
-  return dwarf_tag(d) == DW_TAG_member && !external;
-}
-
-// The data member `name` of `type`, directly or in a base class (depth first).
-std::optional<Member> member(Dwarf_Die type, std::string_view name, int depth = 0) {
-  if (depth > kMaxBaseDepth) return std::nullopt;
-  Dwarf_Die child;
-  if (dwarf_child(&type, &child) != 0) return std::nullopt;
-  std::vector<Dwarf_Die> bases;
-  do {
-    if (is_data_member(&child) && die_name(&child) == name) {
-      auto t = die_type(&child);
-      if (!t) return std::nullopt;
-      return Member{coro::member_offset(&child).value_or(0), *t};
-    }
-    if (dwarf_tag(&child) == DW_TAG_inheritance) bases.push_back(child);
-  } while (dwarf_siblingof(&child, &child) == 0);
-  for (Dwarf_Die& b : bases) {
-    auto t = die_type(&b);
-    if (!t) continue;
-    if (auto m = member(strip_typedefs(*t), name, depth + 1)) {
-      m->offset += coro::member_offset(&b).value_or(0);
-      return m;
-    }
-  }
-  return std::nullopt;
-}
-
-// A dotted path of members ("_M_impl._M_start").
-std::optional<Member> path(Dwarf_Die type, std::string_view dotted) {
-  Member at{0, type};
-  while (!dotted.empty()) {
-    size_t dot = dotted.find('.');
-    std::string_view part = dotted.substr(0, dot);
-    auto m = member(strip_typedefs(at.type), part);
-    if (!m) return std::nullopt;
-    at.offset += m->offset;
-    at.type = m->type;
-    dotted = dot == std::string_view::npos ? std::string_view() : dotted.substr(dot + 1);
-  }
-  return at;
-}
-
-std::optional<uint64_t> word_at(std::span<const uint8_t> bytes, uint64_t off, uint64_t size = 8) {
-  if (size > 8 || off > bytes.size() || size > bytes.size() - off) return std::nullopt;
-  uint64_t v = 0;
-  std::memcpy(&v, bytes.data() + off, size);
-  return v;
-}
-
-std::optional<Dwarf_Die> template_argument(Dwarf_Die type, int n) {
-  Dwarf_Die child;
-  if (dwarf_child(&type, &child) != 0) return std::nullopt;
-  int i = 0;
-  do {
-    if (dwarf_tag(&child) != DW_TAG_template_type_parameter) continue;
-    if (i++ == n) return die_type(&child);
-  } while (dwarf_siblingof(&child, &child) == 0);
-  return std::nullopt;
-}
 
 bool starts_with(std::string_view s, std::string_view p) {
   return s.substr(0, p.size()) == p;
@@ -246,7 +176,7 @@ std::optional<std::string> print_libstdcxx(const ValuePrinter& printer, Dwarf_Di
   if (starts_with(name, "std::weak_ptr<"))
     return print_shared_ptr(printer, type, bytes, "weak_ptr");
   if (starts_with(name, "std::optional<")) return print_optional(printer, type, bytes, depth);
-  return std::nullopt;
+  return print_libstdcxx_container(printer, type, name, bytes, depth);
 }
 
 }  // namespace corostack::variables

@@ -3,7 +3,8 @@
 // them: std::string and string_view as quoted text, `std::vector of length
 // N, capacity M = {…}`, `std::unique_ptr<T> = {get() = 0x…}`,
 // `std::shared_ptr<T> (use count N, weak count M) = {get() = 0x…}`,
-// `std::optional<T> = {[contained value] = …}` / `[no contained value]`.
+// `std::optional<T> = {[contained value] = …}` / `[no contained value]`;
+// list, map, set, unordered_map/set and deque through libstdcxx_containers.
 // Members are found by name in DWARF, never at assumed offsets: a layout
 // that does not match returns nullopt and the value prints as a plain struct.
 #include <elfutils/libdw.h>

@@ -23,6 +23,7 @@
 //   crane:  crane_hold <- crane_thread                   std::string (SSO and long),
 //                                                        string_view, vector, vector<bool>,
 //                                                        unique_ptr, shared_ptr, optional,
+//                                                        list, map, set, unordered_map, deque,
 //                                                        a scoped enum in a namespace, an
 //                                                        enum value no enumerator names; read()
 //   osprey: osprey_lock <- osprey_thread                 futex in pthread_mutex_lock;
@@ -68,12 +69,17 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <fstream>
+#include <list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "frame_macros.hpp"
@@ -456,6 +462,46 @@ TARGET_FRAME void crane_record_pointers(const std::unique_ptr<int>& boxed,
   about_to_block({gettid(), {"crane_hold", "crane_thread"}, {SYS_read}});
 }
 
+// The node-based containers as libstdc++'s printers show them, children in
+// the containers' own iteration order.
+TARGET_FRAME void crane_record_containers(const std::list<int>& perches,
+                                          const std::list<int>& no_perches,
+                                          const std::map<int, std::string>& names,
+                                          const std::map<int, int>& no_names,
+                                          const std::set<int>& rings,
+                                          const std::unordered_map<int, int>& counts,
+                                          const std::deque<int>& queue) {
+  std::string list_text = "std::__cxx11::list = {";
+  int i = 0;
+  for (int v : perches)
+    list_text += (i ? ", [" : "[") + std::to_string(i) + "] = " + std::to_string(v), ++i;
+  std::string map_text = "std::map with " + std::to_string(names.size()) + " elements = {";
+  i = 0;
+  for (const auto& [k, v] : names)
+    map_text += (i++ ? ", [" : "[") + std::to_string(k) + "] = " + quoted(v);
+  std::string set_text = "std::set with " + std::to_string(rings.size()) + " elements = {";
+  i = 0;
+  for (int v : rings)
+    set_text += (i ? ", [" : "[") + std::to_string(i) + "] = " + std::to_string(v), ++i;
+  std::string counts_text =
+      "std::unordered_map with " + std::to_string(counts.size()) + " elements = {";
+  i = 0;
+  for (const auto& [k, v] : counts)
+    counts_text += (i++ ? ", [" : "[") + std::to_string(k) + "] = " + std::to_string(v);
+  std::string queue_text = "std::deque with " + std::to_string(queue.size()) + " elements = {";
+  i = 0;
+  for (int v : queue) queue_text += (i++ ? ", " : "") + std::to_string(v);
+  Locals("crane_hold")
+      .var("perches", list_text + "}")
+      .var("no_perches", no_perches.empty() ? "empty std::__cxx11::list" : "?")
+      .var("names", map_text + "}")
+      .var("no_names", "std::map with " + std::to_string(no_names.size()) + " elements")
+      .var("rings", set_text + "}")
+      .var("counts", counts_text + "}")
+      .var("queue", queue_text + "}")
+      .commit();
+}
+
 TARGET_FRAME size_t crane_hold(std::string_view view, const std::string& owner) {
   std::string short_text = "crane";
   std::string long_text = "crane-long-text-beyond-the-sso-buffer";
@@ -466,6 +512,16 @@ TARGET_FRAME size_t crane_hold(std::string_view view, const std::string& owner) 
   std::optional<int> maybe = 5;
   std::optional<int> nothing;
   std::vector<bool> flags{true, false, true};
+  std::list<int> perches{7, 8, 9};
+  std::list<int> no_perches;
+  std::map<int, std::string> names{{2, "two"}, {1, "one-with-a-longer-name"}, {3, "three"}};
+  std::map<int, int> no_names;
+  std::set<int> rings{30, 10, 20, 40, 50};
+  std::unordered_map<int, int> counts{{1, 10}, {2, 20}, {3, 30}};
+  // More than one 128-element buffer, so the walk crosses nodes.
+  std::deque<int> queue;
+  for (int k = 0; k < 150; ++k) queue.push_back(k);
+  queue.push_front(-1);
   aviary::Wing wing = aviary::Wing::kRight;
   Color odd = static_cast<Color>(7);
   KEEP(flags);
@@ -480,7 +536,15 @@ TARGET_FRAME size_t crane_hold(std::string_view view, const std::string& owner) 
   KEEP(shared);
   KEEP(maybe);
   KEEP(nothing);
+  KEEP(perches);
+  KEEP(no_perches);
+  KEEP(names);
+  KEEP(no_names);
+  KEEP(rings);
+  KEEP(counts);
+  KEEP(queue);
   crane_record_strings(view, owner, short_text, long_text, numbers);
+  crane_record_containers(perches, no_perches, names, no_names, rings, counts, queue);
   crane_record_more(flags, wing, odd);
   crane_record_pointers(boxed, boxed_pair, shared, maybe, nothing);
   g_sink = read_idle();
@@ -497,6 +561,13 @@ TARGET_FRAME size_t crane_hold(std::string_view view, const std::string& owner) 
   KEEP(shared);
   KEEP(maybe);
   KEEP(nothing);
+  KEEP(perches);
+  KEEP(no_perches);
+  KEEP(names);
+  KEEP(no_names);
+  KEEP(rings);
+  KEEP(counts);
+  KEEP(queue);
   return view.size() + owner.size() + short_text.size() + long_text.size() + numbers.size() +
          *boxed + boxed_pair->b + *shared + maybe.value_or(0) + nothing.value_or(0);
 }
