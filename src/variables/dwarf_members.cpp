@@ -86,6 +86,26 @@ std::optional<Dwarf_Die> template_argument(Dwarf_Die type, int n) {
   return std::nullopt;
 }
 
+std::vector<Dwarf_Die> template_arguments(Dwarf_Die type, size_t max) {
+  std::vector<Dwarf_Die> out;
+  Dwarf_Die child;
+  if (dwarf_child(&type, &child) != 0) return out;
+  do {
+    int tag = dwarf_tag(&child);
+    if (tag == DW_TAG_template_type_parameter) {
+      if (auto t = die_type(&child)) out.push_back(*t);
+    } else if (tag == DW_TAG_GNU_template_parameter_pack) {
+      Dwarf_Die inner;
+      if (dwarf_child(&child, &inner) != 0) continue;
+      do {
+        if (dwarf_tag(&inner) != DW_TAG_template_type_parameter) continue;
+        if (auto t = die_type(&inner)) out.push_back(*t);
+      } while (out.size() < max && dwarf_siblingof(&inner, &inner) == 0);
+    }
+  } while (out.size() < max && dwarf_siblingof(&child, &child) == 0);
+  return out;
+}
+
 uint64_t type_alignment(Dwarf_Die type, int depth) {
   constexpr uint64_t kMaxAlign = 16;
   Dwarf_Die t = strip_typedefs(type);

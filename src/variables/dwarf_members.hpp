@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <vector>
 
 namespace corostack::variables {
 
@@ -23,6 +24,9 @@ std::optional<Member> member(Dwarf_Die type, std::string_view name, int depth = 
 std::optional<Member> path(Dwarf_Die type, std::string_view dotted);
 // The n-th template type parameter of a class.
 std::optional<Dwarf_Die> template_argument(Dwarf_Die type, int n);
+// Every template type parameter of a class, a parameter pack's expanded
+// (variant<int, std::string>'s two), at most `max`.
+std::vector<Dwarf_Die> template_arguments(Dwarf_Die type, size_t max = 64);
 // `size` bytes (at most 8) at `off` of `bytes`, little-endian.
 std::optional<uint64_t> word_at(std::span<const uint8_t> bytes, uint64_t off, uint64_t size = 8);
 // alignof(type) as the compiler laid it out: DW_AT_alignment when given, else

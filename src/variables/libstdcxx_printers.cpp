@@ -158,6 +158,42 @@ std::optional<std::string> print_optional(const ValuePrinter& p, Dwarf_Die t,
          p.print_value(value->type, bytes.subspan(value->offset, size), depth + 1) + "}";
 }
 
+// Types whose printers have children: a variant holding one says
+// "[index N] containing <its text>" instead of "[index N] = {<value>}".
+bool printed_with_children(std::string_view name) {
+  for (std::string_view p :
+       {"std::vector<", "std::__cxx11::list<", "std::list<", "std::map<", "std::multimap<",
+        "std::set<", "std::multiset<", "std::unordered_", "std::deque<", "std::optional<",
+        "std::unique_ptr<", "std::shared_ptr<", "std::weak_ptr<", "std::variant<"})
+    if (starts_with(name, p)) return true;
+  return false;
+}
+
+std::optional<std::string> print_variant(const ValuePrinter& p, Dwarf_Die t,
+                                         std::span<const uint8_t> bytes, int depth) {
+  std::vector<Dwarf_Die> alternatives = template_arguments(t);
+  auto index = path(t, "_M_index");
+  auto storage = path(t, "_M_u");
+  if (alternatives.empty() || !index || !storage) return std::nullopt;
+  Dwarf_Die it = strip_typedefs(index->type);
+  uint64_t index_size = type_size(&it).value_or(0);
+  auto raw = word_at(bytes, index->offset, index_size);
+  if (!raw || index_size == 0) return std::nullopt;
+  std::string name = "std::variant<";
+  for (size_t i = 0; i < alternatives.size(); ++i)
+    name += (i ? ", " : "") + p.type_name(alternatives[i]);
+  name += ">";
+  if (*raw >= alternatives.size()) return name + " [no contained value]";  // valueless
+  Dwarf_Die held = alternatives[*raw];
+  Dwarf_Die ht = strip_typedefs(held);
+  uint64_t size = type_size(&ht).value_or(0);
+  if (storage->offset > bytes.size() || size > bytes.size() - storage->offset) return std::nullopt;
+  std::string value = p.print_value(held, bytes.subspan(storage->offset, size), depth + 1);
+  std::string head = fmt::format("{} [index {}]", name, *raw);
+  if (printed_with_children(p.qualified_name(ht))) return head + " containing " + value;
+  return head + " = {" + value + "}";
+}
+
 }  // namespace
 
 std::optional<std::string> print_libstdcxx(const ValuePrinter& printer, Dwarf_Die type,
@@ -176,6 +212,7 @@ std::optional<std::string> print_libstdcxx(const ValuePrinter& printer, Dwarf_Di
   if (starts_with(name, "std::weak_ptr<"))
     return print_shared_ptr(printer, type, bytes, "weak_ptr");
   if (starts_with(name, "std::optional<")) return print_optional(printer, type, bytes, depth);
+  if (starts_with(name, "std::variant<")) return print_variant(printer, type, bytes, depth);
   return print_libstdcxx_container(printer, type, name, bytes, depth);
 }
 

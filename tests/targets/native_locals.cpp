@@ -24,6 +24,7 @@
 //                                                        string_view, vector, vector<bool>,
 //                                                        unique_ptr, shared_ptr, optional,
 //                                                        list, map, set, unordered_map, deque,
+//                                                        variant,
 //                                                        a scoped enum in a namespace, an
 //                                                        enum value no enumerator names; read()
 //   osprey: osprey_lock <- osprey_thread                 futex in pthread_mutex_lock;
@@ -80,6 +81,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "frame_macros.hpp"
@@ -464,13 +466,12 @@ TARGET_FRAME void crane_record_pointers(const std::unique_ptr<int>& boxed,
 
 // The node-based containers as libstdc++'s printers show them, children in
 // the containers' own iteration order.
-TARGET_FRAME void crane_record_containers(const std::list<int>& perches,
-                                          const std::list<int>& no_perches,
-                                          const std::map<int, std::string>& names,
-                                          const std::map<int, int>& no_names,
-                                          const std::set<int>& rings,
-                                          const std::unordered_map<int, int>& counts,
-                                          const std::deque<int>& queue) {
+TARGET_FRAME void crane_record_containers(
+    const std::list<int>& perches, const std::list<int>& no_perches,
+    const std::map<int, std::string>& names, const std::map<int, int>& no_names,
+    const std::set<int>& rings, const std::unordered_map<int, int>& counts,
+    const std::deque<int>& queue, const std::variant<int, std::string>& tag_text,
+    const std::variant<int, std::string>& tag_number) {
   std::string list_text = "std::__cxx11::list = {";
   int i = 0;
   for (int v : perches)
@@ -499,6 +500,10 @@ TARGET_FRAME void crane_record_containers(const std::list<int>& perches,
       .var("rings", set_text + "}")
       .var("counts", counts_text + "}")
       .var("queue", queue_text + "}")
+      .var("tag_text", "std::variant<int, std::string> [index 1] = {" +
+                           quoted(std::get<std::string>(tag_text)) + "}")
+      .var("tag_number", "std::variant<int, std::string> [index 0] = {" +
+                             std::to_string(std::get<int>(tag_number)) + "}")
       .commit();
 }
 
@@ -522,6 +527,8 @@ TARGET_FRAME size_t crane_hold(std::string_view view, const std::string& owner) 
   std::deque<int> queue;
   for (int k = 0; k < 150; ++k) queue.push_back(k);
   queue.push_front(-1);
+  std::variant<int, std::string> tag_text = std::string("perch");
+  std::variant<int, std::string> tag_number = 42;
   aviary::Wing wing = aviary::Wing::kRight;
   Color odd = static_cast<Color>(7);
   KEEP(flags);
@@ -543,8 +550,11 @@ TARGET_FRAME size_t crane_hold(std::string_view view, const std::string& owner) 
   KEEP(rings);
   KEEP(counts);
   KEEP(queue);
+  KEEP(tag_text);
+  KEEP(tag_number);
   crane_record_strings(view, owner, short_text, long_text, numbers);
-  crane_record_containers(perches, no_perches, names, no_names, rings, counts, queue);
+  crane_record_containers(perches, no_perches, names, no_names, rings, counts, queue, tag_text,
+                          tag_number);
   crane_record_more(flags, wing, odd);
   crane_record_pointers(boxed, boxed_pair, shared, maybe, nothing);
   g_sink = read_idle();
@@ -568,6 +578,8 @@ TARGET_FRAME size_t crane_hold(std::string_view view, const std::string& owner) 
   KEEP(rings);
   KEEP(counts);
   KEEP(queue);
+  KEEP(tag_text);
+  KEEP(tag_number);
   return view.size() + owner.size() + short_text.size() + long_text.size() + numbers.size() +
          *boxed + boxed_pair->b + *shared + maybe.value_or(0) + nothing.value_or(0);
 }
