@@ -31,27 +31,17 @@ bool any(const __be32 addr[4], __be16 port) {
 
 DiagStatus parse_inet_diag_reply(std::span<const uint8_t> data, uint32_t seq, uint32_t inode,
                                  InetSockInfo& out) {
-  size_t off = 0;
-  nlmsghdr h{};
-  while (diag_read_at(data, off, h)) {
-    if (h.nlmsg_len < sizeof(nlmsghdr) || h.nlmsg_len > data.size() - off)
-      return DiagStatus::kFailed;  // malformed or truncated
-    std::span<const uint8_t> body = data.subspan(off + NLMSG_HDRLEN, h.nlmsg_len - NLMSG_HDRLEN);
-    off += NLMSG_ALIGN(h.nlmsg_len);
-    if (h.nlmsg_seq != seq) continue;  // a reply to an older request
-    if (h.nlmsg_type == NLMSG_ERROR || h.nlmsg_type == NLMSG_DONE) return DiagStatus::kFailed;
-    if (h.nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
+  return for_each_diag_message(data, seq, [&](std::span<const uint8_t> body) {
     inet_diag_msg msg{};
     if (!diag_read_at(body, 0, msg)) return DiagStatus::kFailed;
-    if (msg.idiag_inode != inode) continue;
+    if (msg.idiag_inode != inode) return DiagStatus::kIncomplete;
     if (msg.idiag_family != AF_INET && msg.idiag_family != AF_INET6) return DiagStatus::kFailed;
     out.local = endpoint(msg.idiag_family, msg.id.idiag_src, msg.id.idiag_sport);
     out.remote = any(msg.id.idiag_dst, msg.id.idiag_dport)
                      ? endpoint(msg.idiag_family, msg.id.idiag_dst, msg.id.idiag_dport)
                      : std::string();
     return DiagStatus::kFound;
-  }
-  return DiagStatus::kIncomplete;
+  });
 }
 
 std::optional<InetSockInfo> query_inet_sock(std::string_view proto, unsigned long inode) {

@@ -1,6 +1,7 @@
 #include "trace/sock_diag.hpp"
 
 #include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -23,6 +24,25 @@ struct Fd {
 };
 
 }  // namespace
+
+DiagStatus for_each_diag_message(
+    std::span<const uint8_t> data, uint32_t seq,
+    const std::function<DiagStatus(std::span<const uint8_t> body)>& on_message) {
+  size_t off = 0;
+  nlmsghdr h{};
+  while (diag_read_at(data, off, h)) {
+    if (h.nlmsg_len < sizeof(nlmsghdr) || h.nlmsg_len > data.size() - off)
+      return DiagStatus::kFailed;  // malformed or truncated
+    std::span<const uint8_t> body = data.subspan(off + NLMSG_HDRLEN, h.nlmsg_len - NLMSG_HDRLEN);
+    off += NLMSG_ALIGN(h.nlmsg_len);
+    if (h.nlmsg_seq != seq) continue;  // a reply to an older request
+    if (h.nlmsg_type == NLMSG_ERROR || h.nlmsg_type == NLMSG_DONE) return DiagStatus::kFailed;
+    if (h.nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
+    DiagStatus s = on_message(body);
+    if (s != DiagStatus::kIncomplete) return s;
+  }
+  return DiagStatus::kIncomplete;
+}
 
 bool sock_diag_exchange(
     std::span<uint8_t> request, int max_reads,

@@ -20,6 +20,15 @@ bool sock_diag_exchange(
     std::span<uint8_t> request, int max_reads,
     const std::function<DiagStatus(std::span<const uint8_t>, uint32_t seq)>& on_reply);
 
+// Walks one datagram's netlink messages: for each SOCK_DIAG_BY_FAMILY reply
+// of sequence `seq`, `on_message(body)`; its first answer other than
+// kIncomplete is returned. An error or end-of-dump message of `seq`, or a
+// malformed or truncated header, is kFailed; messages of other sequence
+// numbers (replies to an older request) are skipped.
+DiagStatus for_each_diag_message(
+    std::span<const uint8_t> data, uint32_t seq,
+    const std::function<DiagStatus(std::span<const uint8_t> body)>& on_message);
+
 // Reads a T at `off` of `data` (which need not be aligned for T).
 template <typename T>
 bool diag_read_at(std::span<const uint8_t> data, size_t off, T& out) {

@@ -49,24 +49,14 @@ void parse_attributes(std::span<const uint8_t> attrs, UnixSockInfo& out) {
 
 UnixDiagStatus parse_unix_diag_reply(std::span<const uint8_t> data, uint32_t seq, uint32_t inode,
                                      UnixSockInfo& out) {
-  size_t off = 0;
-  nlmsghdr h{};
-  while (diag_read_at(data, off, h)) {
-    if (h.nlmsg_len < sizeof(nlmsghdr) || h.nlmsg_len > data.size() - off)
-      return DiagStatus::kFailed;  // malformed or truncated
-    std::span<const uint8_t> body = data.subspan(off + NLMSG_HDRLEN, h.nlmsg_len - NLMSG_HDRLEN);
-    off += NLMSG_ALIGN(h.nlmsg_len);
-    if (h.nlmsg_seq != seq) continue;  // a reply to an older request
-    if (h.nlmsg_type == NLMSG_ERROR || h.nlmsg_type == NLMSG_DONE) return DiagStatus::kFailed;
-    if (h.nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
+  return for_each_diag_message(data, seq, [&](std::span<const uint8_t> body) {
     unix_diag_msg msg{};
     if (!diag_read_at(body, 0, msg)) return DiagStatus::kFailed;
-    if (msg.udiag_family != AF_UNIX || msg.udiag_ino != inode) continue;
+    if (msg.udiag_family != AF_UNIX || msg.udiag_ino != inode) return DiagStatus::kIncomplete;
     out = UnixSockInfo{};
     parse_attributes(body.subspan(std::min(body.size(), size_t{NLMSG_ALIGN(sizeof msg)})), out);
     return DiagStatus::kFound;
-  }
-  return DiagStatus::kIncomplete;
+  });
 }
 
 std::optional<UnixSockInfo> query_unix_sock(unsigned long inode) {
