@@ -194,6 +194,70 @@ std::optional<std::string> print_variant(const ValuePrinter& p, Dwarf_Die t,
   return head + " = {" + value + "}";
 }
 
+// A class's direct base classes, in declaration order, with their offsets.
+std::vector<Member> bases_of(Dwarf_Die type) {
+  std::vector<Member> out;
+  Dwarf_Die child;
+  if (dwarf_child(&type, &child) != 0) return out;
+  do {
+    if (dwarf_tag(&child) != DW_TAG_inheritance) continue;
+    if (auto t = die_type(&child))
+      out.push_back({coro::member_offset(&child).value_or(0), strip_typedefs(*t)});
+  } while (out.size() < 4 && dwarf_siblingof(&child, &child) == 0);
+  return out;
+}
+
+// std::tuple<A, B> is _Tuple_impl<0, A, B>, which derives from
+// _Tuple_impl<1, B> and _Head_base<0, A>, ...: each _Head_base holds one
+// element in _M_head_impl (printers.py's StdTuplePrinter walks the same way).
+std::optional<std::string> print_tuple(const ValuePrinter& p, Dwarf_Die t,
+                                       std::span<const uint8_t> bytes, int depth) {
+  constexpr size_t kMaxElements = 64;
+  std::vector<Member> top = bases_of(t);
+  if (top.empty()) return "empty std::tuple";
+  Member head = top.front();
+  std::vector<std::string> items;
+  for (size_t i = 0; i < kMaxElements; ++i) {
+    std::vector<Member> nodes = bases_of(head.type);
+    if (nodes.empty() || nodes.size() > 2) return std::nullopt;
+    Member impl = nodes.size() == 1 ? nodes[0] : nodes[1];
+    impl.offset += head.offset;
+    auto value = member(impl.type, "_M_head_impl");
+    if (!value) return std::nullopt;  // an empty element kept by the empty-base optimisation
+    Dwarf_Die vt = strip_typedefs(value->type);
+    uint64_t off = impl.offset + value->offset, size = type_size(&vt).value_or(0);
+    if (off > bytes.size() || size > bytes.size() - off) return std::nullopt;
+    // printers.py counts from 1 here ("[1] = 3, [2] = ..."), unlike every other container.
+    items.push_back(fmt::format("[{}] = {}", i + 1,
+                                p.print_value(value->type, bytes.subspan(off, size), depth + 1)));
+    if (nodes.size() == 1) {
+      std::string out = "std::tuple containing = {";
+      for (size_t k = 0; k < items.size(); ++k) out += (k ? ", " : "") + items[k];
+      return out + "}";
+    }
+    head = {head.offset + nodes[0].offset, nodes[0].type};
+  }
+  return std::nullopt;
+}
+
+// std::atomic<T> of an integer, bool or floating type: `std::atomic<int> = { 5 }`.
+std::optional<std::string> print_atomic(const ValuePrinter& p, Dwarf_Die t,
+                                        std::span<const uint8_t> bytes) {
+  auto arg = template_argument(t, 0);
+  if (!arg) return std::nullopt;
+  Dwarf_Die at = strip_typedefs(*arg);
+  if (dwarf_tag(&at) != DW_TAG_base_type) return std::nullopt;  // pointers, classes: as structs
+  std::optional<Member> value;
+  for (std::string_view where : {"_M_i", "_M_base._M_i", "_M_fp"})
+    if ((value = path(t, where))) break;
+  if (!value) return std::nullopt;
+  Dwarf_Die vt = strip_typedefs(value->type);
+  uint64_t size = type_size(&vt).value_or(0);
+  if (value->offset > bytes.size() || size > bytes.size() - value->offset) return std::nullopt;
+  return fmt::format("std::atomic<{}> = {{ {} }}", p.type_name(*arg),
+                     p.print_value(value->type, bytes.subspan(value->offset, size), 0));
+}
+
 }  // namespace
 
 std::optional<std::string> print_libstdcxx(const ValuePrinter& printer, Dwarf_Die type,
@@ -213,6 +277,8 @@ std::optional<std::string> print_libstdcxx(const ValuePrinter& printer, Dwarf_Di
     return print_shared_ptr(printer, type, bytes, "weak_ptr");
   if (starts_with(name, "std::optional<")) return print_optional(printer, type, bytes, depth);
   if (starts_with(name, "std::variant<")) return print_variant(printer, type, bytes, depth);
+  if (starts_with(name, "std::tuple<")) return print_tuple(printer, type, bytes, depth);
+  if (starts_with(name, "std::atomic<")) return print_atomic(printer, type, bytes);
   return print_libstdcxx_container(printer, type, name, bytes, depth);
 }
 

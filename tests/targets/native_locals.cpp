@@ -24,7 +24,7 @@
 //                                                        string_view, vector, vector<bool>,
 //                                                        unique_ptr, shared_ptr, optional,
 //                                                        list, map, set, unordered_map, deque,
-//                                                        variant,
+//                                                        variant, tuple, atomic,
 //                                                        a scoped enum in a namespace, an
 //                                                        enum value no enumerator names; read()
 //   osprey: osprey_lock <- osprey_thread                 futex in pthread_mutex_lock;
@@ -80,6 +80,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <variant>
 #include <vector>
@@ -471,7 +472,8 @@ TARGET_FRAME void crane_record_containers(
     const std::map<int, std::string>& names, const std::map<int, int>& no_names,
     const std::set<int>& rings, const std::unordered_map<int, int>& counts,
     const std::deque<int>& queue, const std::variant<int, std::string>& tag_text,
-    const std::variant<int, std::string>& tag_number) {
+    const std::variant<int, std::string>& tag_number, const std::tuple<int, std::string>& band,
+    const std::atomic<int>& sightings, const std::atomic<bool>& migrating) {
   std::string list_text = "std::__cxx11::list = {";
   int i = 0;
   for (int v : perches)
@@ -504,6 +506,11 @@ TARGET_FRAME void crane_record_containers(
                            quoted(std::get<std::string>(tag_text)) + "}")
       .var("tag_number", "std::variant<int, std::string> [index 0] = {" +
                              std::to_string(std::get<int>(tag_number)) + "}")
+      // libstdc++'s tuple printer numbers its elements from 1.
+      .var("band", "std::tuple containing = {[1] = " + std::to_string(std::get<0>(band)) +
+                       ", [2] = " + quoted(std::get<1>(band)) + "}")
+      .var("sightings", "std::atomic<int> = { " + std::to_string(sightings.load()) + " }")
+      .var("migrating", std::string("std::atomic<bool> = { ") + boolean(migrating.load()) + " }")
       .commit();
 }
 
@@ -529,6 +536,9 @@ TARGET_FRAME size_t crane_hold(std::string_view view, const std::string& owner) 
   queue.push_front(-1);
   std::variant<int, std::string> tag_text = std::string("perch");
   std::variant<int, std::string> tag_number = 42;
+  std::tuple<int, std::string> band{3, "ibis-band"};
+  std::atomic<int> sightings{5};
+  std::atomic<bool> migrating{true};
   aviary::Wing wing = aviary::Wing::kRight;
   Color odd = static_cast<Color>(7);
   KEEP(flags);
@@ -552,9 +562,12 @@ TARGET_FRAME size_t crane_hold(std::string_view view, const std::string& owner) 
   KEEP(queue);
   KEEP(tag_text);
   KEEP(tag_number);
+  KEEP(band);
+  KEEP(sightings);
+  KEEP(migrating);
   crane_record_strings(view, owner, short_text, long_text, numbers);
   crane_record_containers(perches, no_perches, names, no_names, rings, counts, queue, tag_text,
-                          tag_number);
+                          tag_number, band, sightings, migrating);
   crane_record_more(flags, wing, odd);
   crane_record_pointers(boxed, boxed_pair, shared, maybe, nothing);
   g_sink = read_idle();
@@ -580,6 +593,9 @@ TARGET_FRAME size_t crane_hold(std::string_view view, const std::string& owner) 
   KEEP(queue);
   KEEP(tag_text);
   KEEP(tag_number);
+  KEEP(band);
+  KEEP(sightings);
+  KEEP(migrating);
   return view.size() + owner.size() + short_text.size() + long_text.size() + numbers.size() +
          *boxed + boxed_pair->b + *shared + maybe.value_or(0) + nothing.value_or(0);
 }
