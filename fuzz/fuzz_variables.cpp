@@ -21,13 +21,21 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <deque>
 #include <iterator>
+#include <list>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "fuzz_entry.hpp"
@@ -106,6 +114,14 @@ std::vector<bool> g_fuzzvars_bits;
 char g_fuzzvars_chars[3][5];
 fuzzvars::Mixed g_fuzzvars_mixed;
 std::unique_ptr<int[]> g_fuzzvars_unique_array;
+std::list<int> g_fuzzvars_list;
+std::map<int, std::string> g_fuzzvars_map;
+std::set<int> g_fuzzvars_set;
+std::unordered_map<int, int> g_fuzzvars_unordered;
+std::deque<int> g_fuzzvars_deque;
+std::variant<int, std::string> g_fuzzvars_variant;
+std::tuple<int, std::string> g_fuzzvars_tuple;
+std::atomic<int> g_fuzzvars_atomic;
 
 using namespace corostack;
 using namespace corostack::variables;
@@ -124,6 +140,10 @@ constexpr const char* kTypeOf[] = {
     "g_fuzzvars_strings",   "g_fuzzvars_optional_string",
     "g_fuzzvars_bits",      "g_fuzzvars_chars",
     "g_fuzzvars_mixed",     "g_fuzzvars_unique_array",
+    "g_fuzzvars_list",      "g_fuzzvars_map",
+    "g_fuzzvars_set",       "g_fuzzvars_unordered",
+    "g_fuzzvars_deque",     "g_fuzzvars_variant",
+    "g_fuzzvars_tuple",     "g_fuzzvars_atomic",
 };
 constexpr size_t kTypes = std::size(kTypeOf);
 
