@@ -188,9 +188,7 @@ class TraceOracleTest : public testing::Test {
       // The in-kernel backend sees no signal deliveries. Every thread's
       // "+++ exited +++" is checked: the worker's own exit (exit, from
       // cst_exit's in-flight record) as the main thread's exit_group.
-      std::erase_if(want, [](const std::string& l) {
-        return l.rfind("--- ", 0) == 0;
-      });
+      std::erase_if(want, [](const std::string& l) { return l.rfind("--- ", 0) == 0; });
     }
     // Worker lines may interleave differently; compare as sorted lists.
     std::sort(want.begin(), want.end());
