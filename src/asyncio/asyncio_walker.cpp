@@ -436,6 +436,7 @@ void AsyncWalker::read_task(AsyncTask& t) {
   }
   if (!coro) t.errors.push_back("coroutine unreadable");
   coro_[t.address] = coro.value_or(RemoteAddr());
+  t.coroutine = coro_[t.address];
   if (loop && !is_none(*loop)) t.loop = *loop;
   if (name && !name->is_null()) {
     if (auto text = ro_.str_utf8(*name, kMaxNameCodePoints)) {

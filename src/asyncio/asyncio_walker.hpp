@@ -38,6 +38,7 @@ const char* task_state_name(TaskState s);  // "pending", "cancelled", "done", "u
 
 struct AsyncTask {
   RemoteAddr address;
+  RemoteAddr coroutine;  // the task's coroutine object (null when unreadable)
   std::string name;
   TaskState state = TaskState::kUnknown;
   bool c_task = false;  // _asyncio.Task (or a subclass); false: a pure-Python task
@@ -79,7 +80,8 @@ struct AsyncioState {
   std::vector<UnawaitedCoroutine> unawaited;
   size_t gc_objects_scanned = 0;
   // Why never-awaited coroutines were not looked for, when they were not
-  // (a free-threaded build keeps its objects in mimalloc heaps, not GC lists).
+  // (a free-threaded build keeps its objects in mimalloc heaps, not GC lists:
+  // the snapshot scans the heap for them after the pause instead).
   std::string unawaited_not_checked;
   std::vector<AsyncEdge> edges;
   std::vector<AsyncLoop> loops;

@@ -20,10 +20,23 @@ UnawaitedScan find_unawaited_coroutines(const RemoteObjects& ro, const PythonRun
                                         FrameDecoder& frames,
                                         const std::unordered_set<RemoteAddr>& owned,
                                         size_t max_objects, size_t max_reported) {
+  return find_unawaited_coroutines_from(
+      ro, runtime, frames, owned,
+      [&](size_t max, const std::function<bool(RemoteAddr)>& visit) {
+        return for_each_gc_object(ro, runtime, max, visit);
+      },
+      max_objects, max_reported);
+}
+
+UnawaitedScan find_unawaited_coroutines_from(const RemoteObjects& ro, const PythonRuntime& runtime,
+                                             FrameDecoder& frames,
+                                             const std::unordered_set<RemoteAddr>& owned,
+                                             const ObjectSource& source, size_t max_objects,
+                                             size_t max_reported) {
   UnawaitedScan out;
   const PythonLayout& l = ro.layout();
   std::vector<RemoteAddr> found;
-  auto walk = for_each_gc_object(ro, runtime, max_objects, [&](RemoteAddr obj) {
+  auto walk = source(max_objects, [&](RemoteAddr obj) {
     auto type = ro.type_name_of(obj);
     if (!type || *type != "coroutine" || owned.count(obj)) return true;
     auto g = read_generator_frame(ro, obj, runtime.minor);
@@ -33,11 +46,11 @@ UnawaitedScan find_unawaited_coroutines(const RemoteObjects& ro, const PythonRun
   });
   out.objects_scanned = walk.visited;
   out.errors = std::move(walk.errors);
-  if (walk.truncated) {
+  if (walk.truncated && (walk.errors.empty() || found.size() >= max_reported)) {
     out.errors.push_back(found.size() >= max_reported
                              ? fmt::format("more than {} unawaited coroutines", max_reported)
-                             : fmt::format("GC lists longer than {} objects: not all were "
-                                           "searched for unawaited coroutines",
+                             : fmt::format("more than {} objects: not all were searched for "
+                                           "unawaited coroutines",
                                            max_objects));
   }
   for (RemoteAddr obj : found) {

@@ -5,12 +5,14 @@
 // and that no task owns (a task's coroutine waits unstarted until the loop
 // first steps it, so those are not bugs).
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <unordered_set>
 #include <vector>
 
 #include "base/remote_addr.hpp"
 #include "python/frame_decoder.hpp"
+#include "python/gc_objects.hpp"
 #include "python/python_locator.hpp"
 #include "python/remote_object.hpp"
 
@@ -29,11 +31,23 @@ struct UnawaitedScan {
   std::vector<std::string> errors;  // non-empty: the list may be incomplete
 };
 
-// `owned`: the coroutines of known tasks, which are not reported.
+// `owned`: the coroutines of known tasks, which are not reported. Objects
+// come from the GC's lists.
 UnawaitedScan find_unawaited_coroutines(const python::RemoteObjects& ro,
                                         const python::PythonRuntime& runtime,
                                         python::FrameDecoder& frames,
                                         const std::unordered_set<RemoteAddr>& owned,
                                         size_t max_objects, size_t max_reported);
+
+// The same over another source of objects (a free-threaded build's heap
+// scan): `source(max_objects, visit)` calls visit for each candidate.
+using ObjectSource = std::function<python::GcWalkResult(
+    size_t max_objects, const std::function<bool(RemoteAddr)>& visit)>;
+UnawaitedScan find_unawaited_coroutines_from(const python::RemoteObjects& ro,
+                                             const python::PythonRuntime& runtime,
+                                             python::FrameDecoder& frames,
+                                             const std::unordered_set<RemoteAddr>& owned,
+                                             const ObjectSource& source, size_t max_objects,
+                                             size_t max_reported);
 
 }  // namespace corostack::asyncio

@@ -265,12 +265,14 @@ std::optional<Result<PythonRuntime>> ModuleLocator::run() {
     // 3.7+ export _PyRuntime (and 3.11+ Py_Version): a hash lookup finds
     // them. Only without it are both tables searched, locals included
     // (2.7 and 3.6 keep interp_head static).
-    syms_ = elf_->find_dynamic_symbols({"_PyRuntime", "Py_Version"});
+    syms_ = elf_->find_dynamic_symbols({"_PyRuntime", "Py_Version", "PyCoro_Type"});
     if (!syms_.contains("_PyRuntime"))
       syms_ = elf_->find_symbols(
           {"_PyRuntime", "Py_Version", "interp_head", "_PyThreadState_Current", "collecting"});
   }
   if (bias_) {
+    if (auto it = syms_.find("PyCoro_Type"); it != syms_.end())
+      out_.coroutine_type = RemoteAddr(it->second.value + *bias_);
     if (auto it = syms_.find("_PyRuntime"); it != syms_.end())
       candidates_.push_back({RemoteAddr(it->second.value + *bias_), it->second.table, false});
     if (options_.use_sections) {

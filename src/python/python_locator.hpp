@@ -45,6 +45,9 @@ struct PythonRuntime {
   // version without a table is reported (runtime and version) but its
   // interpreter cannot be checked.
   RemoteAddr interp_head;
+  // PyCoro_Type, the `coroutine` type object, when libpython exports it:
+  // what a memory scan looks for on free-threaded builds (heap_object_scan).
+  RemoteAddr coroutine_type;
   // 3.14+: the address of asyncio's AsyncioDebug section, when asyncio is
   // loaded and its file has one (python/asyncio_debug.hpp).
   std::optional<RemoteAddr> asyncio_debug;

@@ -4,12 +4,17 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "asyncio/unawaited_coroutines.hpp"
 #include "native/dwfl_session.hpp"
+#include "python/code_cache.hpp"
+#include "python/frame_decoder.hpp"
 #include "python/gc_functions.hpp"
+#include "python/heap_object_scan.hpp"
 #include "python/interpreter_threads.hpp"
 #include "python/pthread_tids.hpp"
 #include "python/python_locator.hpp"
 #include "target/captured_memory.hpp"
+#include "target/core_file.hpp"
 
 namespace corostack {
 namespace {
@@ -85,6 +90,42 @@ std::vector<bool> collecting_threads(const std::vector<ThreadSnapshot>& threads,
     }
   }
   return out;
+}
+
+// Free-threaded builds keep no GC object lists: never-awaited coroutines are
+// looked for by scanning the heap for PyCoro_Type (heap_object_scan), after
+// the pause (the objects looked for are garbage nobody touches, and each
+// candidate is checked whole), bounded in bytes read.
+void find_unawaited_on_heap(const Target& target, const python::PythonRuntime& runtime,
+                            const asyncio::AsyncWalkOptions& options,
+                            asyncio::AsyncioState& tasks) {
+  constexpr uint64_t kMaxHeapScanBytes = uint64_t{1} << 30;
+  if (runtime.coroutine_type.is_null()) {
+    tasks.unawaited_not_checked =
+        "a free-threaded build keeps no GC object lists, and this libpython does not export "
+        "PyCoro_Type to scan its heap for";
+    return;
+  }
+  python::PageResidency resident;
+  if (target.kind() == TargetKind::kLive) resident = python::proc_pagemap_residency(target.pid());
+  if (const auto* core = dynamic_cast<const CoreFile*>(&target))
+    resident = [core](uint64_t start, uint64_t pages) { return core->stored_pages(start, pages); };
+  python::RemoteObjects ro(target, *runtime.layout);
+  python::CodeCache codes(ro);
+  python::FrameDecoder frames(runtime, ro, codes, {});
+  std::unordered_set<RemoteAddr> owned;
+  for (const asyncio::AsyncTask& t : tasks.tasks) owned.insert(t.coroutine);
+  auto scan = asyncio::find_unawaited_coroutines_from(
+      ro, runtime, frames, owned,
+      [&](size_t, const std::function<bool(RemoteAddr)>& visit) {
+        return python::for_each_heap_object_of_type(ro, target.maps(), runtime.coroutine_type,
+                                                    kMaxHeapScanBytes, resident, visit);
+      },
+      options.max_gc_objects, options.max_unawaited);
+  tasks.unawaited = std::move(scan.coroutines);
+  tasks.gc_objects_scanned = scan.objects_scanned;
+  tasks.unawaited_not_checked.clear();
+  for (std::string& e : scan.errors) tasks.errors.push_back("unawaited coroutines: " + e);
 }
 
 }  // namespace
@@ -202,6 +243,8 @@ Result<ProcessSnapshot> take_snapshot(Target& target, const SnapshotOptions& opt
   info.errors = py.errors;
   snap.python = info;
   python::join_interpreter_threads(py.threads, stack_owner(capture->threads, target.maps()));
+  if (tasks && runtime->free_threaded && options.async_walk.find_unawaited)
+    find_unawaited_on_heap(target, *runtime, options.async_walk, *tasks);
   snap.asyncio = std::move(tasks);
 
   // Python threads onto captured threads.

@@ -125,4 +125,45 @@ ReadResult CoreMemory::read_impl(RemoteAddr addr, std::span<std::byte> out, bool
   return {done, ErrorKind::kUnreadable};
 }
 
+std::optional<std::vector<bool>> CoreMemory::stored_pages(uint64_t start, uint64_t pages) const {
+  constexpr uint64_t kPage = 4096;
+  int fd = ::open(core_->path().c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::vector<bool> out(pages, false);
+  bool ok = true;
+  for (uint64_t i = 0; i < pages && ok;) {
+    uint64_t addr = start + i * kPage;
+    auto seg = std::find_if(segments_.begin(), segments_.end(), [&](const CoreSegment& s) {
+      return addr >= s.vaddr && addr - s.vaddr < s.filesz;
+    });
+    if (seg == segments_.end()) {
+      ++i;
+      continue;
+    }
+    // Within this segment's file bytes: data runs and holes, two seeks a run.
+    uint64_t off = seg->offset + (addr - seg->vaddr);
+    uint64_t seg_end = seg->offset + seg->filesz;
+    off_t data = ::lseek(fd, static_cast<off_t>(off), SEEK_DATA);
+    if (data < 0) {
+      if (errno != ENXIO) ok = false;  // ENXIO: only a hole to the end of the file
+      data = static_cast<off_t>(seg_end);
+    }
+    off_t hole = static_cast<off_t>(seg_end);
+    if (static_cast<uint64_t>(data) < seg_end) {
+      hole = ::lseek(fd, data, SEEK_HOLE);
+      if (hole < 0) ok = false;
+    }
+    for (; i < pages && ok; ++i) {
+      uint64_t page_off = seg->offset + (start + i * kPage - seg->vaddr);
+      if (page_off >= seg_end) break;
+      if (page_off + kPage <= static_cast<uint64_t>(data)) continue;  // in the hole before data
+      if (page_off >= static_cast<uint64_t>(hole)) break;             // past this data run
+      out[i] = true;
+    }
+  }
+  ::close(fd);
+  if (!ok) return std::nullopt;
+  return out;
+}
+
 }  // namespace corostack
