@@ -22,6 +22,7 @@ bool parse_bpf_record(std::span<const std::byte> data, BpfSyscallRecord& r) {
   r.exit_ns = hdr.exit_ns;
   r.entered_before_trace = hdr.flags & CT_F_NO_ENTRY;
   r.exited_in_call = hdr.flags & CT_F_EXITED;
+  r.entry_len = hdr.has_entry_len ? std::optional<uint32_t>(hdr.entry_len) : std::nullopt;
   size_t n = std::min<size_t>(hdr.n_copies, CT_MAX_COPIES);
   r.copies.resize(n);
   std::span<const std::byte> rest = data.subspan(sizeof hdr);

@@ -114,7 +114,18 @@ void BpfSource::deliver(const BpfSyscallRecord& r) {
   e.in_progress = r.entered_before_trace;
   CopiedMemory mem(r.copies);
   if (shown) {
-    sink_.enter(e, mem);
+    // The caller's *addrlen as it was at entry, where the kernel's copy at
+    // return holds the length it wrote: the writers read both ("[110 => 16]").
+    std::vector<BpfCopy> at_entry;
+    if (r.entry_len) {
+      at_entry = r.copies;
+      for (BpfCopy& c : at_entry)
+        if (c.addr == r.args[2] && c.bytes.size() >= sizeof(uint32_t))
+          std::memcpy(c.bytes.data(), &*r.entry_len, sizeof(uint32_t));
+    }
+    CopiedMemory entry_mem(r.entry_len ? std::span<const BpfCopy>(at_entry)
+                                       : std::span<const BpfCopy>(r.copies));
+    sink_.enter(e, entry_mem);
     CallExit x;
     x.ret = r.ret;
     x.time_ns = r.exit_ns;

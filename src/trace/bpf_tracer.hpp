@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,6 +45,9 @@ struct BpfSyscallRecord {
   // there is no return value; strace prints "= ?".
   bool exited_in_call = false;
   std::vector<BpfCopy> copies;  // in copy-spec order; a failed copy has no bytes
+  // accept, accept4, getsockname, getpeername: *addrlen at entry, before the
+  // kernel wrote the length it returns (the copies hold that one).
+  std::optional<uint32_t> entry_len;
 };
 
 struct BpfCallStats {

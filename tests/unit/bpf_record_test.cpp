@@ -59,6 +59,20 @@ TEST(BpfRecord, AFailedCopyCarriesItsErrno) {
   EXPECT_TRUE(r.exited_in_call);
 }
 
+TEST(BpfRecord, TheLengthOfferedAtEntry) {
+  ct_record h{};
+  h.nr = 288;  // accept4
+  BpfSyscallRecord r;
+  r.entry_len = 1;  // from an earlier record: must not survive
+  ASSERT_TRUE(parse_bpf_record(record(h, ""), r));
+  EXPECT_FALSE(r.entry_len.has_value());
+  h.entry_len = 110;
+  h.has_entry_len = 1;
+  ASSERT_TRUE(parse_bpf_record(record(h, ""), r));
+  ASSERT_TRUE(r.entry_len.has_value());
+  EXPECT_EQ(*r.entry_len, 110u);
+}
+
 TEST(BpfRecord, HostileCountsStayInsideTheRecord) {
   ct_record h{};
   h.n_copies = 0xffffffffu;

@@ -280,7 +280,19 @@ int cst_sys_enter(struct bpf_raw_tracepoint_args* ctx) {
   in->nr = nr;
   in->tid = tid;
   in->tgid = tgid;
-  if (!count_only) read_args((struct pt_regs*)ctx->args[0], in->args);
+  if (!count_only) {
+    read_args((struct pt_regs*)ctx->args[0], in->args);
+    /* accept (43), getsockname (51), getpeername (52), accept4 (288): the
+     * length the caller offers, which the call overwrites. */
+    in->has_entry_len = 0;
+    if (nr == 43 || nr == 51 || nr == 52 || nr == 288) {
+      __u32 len = 0;
+      if (in->args[2] && bpf_probe_read_user(&len, sizeof len, (const void*)in->args[2]) == 0) {
+        in->entry_len = len;
+        in->has_entry_len = 1;
+      }
+    }
+  }
   in->enter_ns = bpf_ktime_get_ns(); /* last, so our own work is outside the duration */
   return 0;
 }
@@ -327,6 +339,8 @@ int cst_sys_exit(struct bpf_raw_tracepoint_args* ctx) {
     rec->flags = 0;
 #pragma unroll
     for (int i = 0; i < 6; i++) rec->args[i] = in->args[i];
+    rec->entry_len = in->entry_len;
+    rec->has_entry_len = in->has_entry_len;
     in->enter_ns = 0;
   } else {
     /* Entered before tracing began (or the entry was filtered): what the
@@ -336,6 +350,7 @@ int cst_sys_exit(struct bpf_raw_tracepoint_args* ctx) {
     if (!nr_traced(rec->nr)) return 0;
     rec->enter_ns = 0;
     rec->flags = CT_F_NO_ENTRY;
+    rec->has_entry_len = 0;
     read_args(regs, rec->args);
   }
   send(s, copy_args(s), now);
@@ -382,6 +397,7 @@ int cst_exit(struct bpf_raw_tracepoint_args* ctx) {
       rec->exit_ns = bpf_ktime_get_ns();
       rec->flags = CT_F_EXITED;
       rec->n_copies = 0;
+      rec->has_entry_len = 0;
 #pragma unroll
       for (int i = 0; i < 6; i++) rec->args[i] = in->args[i];
       send(s, 0, rec->exit_ns);

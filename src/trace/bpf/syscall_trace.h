@@ -58,6 +58,10 @@ struct ct_inflight {
   __u64 enter_ns;
   __u32 tid;
   __u32 tgid;
+  /* accept, accept4, getsockname, getpeername: *addrlen as the caller set it,
+   * read at entry (the kernel overwrites it), for strace's "[110 => 16]". */
+  __u32 entry_len;
+  __u32 has_entry_len;
 };
 
 /* count_only totals for one call number on one CPU (user space sums CPUs). */
@@ -93,6 +97,8 @@ struct ct_record {
   __u64 exit_ns;
   __u32 flags;
   __u32 n_copies;
+  __u32 entry_len;     /* as ct_inflight's */
+  __u32 has_entry_len; /* 0: none read */
   struct ct_copy_hdr copies[CT_MAX_COPIES];
 };
 
