@@ -218,7 +218,7 @@ std::optional<RemoteAddr> AsyncWalker::waited_primitive(const AsyncTask& t) {
   if (t.awaiting_owner.empty() || t.awaiting_owner == "sleep" ||
       t.awaiting_owner == "stream read" || t.awaiting_owner == "run_in_executor")
     return std::nullopt;
-  auto slots = suspended_frame_slots(ro_, t.stack.front().frame, 4096);
+  auto slots = suspended_frame_slots(ro_, t.stack.front().frame, kMaxSequenceItems);
   if (!slots || slots->empty()) return std::nullopt;
   RemoteAddr self = slots->front().object;
   for (const char* base : {"Event", "Condition", "Lock", "Semaphore", "Queue"})

@@ -23,22 +23,20 @@ std::string task_text(const asyncio::AsyncTask& t) {
   return s;
 }
 
-// Tasks that await `task`, directly or through others, breadth first.
-std::vector<size_t> awaiting_it(const asyncio::AsyncioState& a, size_t task) {
+// Tasks that await `task`, directly or through others, breadth first;
+// `parents[i]`: the tasks awaiting task i.
+std::vector<size_t> awaiting_it(const std::vector<std::vector<size_t>>& parents, size_t task) {
   std::vector<size_t> out;
-  std::vector<bool> seen(a.tasks.size(), false);
-  if (task < seen.size()) seen[task] = true;
-  std::vector<size_t> frontier{task};
-  while (!frontier.empty()) {
-    std::vector<size_t> next;
-    for (size_t child : frontier)
-      for (const asyncio::AsyncEdge& e : a.edges)
-        if (e.child == child && e.parent < seen.size() && !seen[e.parent]) {
-          seen[e.parent] = true;
-          out.push_back(e.parent);
-          next.push_back(e.parent);
-        }
-    frontier = std::move(next);
+  std::vector<bool> seen(parents.size(), false);
+  if (task >= seen.size()) return out;
+  seen[task] = true;
+  for (size_t at = 0, next = task;; next = out[at++]) {
+    for (size_t p : parents[next])
+      if (!seen[p]) {
+        seen[p] = true;
+        out.push_back(p);
+      }
+    if (at == out.size()) break;
   }
   return out;
 }
@@ -50,6 +48,9 @@ std::string short_type(const std::string& type) {
 
 void check_orphaned(const asyncio::AsyncioState& a, DoctorReport& report) {
   constexpr size_t kMaxBlockedShown = 20;
+  std::vector<std::vector<size_t>> parents(a.tasks.size());
+  for (const asyncio::AsyncEdge& e : a.edges)
+    if (e.child < parents.size() && e.parent < parents.size()) parents[e.child].push_back(e.parent);
   for (const asyncio::OrphanedWait& o : a.orphaned) {
     if (o.task >= a.tasks.size()) continue;
     const asyncio::AsyncTask& t = a.tasks[o.task];
@@ -73,7 +74,7 @@ void check_orphaned(const asyncio::AsyncioState& a, DoctorReport& report) {
         fmt::format("{} {:#x} has {} reference{}, all held by the task itself ({})", object,
                     o.object.value(), o.references, o.references == 1 ? "" : "s",
                     future ? "its _fut_waiter and its coroutine frames" : "its coroutine frames"));
-    std::vector<size_t> blocked = awaiting_it(a, o.task);
+    std::vector<size_t> blocked = awaiting_it(parents, o.task);
     for (size_t k = 0; k < blocked.size() && k < kMaxBlockedShown; ++k)
       f.evidence.push_back(task_text(a.tasks[blocked[k]]) + " waits for it too");
     if (blocked.size() > kMaxBlockedShown)

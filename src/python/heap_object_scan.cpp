@@ -2,12 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cstring>
-#include <memory>
-#include <string>
+#include <utility>
 
 #include "python/reference_count.hpp"
 
@@ -19,7 +15,6 @@ constexpr uint64_t kGcBitsOffset = 11;  // ob_gc_bits
 constexpr uint8_t kGcTracked = 1;       // _PyGC_BITS_TRACKED
 constexpr uint64_t kChunk = 1 << 20;
 constexpr uint64_t kPage = 4096;
-constexpr uint64_t kBatchPages = 4096;  // residency asked for 16 MiB at a time
 
 // Where mimalloc (and the libc heap) keep objects: anonymous private
 // read-write memory, not stacks or the kernel's pages.
@@ -78,31 +73,9 @@ class Scanner {
 
 }  // namespace
 
-PageResidency proc_pagemap_residency(pid_t pid) {
-  struct Pagemap {
-    int fd = -1;
-    ~Pagemap() {
-      if (fd >= 0) ::close(fd);
-    }
-  };
-  auto pagemap = std::make_shared<Pagemap>();
-  pagemap->fd = ::open(("/proc/" + std::to_string(pid) + "/pagemap").c_str(), O_RDONLY | O_CLOEXEC);
-  if (pagemap->fd < 0) return {};
-  return [pagemap](uint64_t start, uint64_t pages) -> std::optional<std::vector<bool>> {
-    constexpr uint64_t kPresent = uint64_t{1} << 63, kSwapped = uint64_t{1} << 62;
-    std::vector<uint64_t> entries(pages);
-    ssize_t n =
-        ::pread(pagemap->fd, entries.data(), pages * 8, static_cast<off_t>(start / kPage * 8));
-    if (n != static_cast<ssize_t>(pages * 8)) return std::nullopt;
-    std::vector<bool> out(pages);
-    for (uint64_t i = 0; i < pages; ++i) out[i] = (entries[i] & (kPresent | kSwapped)) != 0;
-    return out;
-  };
-}
-
 GcWalkResult for_each_heap_object_of_type(const RemoteObjects& ro,
                                           const std::vector<MemoryMap>& maps, RemoteAddr type,
-                                          uint64_t max_bytes, const PageResidency& resident,
+                                          uint64_t max_bytes, const DataRuns& data_runs,
                                           const std::function<bool(RemoteAddr)>& visit) {
   GcWalkResult out;
   if (type.is_null()) {
@@ -112,27 +85,16 @@ GcWalkResult for_each_heap_object_of_type(const RemoteObjects& ro,
   Scanner scan(ro, type.value(), max_bytes, visit, out);
   for (const MemoryMap& m : maps) {
     if (!may_hold_objects(m) || m.end.value() <= m.start.value()) continue;
-    for (uint64_t batch = m.start.value(); batch < m.end.value(); batch += kBatchPages * kPage) {
-      uint64_t pages = std::min<uint64_t>(kBatchPages, (m.end.value() - batch) / kPage);
-      std::optional<std::vector<bool>> present = resident ? resident(batch, pages) : std::nullopt;
-      if (!present || present->size() != pages) {  // unknown: all of it
-        if (!scan.range(batch, batch + pages * kPage)) return out;
-        continue;
-      }
-      // Runs of resident pages only: a reserved arena never touched reads as
-      // zeros, and reading it would map the zero page into every untouched
-      // page of the target.
-      for (uint64_t p = 0; p < pages;) {
-        if (!(*present)[p]) {
-          ++p;
-          continue;
-        }
-        uint64_t q = p;
-        while (q < pages && (*present)[q]) ++q;
-        if (!scan.range(batch + p * kPage, batch + q * kPage)) return out;
-        p = q;
-      }
-    }
+    const uint64_t start = m.start.value(), pages = (m.end.value() - start) / kPage;
+    // Only pages that hold data: a reserved arena never touched reads as
+    // zeros, and reading it would map the zero page across it.
+    std::vector<std::pair<uint64_t, uint64_t>> runs;
+    bool known = data_runs && data_runs(start, pages, [&](uint64_t first, uint64_t count) {
+                   runs.emplace_back(first, count);
+                 });
+    if (!known) runs.assign(1, {0, pages});
+    for (const auto& [first, count] : runs)
+      if (!scan.range(start + first * kPage, start + (first + count) * kPage)) return out;
   }
   return out;
 }

@@ -7,13 +7,13 @@
 // say tracked (_PyGC_BITS_TRACKED, Include/internal/pycore_gc.h) and whose
 // reference count is live: a freed object was untracked before mimalloc took
 // its block back, so stale copies of the type pointer are not reported.
-// Only resident pages are read where residency is known. Reading is bounded
+// Only pages that hold data are read where the target can tell (live:
+// pagemap; a core: its stored bytes). Reading is bounded
 // by max_bytes; what was not read is said in `errors`.
 #include <sys/types.h>
 #include <cstdint>
 
 #include <functional>
-#include <optional>
 #include <vector>
 
 #include "base/remote_addr.hpp"
@@ -23,17 +23,14 @@
 
 namespace corostack::python {
 
-// Which of `pages` 4 KiB pages from `start` are in memory (or swapped out);
-// nullopt when it cannot be told (a core: every page it holds is read).
-using PageResidency =
-    std::function<std::optional<std::vector<bool>>(uint64_t start, uint64_t pages)>;
-
-// /proc/PID/pagemap's present and swapped bits, for a live process.
-PageResidency proc_pagemap_residency(pid_t pid);
+// Target::data_runs: the stretches of pages that hold data, or false when
+// that cannot be told.
+using DataRuns = std::function<bool(uint64_t start, uint64_t pages,
+                                    const std::function<void(uint64_t first, uint64_t count)>&)>;
 
 GcWalkResult for_each_heap_object_of_type(const RemoteObjects& ro,
                                           const std::vector<MemoryMap>& maps, RemoteAddr type,
-                                          uint64_t max_bytes, const PageResidency& resident,
+                                          uint64_t max_bytes, const DataRuns& data_runs,
                                           const std::function<bool(RemoteAddr)>& visit);
 
 }  // namespace corostack::python

@@ -14,7 +14,6 @@
 #include "python/pthread_tids.hpp"
 #include "python/python_locator.hpp"
 #include "target/captured_memory.hpp"
-#include "target/core_file.hpp"
 
 namespace corostack {
 namespace {
@@ -106,10 +105,9 @@ void find_unawaited_on_heap(const Target& target, const python::PythonRuntime& r
         "PyCoro_Type to scan its heap for";
     return;
   }
-  python::PageResidency resident;
-  if (target.kind() == TargetKind::kLive) resident = python::proc_pagemap_residency(target.pid());
-  if (const auto* core = dynamic_cast<const CoreFile*>(&target))
-    resident = [core](uint64_t start, uint64_t pages) { return core->stored_pages(start, pages); };
+  python::DataRuns data_runs = [&](uint64_t start, uint64_t pages, const auto& on_run) {
+    return target.data_runs(start, pages, on_run);
+  };
   python::RemoteObjects ro(target, *runtime.layout);
   python::CodeCache codes(ro);
   python::FrameDecoder frames(runtime, ro, codes, {});
@@ -119,7 +117,7 @@ void find_unawaited_on_heap(const Target& target, const python::PythonRuntime& r
       ro, runtime, frames, owned,
       [&](size_t, const std::function<bool(RemoteAddr)>& visit) {
         return python::for_each_heap_object_of_type(ro, target.maps(), runtime.coroutine_type,
-                                                    kMaxHeapScanBytes, resident, visit);
+                                                    kMaxHeapScanBytes, data_runs, visit);
       },
       options.max_gc_objects, options.max_unawaited);
   tasks.unawaited = std::move(scan.coroutines);

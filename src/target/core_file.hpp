@@ -47,9 +47,9 @@ class CoreFile final : public Target {
   const std::vector<std::string>& warnings() const { return warnings_; }
   // Reads only the bytes stored in the core, never the files on disk.
   const MemoryReader& core_only() const { return memory_->core_only(); }
-  // See CoreMemory::stored_pages.
-  std::optional<std::vector<bool>> stored_pages(uint64_t start, uint64_t pages) const {
-    return memory_->stored_pages(start, pages);
+  bool data_runs(uint64_t start, uint64_t pages,
+                 const std::function<void(uint64_t first, uint64_t count)>& on_run) const override {
+    return memory_->data_runs(start, pages, on_run);
   }
 
  private:

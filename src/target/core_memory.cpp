@@ -125,45 +125,41 @@ ReadResult CoreMemory::read_impl(RemoteAddr addr, std::span<std::byte> out, bool
   return {done, ErrorKind::kUnreadable};
 }
 
-std::optional<std::vector<bool>> CoreMemory::stored_pages(uint64_t start, uint64_t pages) const {
+bool CoreMemory::data_runs(uint64_t start, uint64_t pages,
+                           const std::function<void(uint64_t, uint64_t)>& on_run) const {
   constexpr uint64_t kPage = 4096;
   int fd = ::open(core_->path().c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  std::vector<bool> out(pages, false);
+  if (fd < 0) return false;
   bool ok = true;
-  for (uint64_t i = 0; i < pages && ok;) {
-    uint64_t addr = start + i * kPage;
-    auto seg = std::find_if(segments_.begin(), segments_.end(), [&](const CoreSegment& s) {
-      return addr >= s.vaddr && addr - s.vaddr < s.filesz;
-    });
-    if (seg == segments_.end()) {
-      ++i;
-      continue;
+  const uint64_t end = start + pages * kPage;
+  for (const CoreSegment& seg : segments_) {
+    // The part of [start, end) this segment stores, as file offsets.
+    uint64_t lo = std::max(start, seg.vaddr), hi = std::min(end, seg.vaddr + seg.filesz);
+    if (lo >= hi) continue;
+    uint64_t off = seg.offset + (lo - seg.vaddr), off_end = seg.offset + (hi - seg.vaddr);
+    while (off < off_end) {
+      off_t data = ::lseek(fd, static_cast<off_t>(off), SEEK_DATA);
+      if (data < 0) {
+        ok = errno == ENXIO;  // ENXIO: nothing but a hole to the end of the file
+        break;
+      }
+      if (static_cast<uint64_t>(data) >= off_end) break;
+      off_t hole = ::lseek(fd, data, SEEK_HOLE);
+      if (hole <= data) {
+        ok = false;
+        break;
+      }
+      uint64_t run_end = std::min<uint64_t>(static_cast<uint64_t>(hole), off_end);
+      // Back to pages of [start, end): the pages the data run touches.
+      uint64_t first = (seg.vaddr + (static_cast<uint64_t>(data) - seg.offset) - start) / kPage;
+      uint64_t last = (seg.vaddr + (run_end - seg.offset) - start + kPage - 1) / kPage;
+      on_run(first, std::min(last, pages) - first);
+      off = run_end;
     }
-    // Within this segment's file bytes: data runs and holes, two seeks a run.
-    uint64_t off = seg->offset + (addr - seg->vaddr);
-    uint64_t seg_end = seg->offset + seg->filesz;
-    off_t data = ::lseek(fd, static_cast<off_t>(off), SEEK_DATA);
-    if (data < 0) {
-      if (errno != ENXIO) ok = false;  // ENXIO: only a hole to the end of the file
-      data = static_cast<off_t>(seg_end);
-    }
-    off_t hole = static_cast<off_t>(seg_end);
-    if (static_cast<uint64_t>(data) < seg_end) {
-      hole = ::lseek(fd, data, SEEK_HOLE);
-      if (hole < 0) ok = false;
-    }
-    for (; i < pages && ok; ++i) {
-      uint64_t page_off = seg->offset + (start + i * kPage - seg->vaddr);
-      if (page_off >= seg_end) break;
-      if (page_off + kPage <= static_cast<uint64_t>(data)) continue;  // in the hole before data
-      if (page_off >= static_cast<uint64_t>(hole)) break;             // past this data run
-      out[i] = true;
-    }
+    if (!ok) break;
   }
   ::close(fd);
-  if (!ok) return std::nullopt;
-  return out;
+  return ok;
 }
 
 }  // namespace corostack

@@ -7,7 +7,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -47,11 +46,11 @@ class CoreMemory final : public MemoryReader {
   const MemoryReader& core_only() const { return core_only_; }
 
   const std::vector<CoreSegment>& segments() const { return segments_; }
-  // Which of `pages` 4 KiB pages from `start` the core holds data for: false
-  // for pages outside its segments' file bytes and for holes of a sparse
-  // core (untouched memory, left unwritten). nullopt when the file cannot
-  // be asked (SEEK_DATA unsupported).
-  std::optional<std::vector<bool>> stored_pages(uint64_t start, uint64_t pages) const;
+  // Target::data_runs for a core: pages within its segments' file bytes that
+  // are not holes of a sparse core (untouched memory, left unwritten: found
+  // with SEEK_DATA / SEEK_HOLE). False when the file cannot be asked.
+  bool data_runs(uint64_t start, uint64_t pages,
+                 const std::function<void(uint64_t first, uint64_t count)>& on_run) const;
   const std::vector<CoreFileMapping>& files() const { return files_; }
 
  private:

@@ -14,6 +14,7 @@
 
 #include "base/checked.hpp"
 #include "target/access_policy.hpp"
+#include "target/core_copy_plan.hpp"
 #include "target/pause_guard.hpp"
 #include "target/proc_fs.hpp"
 #include "target/proc_syscall.hpp"
@@ -516,6 +517,13 @@ Result<Capture> LiveProcess::pause_once(const CaptureOptions& options, WalkMode 
     frozen_ = false;
   }
   return cap;
+}
+
+bool LiveProcess::data_runs(uint64_t start, uint64_t pages,
+                            const std::function<void(uint64_t, uint64_t)>& on_run) const {
+  PagemapReader pagemap(mem_pid_);
+  uint64_t done = 0;
+  return pagemap.available() && pagemap.scan(start, pages, done, on_run);
 }
 
 }  // namespace corostack

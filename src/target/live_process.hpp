@@ -27,6 +27,9 @@ class LiveProcess final : public Target {
   std::string host_path(const std::string& path) const override;
   std::string mapping_host_path(const MemoryMap& m) const override;
   Result<Capture> capture(const CaptureOptions& options) override;
+  // From /proc/PID/pagemap (PagemapReader, as gcore plans its copy).
+  bool data_runs(uint64_t start, uint64_t pages,
+                 const std::function<void(uint64_t first, uint64_t count)>& on_run) const override;
 
   ReadResult read(RemoteAddr addr, std::span<std::byte> out) const override;
 

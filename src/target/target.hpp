@@ -100,6 +100,17 @@ class Target : public MemoryReader {
   virtual std::string mapping_host_path(const MemoryMap& m) const { return host_path(m.path); }
   // Threads with registers, stopping a live target as briefly as possible.
   virtual Result<Capture> capture(const CaptureOptions& options) = 0;
+  // Calls on_run(first_page, count) for each stretch of the 4 KiB pages of
+  // [start, start + pages * 4096) that hold data, in order: touched pages of
+  // a live process (/proc/PID/pagemap), stored bytes of a core (not its
+  // sparse holes). Memory never written reads as zeros, so a reader looking
+  // for objects can skip the rest. False when this cannot be told (then
+  // every page may hold data).
+  virtual bool data_runs(uint64_t start, uint64_t pages,
+                         const std::function<void(uint64_t first, uint64_t count)>& on_run) const {
+    (void)start, (void)pages, (void)on_run;
+    return false;
+  }
 };
 
 }  // namespace corostack

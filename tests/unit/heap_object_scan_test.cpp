@@ -1,7 +1,7 @@
 // for_each_heap_object_of_type over hand-built free-threaded objects in a
 // FakeTarget (3.14t layout): live tracked objects of the type are found; a
 // freed copy (untracked), one whose count is zero, other types, pages the
-// residency function calls absent and mappings that are not anonymous
+// data runs leave out and mappings that are not anonymous
 // read-write memory are not; the byte bound stops the scan and says so.
 #include <gtest/gtest.h>
 
@@ -48,13 +48,13 @@ struct Heap {
   }
 };
 
-std::set<uint64_t> scan(Heap& h, const PageResidency& resident, uint64_t max_bytes = 1 << 20,
+std::set<uint64_t> scan(Heap& h, const DataRuns& data_runs, uint64_t max_bytes = 1 << 20,
                         GcWalkResult* result = nullptr) {
   const PythonLayout* l = layout_for(3, 14, true);
   EXPECT_NE(l, nullptr);
   RemoteObjects ro(h.fake, *l);
   std::set<uint64_t> found;
-  GcWalkResult r = for_each_heap_object_of_type(ro, h.maps, RemoteAddr(kType), max_bytes, resident,
+  GcWalkResult r = for_each_heap_object_of_type(ro, h.maps, RemoteAddr(kType), max_bytes, data_runs,
                                                 [&](RemoteAddr a) {
                                                   found.insert(a.value() - kBase);
                                                   return true;
@@ -70,10 +70,10 @@ TEST(HeapObjectScan, FindsLiveTrackedObjectsOfTheType) {
 
 TEST(HeapObjectScan, SkipsPagesThatAreNotResident) {
   Heap h;
-  auto second_absent = [](uint64_t, uint64_t pages) -> std::optional<std::vector<bool>> {
-    std::vector<bool> v(pages, true);
-    v[1] = false;
-    return v;
+  auto second_absent = [](uint64_t, uint64_t pages, const auto& on_run) {
+    on_run(0, 1);
+    on_run(2, pages - 2);
+    return true;
   };
   EXPECT_EQ(scan(h, second_absent), (std::set<uint64_t>{0x40, 2 * 4096 + 0x10}));
 }
