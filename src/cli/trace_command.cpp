@@ -41,8 +41,11 @@ constexpr const char* kTraceFooter =
     "Traces every system call of a process, every thread of it and the threads it starts (as "
     "`strace -f -p`), or of a command it starts (`-- CMD ARGS`, followed into its children). "
     "Lines are strace's, on stderr unless -o: `[pid N] write(3</x>, \"tick\\n\", 5) = 5 "
-    "<0.000021>`. --py puts the calling thread's Python stack under each call, read while "
-    "the thread is stopped at the call's entry.\n"
+    "<0.000021>`. --py puts the calling thread's Python stack under each call, as it was at "
+    "the call's entry: with ptrace read while the thread is stopped there; in the kernel "
+    "(eBPF), walked by the kernel program without stopping anything (at most 16 frames; "
+    "calls made before corostack has found the interpreter, such as a started command's "
+    "first ones, have none).\n"
     "Stops at -d, Ctrl-C, SIGTERM, hang-up or when the target exits; every thread of the "
     "target then runs on, untraced (a command corostack started is killed with the signal "
     "that stopped it, as strace does). Attaching (and detaching) interrupts a call a thread "
@@ -121,6 +124,12 @@ class TraceCommand final : public Command {
     if (pid_ != 0)
       if (auto allowed = check_may_inspect(pid_); !allowed) return report_error(allowed.error());
     std::string why_not_bpf = in_kernel_unavailable();
+    // A command's first calls come before its interpreter exists, so the
+    // kernel cannot walk their frames; ptrace stops each one and can.
+    if (backend_ == "auto" && why_not_bpf.empty() && py_depth_ > 0 && !command_.empty())
+      why_not_bpf =
+          "--py on a command: the in-kernel backend learns of its interpreter only "
+          "once it runs (--backend bpf to accept that)";
     if (backend_ == "bpf" && !why_not_bpf.empty()) {
       std::cerr << "corostack: trace: --backend bpf: " << why_not_bpf << '\n';
       return kExitUsage;
@@ -203,11 +212,13 @@ class TraceCommand final : public Command {
     trace::TraceEnd end;
     std::optional<int> status;
     if (use_bpf) {
-      sink.note("tracing in the kernel (eBPF); --backend ptrace for signals, --py and --native");
+      sink.note("tracing in the kernel (eBPF); --backend ptrace for signals and --native");
       trace::BpfSourceOptions bo;
       bo.follow_forks = follow;
       bo.traced = po.traced;
-      bo.count_only = summary_only_ ? counts.get() : nullptr;
+      // -c --py needs each call's stack: records cross, counted here.
+      bo.count_only = summary_only_ && py_depth_ == 0 ? counts.get() : nullptr;
+      bo.python_depth = static_cast<size_t>(py_depth_);
       // Paths are shown whole whatever -s says: copy up to a page.
       bo.copy_limit = trace::kBpfMaxCopyBytes;
       auto source = trace::BpfSource::open(pid_, command_, bo, sink);
@@ -248,7 +259,6 @@ class TraceCommand final : public Command {
  private:
   // Why the in-kernel backend cannot do this trace, empty when it can.
   std::string in_kernel_unavailable() const {
-    if (py_depth_ > 0) return "--py reads Python stacks at each call, which needs ptrace";
     if (native_) return "--native unwinds each call's native stack, which needs ptrace";
     if (summary_too_) return "-C counts and prints, which the in-kernel backend does not do yet";
     if (fd_detail_ > 0)

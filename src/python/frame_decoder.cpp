@@ -53,12 +53,18 @@ Result<PyFrame> FrameDecoder::frame_object(RemoteAddr frame) {
   auto code = ro_.pointer_field(frame, l_.frame_code);
   auto lasti = ro_.field(frame, l_.frame_lasti);
   if (!code || !lasti) return make_error(ErrorKind::kUnreadable, "frame unreadable");
-  int64_t units = static_cast<int32_t>(*lasti);
+  auto localsplus = checked_offset(frame, static_cast<uint64_t>(l_.frame_localsplus.offset));
+  return decode_lasti(frame, *code, static_cast<int32_t>(*lasti),
+                      localsplus.value_or(RemoteAddr()));
+}
+
+Result<PyFrame> FrameDecoder::decode_lasti(RemoteAddr frame, RemoteAddr code, int32_t lasti,
+                                           RemoteAddr localsplus) {
+  int64_t units = lasti;
   // A byte offset before 3.10; -1 (not started) must stay negative, not round to 0.
   if (line_table_format(rt_.major, rt_.minor) == LineTableFormat::kLnotab)
     units = units < 0 ? -1 : units / 2;
-  auto localsplus = checked_offset(frame, static_cast<uint64_t>(l_.frame_localsplus.offset));
-  return decode(frame, *code, units, localsplus.value_or(RemoteAddr()));
+  return decode(frame, code, units, localsplus);
 }
 
 Result<InterpreterFramePosition> FrameDecoder::position(RemoteAddr iframe) {
@@ -67,18 +73,30 @@ Result<InterpreterFramePosition> FrameDecoder::position(RemoteAddr iframe) {
   auto executable = ro_.field(iframe, l_.iframe_code);
   auto ip = ro_.pointer_field(iframe, instr);
   if (!owner || !executable || !ip) return make_error(ErrorKind::kUnreadable, "frame unreadable");
-  auto code = stack_ref_object(*executable);
+  std::optional<int32_t> tlbc_index;
+  if (l_.iframe_tlbc_index.present()) {
+    auto index = ro_.field(iframe, l_.iframe_tlbc_index);
+    if (!index) return make_error(ErrorKind::kUnreadable, "frame unreadable");
+    tlbc_index = static_cast<int32_t>(*index);
+  }
+  return position_of(*executable, *owner, *ip, tlbc_index);
+}
+
+Result<InterpreterFramePosition> FrameDecoder::position_of(uint64_t executable, uint64_t owner,
+                                                           RemoteAddr ip,
+                                                           std::optional<int32_t> tlbc_index) {
+  auto code = stack_ref_object(executable);
   if (!code) return make_error(ErrorKind::kCorrupt, "frame's executable is a tagged int");
   InterpreterFramePosition pos;
   pos.code = *code;
-  pos.owner = *owner;
+  pos.owner = owner;
   auto info = codes_.get(*code, false);
   std::optional<RemoteAddr> bytecode;
-  if (info) bytecode = bytecode_start(iframe, *code, **info);
+  if (info) bytecode = bytecode_start(*code, **info, tlbc_index);
   if (bytecode && !bytecode->is_null()) {
     auto start = bytecode->value();
-    if (ip->value() >= start) {
-      pos.code_unit = static_cast<int64_t>((ip->value() - start) / 2);
+    if (ip.value() >= start) {
+      pos.code_unit = static_cast<int64_t>((ip.value() - start) / 2);
     } else {
       pos.started = false;
       pos.code_unit = -1;
@@ -87,18 +105,13 @@ Result<InterpreterFramePosition> FrameDecoder::position(RemoteAddr iframe) {
   return pos;
 }
 
-// Where the bytecode instr_ptr points into starts. A free-threaded build
-// (3.14t) runs a per-thread copy: co_tlbc is a _PyCodeArray {Py_ssize_t
-// size; char *entries[]} and the frame's tlbc_index picks one
-// (_PyFrame_GetBytecode, Include/internal/pycore_interpframe.h).
-std::optional<RemoteAddr> FrameDecoder::bytecode_start(RemoteAddr iframe, RemoteAddr code,
-                                                       const CodeInfo& info) {
+std::optional<RemoteAddr> FrameDecoder::bytecode_start(RemoteAddr code, const CodeInfo& info,
+                                                       std::optional<int32_t> tlbc_index) {
   if (!l_.iframe_tlbc_index.present() || !l_.code_tlbc.present()) return info.code_start;
-  auto index = ro_.field(iframe, l_.iframe_tlbc_index);
   auto array = ro_.pointer_field(code, l_.code_tlbc);
-  if (!index || !array || array->is_null()) return std::nullopt;
+  if (!tlbc_index || !array || array->is_null()) return std::nullopt;
   auto size = ro_.word(*array);
-  auto i = static_cast<int32_t>(*index);
+  int32_t i = *tlbc_index;
   if (!size || i < 0 || static_cast<uint64_t>(i) >= *size) return std::nullopt;
   auto entry = ro_.word(*array, 8 + 8 * static_cast<uint64_t>(i));
   if (!entry) return std::nullopt;

@@ -45,15 +45,25 @@ class FrameDecoder {
 
   // A PyFrameObject (<=3.10).
   Result<PyFrame> frame_object(RemoteAddr frame);
+  // The same from its f_code and f_lasti as read (by the kernel, for trace --py).
+  Result<PyFrame> decode_lasti(RemoteAddr frame, RemoteAddr code, int32_t lasti,
+                               RemoteAddr localsplus);
 
   // 3.11+: the position of an _PyInterpreterFrame.
   Result<InterpreterFramePosition> position(RemoteAddr iframe);
+  // 3.11+: the same from the frame's fields as someone else read them (the
+  // kernel, for trace --py): f_executable's bits, owner, the instruction
+  // pointer (prev_instr on 3.11-3.12) and, on 3.14t, tlbc_index.
+  Result<InterpreterFramePosition> position_of(uint64_t executable, uint64_t owner, RemoteAddr ip,
+                                               std::optional<int32_t> tlbc_index);
   // 3.11+: an _PyInterpreterFrame; a frame not started yet gets its first line.
   Result<PyFrame> interpreter_frame(RemoteAddr iframe);
 
  private:
-  std::optional<RemoteAddr> bytecode_start(RemoteAddr iframe, RemoteAddr code,
-                                           const CodeInfo& info);
+  // Where the running copy of the bytecode starts: co_code_adaptive, or on
+  // 3.14t the per-thread copy tlbc_index names.
+  std::optional<RemoteAddr> bytecode_start(RemoteAddr code, const CodeInfo& info,
+                                           std::optional<int32_t> tlbc_index);
   void read_locals(const CodeInfo& code, RemoteAddr localsplus, PyFrame& f);
 
   const PythonRuntime& rt_;

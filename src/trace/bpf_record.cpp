@@ -7,7 +7,8 @@
 
 namespace corostack::trace {
 
-static_assert(CT_MAX_COPIES == kBpfMaxCopies && CT_COPY_MAX == kBpfMaxCopyBytes);
+static_assert(CT_MAX_COPIES == kBpfMaxCopies && CT_COPY_MAX == kBpfMaxCopyBytes &&
+              CT_PY_MAX_FRAMES == kBpfMaxPyFrames);
 
 bool parse_bpf_record(std::span<const std::byte> data, BpfSyscallRecord& r) {
   if (data.size() < sizeof(ct_record)) return false;
@@ -23,9 +24,20 @@ bool parse_bpf_record(std::span<const std::byte> data, BpfSyscallRecord& r) {
   r.entered_before_trace = hdr.flags & CT_F_NO_ENTRY;
   r.exited_in_call = hdr.flags & CT_F_EXITED;
   r.entry_len = hdr.has_entry_len ? std::optional<uint32_t>(hdr.entry_len) : std::nullopt;
+  std::span<const std::byte> rest = data.subspan(sizeof hdr);
+  // The Python frames come first; a count past what the record holds is cut.
+  size_t py = std::min<size_t>({hdr.py_n, CT_PY_MAX_FRAMES, rest.size() / sizeof(ct_py_frame)});
+  r.python.resize(py);
+  for (size_t i = 0; i < py; ++i) {
+    ct_py_frame f;
+    std::memcpy(&f, rest.data() + i * sizeof f, sizeof f);
+    r.python[i] = {f.code, f.pos, f.tlbc_index, f.owner};
+  }
+  rest = rest.subspan(py * sizeof(ct_py_frame));
+  r.python_status =
+      hdr.py_status <= CT_PY_FAULT ? static_cast<BpfPyStatus>(hdr.py_status) : BpfPyStatus::kFault;
   size_t n = std::min<size_t>(hdr.n_copies, CT_MAX_COPIES);
   r.copies.resize(n);
-  std::span<const std::byte> rest = data.subspan(sizeof hdr);
   for (size_t i = 0; i < n; ++i) {
     size_t len = std::min<size_t>({hdr.copies[i].len, rest.size(), CT_COPY_MAX});
     r.copies[i].addr = hdr.copies[i].addr;

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -61,6 +62,8 @@ Result<std::unique_ptr<BpfSource>> BpfSource::open(pid_t pid,
   bo.follow_forks = options.follow_forks || !command.empty();
   bo.count_only = options.count_only != nullptr;
   bo.copy_limit = options.copy_limit;
+  bo.python_depth = static_cast<uint32_t>(std::min(options.python_depth, kBpfMaxPyFrames));
+  if (bo.python_depth) s->python_ = std::make_unique<BpfPythonStacks>();
   if (options.traced) {
     bo.traced_nrs.resize(static_cast<size_t>(kBpfMaxNr));
     for (int64_t nr = 0; nr < kBpfMaxNr; ++nr)
@@ -75,10 +78,56 @@ Result<std::unique_ptr<BpfSource>> BpfSource::open(pid_t pid,
   if (child) {
     child->go();
   } else {
+    // Before "attached": every call the user sees from here carries its stack.
+    if (s->python_) s->locate_python(pid);
     s->seen_exec_ = true;
     sink.note("Process " + std::to_string(pid) + " attached (in-kernel tracing)");
   }
   return s;
+}
+
+void BpfSource::locate_python(pid_t tgid) {
+  auto layout = python_->locate(tgid);
+  if (layout) {
+    if (auto set = tracer_->set_python_layout(tgid, *layout); !set)
+      sink_.note("--py: " + set.error().message);
+  }
+}
+
+// The record's Python frames into the entry, or why there are none. Only
+// what a user can act on is said: a thread or process without Python gets
+// nothing, as under ptrace.
+void BpfSource::python_stack(const BpfSyscallRecord& r, CallEntry& e) {
+  switch (r.python_status) {
+    case BpfPyStatus::kNoLayout: {
+      // Not known to the kernel yet (a command that has just exec'd): look
+      // now, so the calls that follow carry it.
+      locate_python(r.tgid);
+      auto why = python_->locate(r.tgid);
+      if (!why && why.error().kind != ErrorKind::kNotFound) e.python_error = why.error().message;
+      return;
+    }
+    case BpfPyStatus::kNone:
+    case BpfPyStatus::kNoThread:
+      return;
+    case BpfPyStatus::kLost:
+      e.python_error = "lost: another thread's call took its slot in the kernel";
+      return;
+    case BpfPyStatus::kOk:
+    case BpfPyStatus::kFault:
+      break;
+  }
+  auto frames = python_->resolve(r.tgid, r.python);
+  if (frames)
+    for (size_t i = 0; i < frames->size() && i < r.python.size(); ++i)
+      tracer_->python_code_known(r.python[i].code);
+  if (frames && !frames->empty()) {
+    e.python = std::move(*frames);
+  } else if (!frames) {
+    e.python_error = frames.error().message;
+  } else if (r.python_status == BpfPyStatus::kFault) {
+    e.python_error = "frames unreadable from the kernel";
+  }
 }
 
 bool BpfSource::target_alive() {
@@ -112,6 +161,13 @@ void BpfSource::deliver(const BpfSyscallRecord& r) {
   e.time_ns = r.enter_ns ? r.enter_ns : r.exit_ns;
   e.wall_ns = static_cast<uint64_t>(static_cast<int64_t>(e.time_ns) + wall_offset_ns_);
   e.in_progress = r.entered_before_trace;
+  if (python_ && r.nr == kExecve && r.ret == 0) {
+    // A new program: whatever interpreter the process ran is gone.
+    tracer_->forget_python(r.tgid);
+    python_->forget(r.tgid);
+  }
+  // A successful execve's stack was the old program's, whose memory is gone.
+  if (python_ && shown && !(r.nr == kExecve && r.ret == 0)) python_stack(r, e);
   CopiedMemory mem(r.copies);
   if (shown) {
     // The caller's *addrlen as it was at entry, where the kernel's copy at
@@ -152,6 +208,7 @@ TraceEnd BpfSource::run(uint64_t deadline_ns, const std::function<bool()>& shoul
       sink_.note("in-kernel trace: " + n.error().message);
       return TraceEnd::kAllExited;
     }
+    if (*n > 0) sink_.flush();  // once per batch, not per line
     if (*n == 0 && !target_alive()) {
       // Drain what the last calls left in the ring buffer.
       while (true) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "trace/bpf_python_stacks.hpp"
 #include "trace/bpf_tracer.hpp"
 #include "trace/call_counts.hpp"
 #include "trace/ptrace_tracer.hpp"
@@ -29,6 +30,9 @@ struct BpfSourceOptions {
   // `counts` at the end (latency, as strace -w).
   CallCounts* count_only = nullptr;
   uint32_t copy_limit = 256;
+  // --py: innermost Python frames under each call (at most kBpfMaxPyFrames),
+  // walked in the kernel at entry; 0 none.
+  size_t python_depth = 0;
 };
 
 class BpfSource {
@@ -48,6 +52,8 @@ class BpfSource {
  private:
   BpfSource(const BpfSourceOptions& options, TraceSink& sink) : options_(options), sink_(sink) {}
   void deliver(const BpfSyscallRecord& r);
+  void python_stack(const BpfSyscallRecord& r, CallEntry& e);
+  void locate_python(pid_t tgid);
   bool target_alive();
 
   BpfSourceOptions options_;
@@ -60,6 +66,7 @@ class BpfSource {
   int64_t wall_offset_ns_ = 0;
   bool finished_ = false;
   std::unordered_set<pid_t> tids_;  // threads seen: "[pid N]" once there are two
+  std::unique_ptr<BpfPythonStacks> python_;
 };
 
 }  // namespace corostack::trace

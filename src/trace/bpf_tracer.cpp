@@ -209,6 +209,11 @@ uint64_t BpfTracer::dropped() const {
 std::vector<uint32_t> BpfTracer::program_ids() const {
   return {};
 }
+Status BpfTracer::set_python_layout(pid_t, const BpfPythonLayout&) {
+  return make_error(ErrorKind::kUnsupported, "built without eBPF support");
+}
+void BpfTracer::python_code_known(uint64_t) {}
+void BpfTracer::forget_python(pid_t) {}
 
 #else  // COROSTACK_HAVE_BPF
 
@@ -393,6 +398,14 @@ Result<std::unique_ptr<BpfTracer>> BpfTracer::open(const BpfTraceOptions& option
     bpf_map__set_max_entries(skel->maps.events, ring);
     skel->rodata->wakeup_bytes = ring / 4;
     if (!options.follow_forks) bpf_program__set_autoload(skel->progs.cst_fork, false);
+    uint32_t py_depth = std::min<uint32_t>(options.python_depth, CT_PY_MAX_FRAMES);
+    skel->rodata->py_depth = py_depth;
+    if (!py_depth) {  // the maps exist either way; without --py they hold nothing
+      bpf_map__set_max_entries(skel->maps.py_stacks, 1);
+      bpf_map__set_max_entries(skel->maps.py_threads, 64);
+      bpf_map__set_max_entries(skel->maps.py_layouts, 1);
+      bpf_map__set_max_entries(skel->maps.py_known_codes, 64);
+    }
 
     int err = syscall_trace_bpf__load(skel);
     if (err) return load_error(err, "the kernel refused corostack's eBPF program", log);
@@ -522,6 +535,43 @@ uint64_t BpfTracer::dropped() const {
     if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) total += info.recursion_misses;
   }
   return total;
+}
+
+Status BpfTracer::set_python_layout(pid_t tgid, const BpfPythonLayout& l) {
+  ct_py_layout v{};
+  v.interp_head_slot = l.interp_head_slot;
+  v.model = l.model;
+  v.match_native_tid = l.match_native_tid;
+  v.shim_owner_min = l.shim_owner_min;
+  v.pos_size = l.position_size == 4 ? 4 : 8;
+  v.interp_next = l.interp_next;
+  v.interp_threads_head = l.interp_threads_head;
+  v.tstate_next = l.tstate_next;
+  v.tstate_id = l.tstate_id;
+  v.tstate_frame = l.tstate_frame;
+  v.tstate_cframe = l.tstate_cframe;
+  v.cframe_current_frame = l.cframe_current_frame;
+  v.frame_previous = l.frame_previous;
+  v.frame_code = l.frame_code;
+  v.frame_pos = l.frame_position;
+  v.frame_owner = l.frame_owner;
+  v.frame_tlbc_index = l.frame_tlbc_index;
+  __u32 key = static_cast<__u32>(tgid);
+  if (bpf_map_update_elem(bpf_map__fd(impl_->skel->maps.py_layouts), &key, &v, BPF_ANY))
+    return make_error(ErrorKind::kIo, std::string("cannot set the Python layout of process ") +
+                                          std::to_string(tgid) + ": " + std::strerror(errno));
+  return ok_status();
+}
+
+void BpfTracer::python_code_known(uint64_t code) {
+  __u64 key = code & ~uint64_t{3};
+  __u8 one = 1;
+  bpf_map_update_elem(bpf_map__fd(impl_->skel->maps.py_known_codes), &key, &one, BPF_ANY);
+}
+
+void BpfTracer::forget_python(pid_t tgid) {
+  __u32 key = static_cast<__u32>(tgid);
+  bpf_map_delete_elem(bpf_map__fd(impl_->skel->maps.py_layouts), &key);
 }
 
 std::vector<uint32_t> BpfTracer::program_ids() const {

@@ -30,6 +30,25 @@
 
 namespace corostack::trace {
 
+// --py: one Python frame as the kernel captured it at the call's entry, raw
+// (python/bpf_python_frames turns it into function, file and line).
+struct BpfPyFrame {
+  uint64_t code = 0;        // f_code / f_executable as read (3.14: a tagged reference)
+  uint64_t position = 0;    // f_lasti (<= 3.10, sign-extended) or the instruction pointer
+  int32_t tlbc_index = -1;  // which per-thread bytecode copy runs (3.14t), -1: none
+  uint8_t owner = 0;        // FRAME_OWNED_BY_* (3.11+)
+};
+
+// Why a record has no Python frames, or fewer than asked (ct_py_status).
+enum class BpfPyStatus : uint8_t {
+  kOk = 0,
+  kNone = 1,      // not asked for, or the entry was not seen
+  kNoLayout = 2,  // the process's interpreter is not known to the kernel (yet)
+  kNoThread = 3,  // the thread has no thread state: not a Python thread
+  kLost = 4,      // another thread's call took the slot before the exit
+  kFault = 5,     // a read failed mid-walk: the frames before it are kept
+};
+
 struct BpfSyscallRecord {
   pid_t tid = 0;
   pid_t tgid = 0;
@@ -48,7 +67,28 @@ struct BpfSyscallRecord {
   // accept, accept4, getsockname, getpeername: *addrlen at entry, before the
   // kernel wrote the length it returns (the copies hold that one).
   std::optional<uint32_t> entry_len;
+  // --py: the thread's Python frames at entry, innermost first.
+  std::vector<BpfPyFrame> python;
+  BpfPyStatus python_status = BpfPyStatus::kNone;
 };
+
+// --py: where, in one traced process, the kernel finds the calling thread's
+// Python frames (struct ct_py_layout). Offsets in bytes, -1 = absent.
+struct BpfPythonLayout {
+  enum Model : uint8_t { kFrameObjects = 1, kCFrame = 2, kCurrentFrame = 3 };
+  uint64_t interp_head_slot = 0;  // address holding the first PyInterpreterState*
+  Model model = kCurrentFrame;
+  bool match_native_tid = true;  // else tstate.thread_id against the fs base (pthread_self)
+  uint8_t shim_owner_min = 0;    // owner values from which a frame is a shim; 0 none
+  uint8_t position_size = 8;     // 4: an int f_lasti; 8: an instruction pointer
+  int16_t interp_next = -1, interp_threads_head = -1;
+  int16_t tstate_next = -1, tstate_id = -1, tstate_frame = -1, tstate_cframe = -1;
+  int16_t cframe_current_frame = -1;
+  int16_t frame_previous = -1, frame_code = -1, frame_position = -1, frame_owner = -1,
+          frame_tlbc_index = -1;
+};
+// The kernel captures at most this many Python frames per call.
+inline constexpr size_t kBpfMaxPyFrames = 16;
 
 struct BpfCallStats {
   uint64_t calls = 0;
@@ -94,6 +134,9 @@ struct BpfTraceOptions {
   // Copy specs per call number, at most kBpfMaxCopies each; empty: default_bpf_copy_specs.
   std::function<std::vector<BpfCopySpec>(int64_t nr)> copy_specs;
   uint32_t ring_bytes = 16u << 20;  // ring buffer size (rounded up to a power of two)
+  // --py: innermost Python frames captured per call, at most kBpfMaxPyFrames;
+  // 0 none. Frames are captured only in processes given a set_python_layout.
+  uint32_t python_depth = 0;
 };
 
 // The copies the decoders need for common calls: paths, write/read data,
@@ -130,6 +173,15 @@ class BpfTracer {
   // Records lost: ring buffer full, runs the kernel skipped (a program never
   // nests on one CPU), forked processes past the table's capacity.
   uint64_t dropped() const;
+
+  // --py: from now on, calls of `tgid` carry their Python frames (forked
+  // children inherit the layout in the kernel); forget_python after an exec.
+  Status set_python_layout(pid_t tgid, const BpfPythonLayout& layout);
+  void forget_python(pid_t tgid);
+  // A code object user space has read: records with only known code objects
+  // may wait for the next batch; one with a new one wakes the reader at once,
+  // so it is read while the process still lives.
+  void python_code_known(uint64_t code);
 
   // The kernel's ids of our programs, while we live (for tests and diagnostics).
   std::vector<uint32_t> program_ids() const;

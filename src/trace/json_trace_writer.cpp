@@ -149,4 +149,8 @@ void JsonTraceWriter::finish() {
   std::fflush(out_);
 }
 
+void JsonTraceWriter::flush() {
+  std::fflush(out_);
+}
+
 }  // namespace corostack::trace

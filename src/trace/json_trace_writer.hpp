@@ -19,6 +19,7 @@ class JsonTraceWriter final : public TraceSink {
   void exited(const ExitEvent& event) override;
   void note(const std::string&) override {}
   void finish() override;
+  void flush() override;
 
  private:
   struct Open {

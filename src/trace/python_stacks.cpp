@@ -4,11 +4,8 @@
 #include <optional>
 
 #include "base/clock.hpp"
-#include "python/code_cache.hpp"
-#include "python/python_locator.hpp"
 #include "python/python_walker.hpp"
-#include "python/remote_object.hpp"
-#include "target/live_process.hpp"
+#include "trace/located_python.hpp"
 
 namespace corostack::trace {
 namespace {
@@ -18,11 +15,7 @@ constexpr uint64_t kLocateRetryNs = 50'000'000;
 }  // namespace
 
 struct PythonStacks::Process {
-  std::unique_ptr<LiveProcess> proc;
-  std::optional<python::PythonRuntime> runtime;
-  std::optional<python::RemoteObjects> ro;
-  std::optional<python::CodeCache> codes;
-  RemoteAddr interp_head_slot;
+  std::unique_ptr<LocatedPython> py;
   Error last_error{ErrorKind::kNotFound, "not located yet"};
   uint64_t next_try_ns = 0;
   // tid (3.11+) or pthread_t (older) -> its thread state.
@@ -31,36 +24,16 @@ struct PythonStacks::Process {
   // after this time, not at every call: a list walk per call is too dear.
   std::unordered_map<pid_t, uint64_t> absent_until;
 
-  Status locate(pid_t tgid) {
-    auto p = LiveProcess::open(tgid);
-    if (!p) return p.error();
-    proc = std::move(*p);
-    auto rt = python::locate_python(*proc);
-    if (!rt) return rt.error();
-    if (!rt->layout || rt->interp_head.is_null())
-      return make_error(ErrorKind::kUnsupported, "Python " + std::to_string(rt->major) + "." +
-                                                     std::to_string(rt->minor) +
-                                                     " found, but it cannot be read (no layout)");
-    runtime = std::move(*rt);
-    const auto& head = runtime->layout->runtime_interpreters_head;
-    interp_head_slot =
-        head.present() ? RemoteAddr(runtime->runtime.value() + static_cast<uint64_t>(head.offset))
-                       : runtime->runtime;
-    ro.emplace(*proc, *runtime->layout);
-    codes.emplace(*ro);
-    return ok_status();
-  }
-
   // Every thread state of every interpreter, keyed as `tstates` is.
   void refresh_tstates() {
     tstates.clear();
-    proc->clear_cache();
-    if (auto h = proc->read_value<uint64_t>(interp_head_slot); h && *h)
-      runtime->interp_head = RemoteAddr(*h);
+    py->proc->clear_cache();
+    if (auto h = py->proc->read_value<uint64_t>(py->interp_head_slot); h && *h)
+      py->runtime.interp_head = RemoteAddr(*h);
     python::PyWalkOptions wo;
     wo.frames = false;
     wo.thread_names = false;
-    auto all = python::walk_python(*proc, *runtime, wo);
+    auto all = python::walk_python(*py->proc, py->runtime, wo);
     for (const python::PyThread& t : all.threads) {
       if (t.native_tid) tstates[static_cast<uint64_t>(t.native_tid)] = t.tstate;
       if (t.thread_id) tstates.emplace(t.thread_id, t.tstate);
@@ -75,10 +48,11 @@ PythonStacks::Process* PythonStacks::process(pid_t tgid) {
   auto& slot = processes_[tgid];
   if (!slot) slot = std::make_unique<Process>();
   Process& p = *slot;
-  if (!p.runtime && clock_ns() >= p.next_try_ns) {
-    if (auto s = p.locate(tgid); !s) {
-      p.last_error = s.error();
-      p.runtime.reset();
+  if (!p.py && clock_ns() >= p.next_try_ns) {
+    if (auto located = LocatedPython::locate(tgid)) {
+      p.py = std::move(*located);
+    } else {
+      p.last_error = located.error();
       p.next_try_ns = clock_ns() + kLocateRetryNs;
     }
   }
@@ -88,9 +62,9 @@ PythonStacks::Process* PythonStacks::process(pid_t tgid) {
 Result<std::vector<python::PyFrame>> PythonStacks::stack(pid_t tgid, pid_t tid,
                                                          const std::function<uint64_t()>& fs_base) {
   Process* p = process(tgid);
-  if (!p->runtime) return p->last_error;
+  if (!p->py) return p->last_error;
   python::PyWalkOptions wo;
-  wo.code_cache = &*p->codes;
+  wo.code_cache = &*p->py->codes;
   wo.thread_names = false;
   wo.max_frames = depth_;
   std::optional<uint64_t> ident;
@@ -107,8 +81,8 @@ Result<std::vector<python::PyFrame>> PythonStacks::stack(pid_t tgid, pid_t tid,
     auto it = p->tstates.find(static_cast<uint64_t>(tid));
     if (it == p->tstates.end() && pthread_self()) it = p->tstates.find(pthread_self());
     if (it != p->tstates.end()) {
-      p->proc->clear_cache();
-      python::PyThread t = python::walk_python_thread(*p->proc, *p->runtime, it->second, wo);
+      p->py->proc->clear_cache();
+      python::PyThread t = python::walk_python_thread(*p->py->proc, p->py->runtime, it->second, wo);
       if (matches(t)) {
         if (t.frames.empty() && !t.errors.empty())
           return make_error(ErrorKind::kUnreadable, t.errors.front());

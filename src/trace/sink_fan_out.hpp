@@ -32,6 +32,9 @@ class SinkFanOut final : public TraceSink {
   void threads_traced(size_t count) override {
     for (TraceSink* s : sinks_) s->threads_traced(count);
   }
+  void flush() override {
+    for (TraceSink* s : sinks_) s->flush();
+  }
   void finish() override {
     for (TraceSink* s : sinks_) s->finish();
   }

@@ -213,4 +213,8 @@ void StraceWriter::finish() {
   std::fflush(out_);
 }
 
+void StraceWriter::flush() {
+  std::fflush(out_);
+}
+
 }  // namespace corostack::trace

@@ -25,6 +25,7 @@ class StraceWriter final : public TraceSink {
   void exited(const ExitEvent& event) override;
   void note(const std::string& message) override;
   void finish() override;
+  void flush() override;
 
   void threads_traced(size_t count) override { many_threads_ = count > 1; }
 

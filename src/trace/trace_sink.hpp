@@ -73,6 +73,9 @@ class TraceSink {
   // How many threads are traced now (strace prefixes lines with the tid
   // while there is more than one).
   virtual void threads_traced(size_t count) { (void)count; }
+  // A batch of events was delivered: what is written so far reaches its
+  // file (a -o file followed with tail -f, as strace's is).
+  virtual void flush() {}
   // The trace is over: close open lines, print tables.
   virtual void finish() = 0;
 };

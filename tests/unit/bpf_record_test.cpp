@@ -1,6 +1,7 @@
 // parse_bpf_record on records laid out as the kernel program writes them
-// (trace/bpf/syscall_trace.h): a write with its data, a failed copy, and
-// hostile headers whose counts and lengths point past the record.
+// (trace/bpf/syscall_trace.h): a write with its data, a failed copy, Python
+// frames before the copies, and hostile headers whose counts and lengths
+// point past the record.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -86,6 +87,61 @@ TEST(BpfRecord, HostileCountsStayInsideTheRecord) {
   EXPECT_NE(r.copies[0].error, 0);
   std::vector<std::byte> shorter(sizeof(ct_record) - 1);
   EXPECT_FALSE(parse_bpf_record(shorter, r));
+}
+
+std::string frames(const std::vector<ct_py_frame>& fs) {
+  std::string out(fs.size() * sizeof(ct_py_frame), '\0');
+  std::memcpy(out.data(), fs.data(), out.size());
+  return out;
+}
+
+TEST(BpfRecord, PythonFramesComeBeforeTheCopies) {
+  ct_record h{};
+  h.nr = 1;
+  h.n_copies = 1;
+  h.copies[0] = {0x1000, 5, 0};
+  h.py_n = 2;
+  h.py_status = CT_PY_OK;
+  std::vector<ct_py_frame> fs(2);
+  fs[0].code = 0x7f0000001003;  // a tagged 3.14 reference stays as read
+  fs[0].pos = 0x7f0000001080;
+  fs[0].tlbc_index = 2;
+  fs[0].owner = 1;
+  fs[1].code = 0x7f0000002000;
+  fs[1].pos = static_cast<__u64>(-1);  // f_lasti -1, sign-extended
+  fs[1].tlbc_index = -1;
+  BpfSyscallRecord r;
+  ASSERT_TRUE(parse_bpf_record(record(h, frames(fs) + "hello"), r));
+  ASSERT_EQ(r.python.size(), 2u);
+  EXPECT_EQ(r.python_status, BpfPyStatus::kOk);
+  EXPECT_EQ(r.python[0].code, 0x7f0000001003u);
+  EXPECT_EQ(r.python[0].position, 0x7f0000001080u);
+  EXPECT_EQ(r.python[0].tlbc_index, 2);
+  EXPECT_EQ(r.python[0].owner, 1);
+  EXPECT_EQ(static_cast<int64_t>(r.python[1].position), -1);
+  ASSERT_EQ(r.copies.size(), 1u);
+  ASSERT_EQ(r.copies[0].bytes.size(), 5u);
+  EXPECT_EQ(static_cast<char>(r.copies[0].bytes[0]), 'h');
+}
+
+TEST(BpfRecord, HostilePythonCountsStayInsideTheRecord) {
+  ct_record h{};
+  h.py_n = 0xffffffffu;
+  h.py_status = 77;  // unknown: reported as a fault, never trusted
+  h.n_copies = 1;
+  h.copies[0] = {0x1000, 3, 0};
+  BpfSyscallRecord r;
+  r.python.resize(9);  // from an earlier record: must not survive
+  // One whole frame and a piece of another: one frame, no bytes for the copy.
+  std::string tail = frames({ct_py_frame{}}) + "xyz";
+  ASSERT_TRUE(parse_bpf_record(record(h, tail), r));
+  EXPECT_EQ(r.python.size(), 1u);
+  EXPECT_EQ(r.python_status, BpfPyStatus::kFault);
+  ASSERT_EQ(r.copies.size(), 1u);
+  EXPECT_EQ(r.copies[0].bytes.size(), 3u);
+  h.py_n = 0;
+  ASSERT_TRUE(parse_bpf_record(record(h, "abc"), r));
+  EXPECT_TRUE(r.python.empty());
 }
 
 }  // namespace

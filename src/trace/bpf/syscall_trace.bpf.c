@@ -33,10 +33,17 @@ struct signal_struct {
   } live; /* atomic_t: threads of the group not yet past do_exit's group_dead */
 } __attribute__((preserve_access_index));
 
+/* x86-64: the user fs base is pthread_self(), what Python <= 3.10 records as
+ * a thread state's thread_id. */
+struct thread_struct {
+  unsigned long fsbase;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
   int pid;
   int tgid;
   struct signal_struct* signal;
+  struct thread_struct thread;
 } __attribute__((preserve_access_index));
 
 /* Set by user space between open and load; the verifier sees them as
@@ -46,6 +53,8 @@ const volatile __u8 trace_unknown = 1; /* trace numbers >= CT_MAX_NR (x32, futur
 const volatile __u32 copy_limit = 256; /* bytes per copy, <= CT_COPY_MAX */
 /* Ring bytes pending above which a record wakes the reader at once. */
 const volatile __u32 wakeup_bytes = 1 << 20;
+/* --py: innermost Python frames captured per call (0: none), <= CT_PY_MAX_FRAMES. */
+const volatile __u32 py_depth = 0;
 
 /* Whether tgid_overflow holds anything: until then a slot miss is final. */
 __u32 overflow_used = 0;
@@ -104,13 +113,49 @@ struct {
   __type(value, __u64);
 } dropped SEC(".maps");
 
+/* --py: each traced process's interpreter layout, set by user space once it
+ * has found the interpreter (and copied to forked children here). */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 1024);
+  __type(key, __u32); /* tgid */
+  __type(value, struct ct_py_layout);
+} py_layouts SEC(".maps");
+
+/* --py: the thread state each thread was last found to have. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 16384); /* user space shrinks it without --py */
+  __type(key, __u32);         /* tid */
+  __type(value, struct ct_py_thread);
+} py_threads SEC(".maps");
+
+/* --py: frames captured at entry, until the exit sends them. */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, CT_PY_SLOTS); /* user space shrinks it without --py */
+  __type(key, __u32);               /* tid % CT_PY_SLOTS */
+  __type(value, struct ct_py_stack);
+} py_stacks SEC(".maps");
+
+/* --py: code objects user space has already read (it adds each one it
+ * decodes). A record with a frame of any other code wakes user space at
+ * once, so the code is read while the process still lives. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 65536); /* user space shrinks it without --py */
+  __type(key, __u64);         /* code object address, tag bits cleared */
+  __type(value, __u8);
+} py_known_codes SEC(".maps");
+
 /* A record is built here, then sent with bpf_ringbuf_output at its real
  * length: bpf_ringbuf_reserve only takes a constant size, which would cost
  * 8 KiB of ring per getppid. Safe per CPU: a program never nests with itself
  * on one CPU (the kernel skips and counts such runs as recursion misses). */
+#define CT_PY_BYTES (CT_PY_MAX_FRAMES * sizeof(struct ct_py_frame))
 struct ct_scratch {
   struct ct_record rec;
-  __u8 data[CT_MAX_COPIES * CT_COPY_MAX];
+  __u8 data[CT_PY_BYTES + CT_MAX_COPIES * CT_COPY_MAX];
 };
 
 struct {
@@ -191,14 +236,14 @@ static __always_inline void read_args(struct pt_regs* regs, __u64* args) {
  * (write, sendto, paths) included: the caller's memory normally still holds
  * them, and one read per call halves the work. A page that is not resident
  * cannot be faulted in from here, so such a copy fails (status -EFAULT). */
-static __always_inline __u32 copy_args(struct ct_scratch* s) {
+static __always_inline __u32 copy_args(struct ct_scratch* s, __u32 off) {
   struct ct_record* rec = &s->rec;
-  __u32 off = 0;
+  if (off > CT_PY_BYTES) off = CT_PY_BYTES;
   rec->n_copies = 0;
-  if (rec->nr < 0 || rec->nr >= CT_MAX_NR) return 0;
+  if (rec->nr < 0 || rec->nr >= CT_MAX_NR) return off;
   __u32 key = (__u32)rec->nr;
   struct ct_copy_specs* specs = bpf_map_lookup_elem(&copy_specs, &key);
-  if (!specs) return 0;
+  if (!specs) return off;
   __u32 limit = copy_limit;
   if (limit > CT_COPY_MAX) limit = CT_COPY_MAX;
 
@@ -229,7 +274,7 @@ static __always_inline __u32 copy_args(struct ct_scratch* s) {
     __u32 len = (__u32)want;
     /* Re-bounded here, in the registers the helpers see, for the verifier. */
     if (len > CT_COPY_MAX) len = CT_COPY_MAX;
-    if (off > CT_COPY_MAX) off = CT_COPY_MAX;
+    if (off > CT_PY_BYTES + CT_COPY_MAX) off = CT_PY_BYTES + CT_COPY_MAX;
     long err = 0;
     if (sp.kind == CT_COPY_STRING) {
       long n = len ? bpf_probe_read_user_str(&s->data[off], len, (const void*)addr) : 0;
@@ -254,15 +299,199 @@ static __always_inline __u32 copy_args(struct ct_scratch* s) {
  * (an irq_work and a context switch). Wake it when a batch is pending or
  * when nothing woke it for 10 ms; otherwise the reader finds the records at
  * its next poll timeout (BpfTracer::poll consumes after a timeout). */
-static __always_inline void send(struct ct_scratch* s, __u32 data_len, __u64 now) {
-  if (data_len > CT_MAX_COPIES * CT_COPY_MAX) data_len = CT_MAX_COPIES * CT_COPY_MAX;
+static __always_inline void send(struct ct_scratch* s, __u32 data_len, __u64 now, int urgent) {
+  if (data_len > CT_PY_BYTES + CT_MAX_COPIES * CT_COPY_MAX)
+    data_len = CT_PY_BYTES + CT_MAX_COPIES * CT_COPY_MAX;
   __u64 flags = BPF_RB_NO_WAKEUP;
-  if (now - last_wakeup_ns > 10 * 1000 * 1000 ||
+  if (urgent || now - last_wakeup_ns > 10 * 1000 * 1000 ||
       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes) {
     flags = BPF_RB_FORCE_WAKEUP;
     last_wakeup_ns = now;
   }
   if (bpf_ringbuf_output(&events, s, sizeof(struct ct_record) + data_len, flags)) count_drop();
+}
+
+/* --py ------------------------------------------------------------------ */
+
+/* A word of the target; 0 when it cannot be read (not resident, unmapped). */
+static __always_inline __u64 py_word(__u64 addr) {
+  __u64 v = 0;
+  if (bpf_probe_read_user(&v, sizeof v, (const void*)addr)) return 0;
+  return v;
+}
+
+static __always_inline __u64 py_field(__u64 base, __s16 off) {
+  if (!base || off < 0) return 0;
+  return py_word(base + (__u64)off);
+}
+
+/* What a thread state says of the thread that runs it: its TID (3.11+) or
+ * its pthread_t, which is the fs base (<= 3.10). */
+static __always_inline __u64 py_thread_key(const struct ct_py_layout* l, __u32 tid) {
+  if (l->match_native_tid) return tid;
+  struct task_struct* task = (struct task_struct*)bpf_get_current_task();
+  return BPF_CORE_READ(task, thread.fsbase);
+}
+
+/* One step of the search for a thread's state, through bpf_loop (the
+ * verifier checks the step once instead of every iteration of 1024). */
+struct py_search {
+  struct ct_py_layout l;
+  __u64 key;
+  __u64 interp; /* the next interpreter to search */
+  __u64 ts;     /* the next thread state of the current one; 0: go to the next interpreter */
+  __u64 found;
+  __u32 interps;
+};
+
+static long py_search_step(__u64 i, void* ctx) {
+  struct py_search* x = ctx;
+  if (!x->ts) {
+    if (!x->interp || x->interps >= CT_PY_MAX_INTERPRETERS) return 1;
+    x->ts = py_field(x->interp, x->l.interp_threads_head);
+    x->interp = py_field(x->interp, x->l.interp_next);
+    x->interps++;
+    return 0;
+  }
+  if (py_field(x->ts, x->l.tstate_id) == x->key) {
+    x->found = x->ts;
+    return 1;
+  }
+  x->ts = py_field(x->ts, x->l.tstate_next);
+  return 0;
+}
+
+/* The calling thread's state: the cached one while it still names this
+ * thread (states are reused), else a search of every interpreter's list.
+ * A miss is remembered for 50 ms so C threads do not search at every call. */
+static __always_inline __u64 py_thread_state(const struct ct_py_layout* l, __u32 tid, __u64 now) {
+  __u64 key = py_thread_key(l, tid);
+  struct ct_py_thread* cached = bpf_map_lookup_elem(&py_threads, &tid);
+  if (cached) {
+    if (cached->tstate && py_field(cached->tstate, l->tstate_id) == key) return cached->tstate;
+    if (!cached->tstate && now < cached->retry_ns) return 0;
+  }
+  struct py_search x = {};
+  x.l = *l;
+  x.key = key;
+  x.interp = py_word(l->interp_head_slot);
+  bpf_loop(CT_PY_MAX_INTERPRETERS * (CT_PY_MAX_THREADS + 1), py_search_step, &x, 0);
+  struct ct_py_thread found = {x.found, now + 50 * 1000 * 1000};
+  bpf_map_update_elem(&py_threads, &tid, &found, BPF_ANY);
+  return found.tstate;
+}
+
+/* One step of the walk down a thread's frames, through bpf_loop as the
+ * search: shim frames are passed over, the others written to the slot. */
+struct py_walk {
+  struct ct_py_layout l;
+  __u64 frame;
+  __u32 slot;
+  __u32 n;
+  __u32 depth;
+  __u32 status;
+};
+
+static long py_walk_step(__u64 i, void* ctx) {
+  struct py_walk* w = ctx;
+  __u64 frame = w->frame;
+  if (!frame || w->n >= w->depth) return 1;
+  __u8 owner = 0;
+  if (w->l.frame_owner >= 0 &&
+      bpf_probe_read_user(&owner, 1, (const void*)(frame + (__u64)w->l.frame_owner))) {
+    w->status = CT_PY_FAULT;
+    return 1;
+  }
+  if (!(w->l.shim_owner_min && owner >= w->l.shim_owner_min)) {
+    __u32 slot = w->slot;
+    struct ct_py_stack* st = bpf_map_lookup_elem(&py_stacks, &slot);
+    if (!st) return 1;
+    struct ct_py_frame* f = &st->f[w->n & (CT_PY_MAX_FRAMES - 1)];
+    f->code = py_field(frame, w->l.frame_code);
+    f->pos = 0;
+    f->tlbc_index = -1;
+    f->owner = owner;
+    long err = 0;
+    if (w->l.pos_size == 4) {
+      __s32 lasti = 0;
+      err = bpf_probe_read_user(&lasti, 4, (const void*)(frame + (__u64)w->l.frame_pos));
+      f->pos = (__u64)(__s64)lasti;
+    } else {
+      err = bpf_probe_read_user(&f->pos, 8, (const void*)(frame + (__u64)w->l.frame_pos));
+    }
+    if (!err && w->l.frame_tlbc_index >= 0)
+      err = bpf_probe_read_user(&f->tlbc_index, 4,
+                                (const void*)(frame + (__u64)w->l.frame_tlbc_index));
+    if (err || !f->code) {
+      w->status = CT_PY_FAULT;
+      return 1;
+    }
+    w->n++;
+  }
+  w->frame = py_field(frame, w->l.frame_previous);
+  return 0;
+}
+
+/* Walks the calling thread's frames into its py_stacks slot. */
+static __always_inline void py_capture(__u32 tgid, __u32 tid, __u64 now) {
+  __u32 slot = tid % CT_PY_SLOTS;
+  struct ct_py_stack* st = bpf_map_lookup_elem(&py_stacks, &slot);
+  if (!st) return;
+  st->tid = tid;
+  st->n = 0;
+  st->status = CT_PY_NO_LAYOUT;
+  const struct ct_py_layout* l = bpf_map_lookup_elem(&py_layouts, &tgid);
+  if (!l) return;
+  __u64 ts = py_thread_state(l, tid, now);
+  if (!ts) {
+    st->status = CT_PY_NO_THREAD;
+    return;
+  }
+  struct py_walk w = {};
+  w.l = *l;
+  w.slot = slot;
+  w.depth = py_depth < CT_PY_MAX_FRAMES ? py_depth : CT_PY_MAX_FRAMES;
+  w.status = CT_PY_OK;
+  if (l->model == CT_PY_CFRAME)
+    w.frame = py_field(py_field(ts, l->tstate_cframe), l->cframe_current_frame);
+  else
+    w.frame = py_field(ts, l->tstate_frame);
+  bpf_loop(CT_PY_MAX_STEPS, py_walk_step, &w, 0);
+  /* Looked up again: the verifier forgets what st pointed at across the loop. */
+  st = bpf_map_lookup_elem(&py_stacks, &slot);
+  if (!st) return;
+  st->n = w.n;
+  st->status = w.status;
+}
+
+/* Puts the frames captured at entry at the start of the record's data;
+ * returns their bytes. *urgent is set when one of their code objects is new
+ * to user space. */
+static __always_inline __u32 py_attach(struct ct_scratch* s, __u32 tid, int* urgent) {
+  struct ct_record* rec = &s->rec;
+  rec->py_n = 0;
+  rec->py_status = CT_PY_NONE;
+  if (!py_depth) return 0;
+  __u32 slot = tid % CT_PY_SLOTS;
+  struct ct_py_stack* st = bpf_map_lookup_elem(&py_stacks, &slot);
+  if (!st) return 0;
+  if (st->tid != tid) {
+    rec->py_status = CT_PY_LOST;
+    return 0;
+  }
+  __u32 n = st->n;
+  if (n > CT_PY_MAX_FRAMES) n = CT_PY_MAX_FRAMES;
+  struct ct_py_frame* out = (struct ct_py_frame*)s->data;
+  for (int i = 0; i < CT_PY_MAX_FRAMES; i++) {
+    if (i >= n) break;
+    out[i] = st->f[i];
+    __u64 code = out[i].code & ~(__u64)3;
+    if (!*urgent && !bpf_map_lookup_elem(&py_known_codes, &code)) *urgent = 1;
+  }
+  rec->py_n = n;
+  rec->py_status = st->status;
+  st->tid = 0;
+  return n * sizeof(struct ct_py_frame);
 }
 
 SEC("raw_tp/sys_enter")
@@ -293,6 +522,7 @@ int cst_sys_enter(struct bpf_raw_tracepoint_args* ctx) {
       }
     }
   }
+  if (py_depth) py_capture(tgid, tid, bpf_ktime_get_ns());
   in->enter_ns = bpf_ktime_get_ns(); /* last, so our own work is outside the duration */
   return 0;
 }
@@ -353,7 +583,13 @@ int cst_sys_exit(struct bpf_raw_tracepoint_args* ctx) {
     rec->has_entry_len = 0;
     read_args(regs, rec->args);
   }
-  send(s, copy_args(s), now);
+  int urgent = 0;
+  __u32 py_bytes = in ? py_attach(s, tid, &urgent) : 0;
+  if (!in) {
+    rec->py_n = 0;
+    rec->py_status = CT_PY_NONE;
+  }
+  send(s, copy_args(s, py_bytes), now, urgent);
   return 0;
 }
 
@@ -368,6 +604,15 @@ int cst_fork(struct bpf_raw_tracepoint_args* ctx) {
   __u32 ctgid = BPF_CORE_READ(child, tgid);
   if (ctgid == ptgid) return 0; /* a thread */
   if (tgid_add(ctgid)) count_drop();
+  /* A forked child has its parent's memory layout: the interpreter is where
+   * it was until the child execs (user space removes the entry then). */
+  if (py_depth) {
+    struct ct_py_layout* l = bpf_map_lookup_elem(&py_layouts, &ptgid);
+    if (l) {
+      struct ct_py_layout copy = *l;
+      bpf_map_update_elem(&py_layouts, &ctgid, &copy, BPF_ANY);
+    }
+  }
   return 0;
 }
 
@@ -398,15 +643,20 @@ int cst_exit(struct bpf_raw_tracepoint_args* ctx) {
       rec->flags = CT_F_EXITED;
       rec->n_copies = 0;
       rec->has_entry_len = 0;
+      rec->py_n = 0;
+      rec->py_status = CT_PY_NONE;
 #pragma unroll
       for (int i = 0; i < 6; i++) rec->args[i] = in->args[i];
-      send(s, 0, rec->exit_ns);
+      send(s, 0, rec->exit_ns, 0);
     }
     in->enter_ns = 0;
   }
   if (!tgid_traced(tgid)) return 0;
   struct task_struct* task = (struct task_struct*)ctx->args[0];
-  if (BPF_CORE_READ(task, signal, live.counter) == 0) tgid_remove(tgid);
+  if (BPF_CORE_READ(task, signal, live.counter) == 0) {
+    tgid_remove(tgid);
+    if (py_depth) bpf_map_delete_elem(&py_layouts, &tgid);
+  }
   return 0;
 }
 

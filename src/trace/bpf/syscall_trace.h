@@ -79,14 +79,90 @@ struct ct_stats {
 #define CT_F_EXITED \
   2u /* the thread exited inside the call (exit_group, a fatal signal): ret meaningless */
 
+/* --py: the calling thread's Python frames, captured at entry by walking the
+ * interpreter's frame list in the kernel, with offsets user space read from
+ * the target (struct ct_py_layout, one per traced tgid). Only raw values are
+ * taken (code object, position, per-thread bytecode index); user space turns
+ * them into function, file and line with the same code cache as `dump`. */
+#define CT_PY_MAX_FRAMES 16
+/* Shim frames (one per C-level eval call) do not count: this bounds the walk. */
+#define CT_PY_MAX_STEPS (2 * CT_PY_MAX_FRAMES + 2)
+/* Stacks between entry and exit: slot tid % CT_PY_SLOTS (as ct_inflight). */
+#define CT_PY_SLOTS 8192
+/* Thread states searched per interpreter, and interpreters, when a thread's
+ * state is not cached yet. */
+#define CT_PY_MAX_THREADS 256
+#define CT_PY_MAX_INTERPRETERS 4
+
+enum ct_py_model {
+  CT_PY_FRAME_OBJECTS = 1, /* <= 3.10: tstate->frame, PyFrameObject.f_back, f_lasti (int) */
+  CT_PY_CFRAME = 2,        /* 3.11-3.12: tstate->cframe->current_frame, prev_instr */
+  CT_PY_CURRENT_FRAME = 3, /* 3.13+: tstate->current_frame, instr_ptr */
+};
+
+/* Offsets are bytes from the start of each struct; -1 = absent. */
+struct ct_py_layout {
+  __u64 interp_head_slot; /* address holding the first PyInterpreterState* */
+  __u8 model;             /* enum ct_py_model */
+  __u8 match_native_tid;  /* 1: tstate.native_thread_id == tid; 0: tstate.thread_id == fs base */
+  __u8 shim_owner_min;    /* frames with owner >= this are shims (0: none) */
+  __u8 pos_size;          /* bytes of the position field: 4 (f_lasti) or 8 (pointer) */
+  __s16 interp_next;
+  __s16 interp_threads_head;
+  __s16 tstate_next;
+  __s16 tstate_id; /* native_thread_id or thread_id, per match_native_tid */
+  __s16 tstate_frame; /* frame (<= 3.10) or current_frame (3.13+) */
+  __s16 tstate_cframe;
+  __s16 cframe_current_frame;
+  __s16 frame_previous;
+  __s16 frame_code;
+  __s16 frame_pos;
+  __s16 frame_owner;
+  __s16 frame_tlbc_index;
+  __u16 pad;
+};
+
+struct ct_py_frame {
+  __u64 code;       /* f_code / f_executable as read (3.14: a tagged stack reference) */
+  __u64 pos;        /* f_lasti (sign-extended int) or the instruction pointer */
+  __s32 tlbc_index; /* -1 when the build has none */
+  __u8 owner;
+  __u8 pad[3];
+};
+
+/* Why a record carries no (or fewer) Python frames. */
+enum ct_py_status {
+  CT_PY_OK = 0,
+  CT_PY_NONE = 1,      /* not asked for, or no entry seen */
+  CT_PY_NO_LAYOUT = 2, /* the process's interpreter is not known (yet) */
+  CT_PY_NO_THREAD = 3, /* no thread state for this thread: not a Python thread */
+  CT_PY_LOST = 4,      /* another thread's call took the slot */
+  CT_PY_FAULT = 5,     /* a read failed mid-walk: the frames before it are kept */
+};
+
+struct ct_py_stack {
+  __u32 tid;
+  __u32 n;
+  __u32 status;
+  __u32 pad;
+  struct ct_py_frame f[CT_PY_MAX_FRAMES];
+};
+
+/* Cached thread state of a thread; tstate 0 = none found, look again after retry_ns. */
+struct ct_py_thread {
+  __u64 tstate;
+  __u64 retry_ns;
+};
+
 struct ct_copy_hdr {
   __u64 addr;
   __u32 len;    /* bytes that follow in data[], in copy order */
   __u32 status; /* 0 copied; otherwise -errno of the read (len is then 0) */
 };
 
-/* One finished call in the ring buffer: this header, then the bytes of each
- * copy back to back (copies[0].len bytes, then copies[1].len). */
+/* One finished call in the ring buffer: this header, then py_n Python frames,
+ * then the bytes of each copy back to back (copies[0].len bytes, then
+ * copies[1].len). */
 struct ct_record {
   __u32 tid;
   __u32 tgid;
@@ -100,6 +176,8 @@ struct ct_record {
   __u32 entry_len;     /* as ct_inflight's */
   __u32 has_entry_len; /* 0: none read */
   struct ct_copy_hdr copies[CT_MAX_COPIES];
+  __u32 py_n;      /* ct_py_frames right after this header, before the copies */
+  __u32 py_status; /* enum ct_py_status */
 };
 
 #endif

@@ -1,7 +1,7 @@
 """Python test target for `corostack trace`: a known sequence of system
 calls, each made from a known line, after the test says go.
 
-Usage: python py_syscalls.py <ready_fd> <truth_path> <go_path>
+Usage: python py_syscalls.py <ready_fd> <truth_path> <go_path> [<linger_path>]
 
 Runs unchanged on CPython 2.7 and 3.6+.
 
@@ -14,6 +14,10 @@ on the main thread unless said otherwise, each on its own line:
   getppid x3, openat of a missing file (ENOENT), write + read on a pipe,
   send + recv on a socketpair, kill(self, SIGUSR1) (handled), a "worker"
   thread's write on the pipe (joined), then exit status 3.
+With <linger_path>, it waits for that file to exist (at most 60 s) after
+writing the truth and before exiting: a tracer that reads the process after
+the fact (trace --py in the kernel reads code objects as records arrive)
+is given the time to, and the test says when it has.
 
 Truth (JSON, written to <truth_path>.tmp then renamed before the exit):
   {"pid", "python", "main_tid", "worker_tid",
@@ -31,6 +35,7 @@ import time
 READY_FD = int(sys.argv[1])
 TRUTH = os.path.abspath(sys.argv[2])
 GO = sys.argv[3]
+LINGER = sys.argv[4] if len(sys.argv) > 4 else None
 MISSING = "/nonexistent-corostack/" + "missing.txt"
 calls = []
 
@@ -103,6 +108,9 @@ def main():
         json.dump(truth, f)
     os.rename(TRUTH + ".tmp", TRUTH)
     sys.stdout.flush()
+    deadline = time.time() + 60
+    while LINGER and not os.path.exists(LINGER) and time.time() < deadline:
+        time.sleep(0.001)
     os._exit(3)
 
 
