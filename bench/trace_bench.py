@@ -8,8 +8,9 @@
     a bounded local load loop (REQUESTS keep-alive-less GETs from one client
     thread): requests per second bare, under strace -f -p, under corostack
     trace -p (full output, -c); the throughput lost.
-(c) bench/targets/py_getppid.py: Python getppid calls traced without and with
-    --py: the cost --py adds per call.
+(c) bench/targets/py_getppid.py: Python getppid calls traced (-p, once the
+    target waits to start) without and with --py, each backend: the cost
+    --py adds per call, and how many calls came with their Python line.
 Output goes to /dev/null (-o) everywhere: the tracer's work is measured, not
 the terminal's. Medians of RUNS. Python 3 stdlib only; Markdown to stdout.
 """
@@ -119,30 +120,63 @@ def wait_attached(err, timeout=10):
     raise RuntimeError("the tracer never attached")
 
 
+def attached_py_run(python, script, calls, prefix, out):
+    """py_getppid.py started, traced with prefix + -p (none: bare), let go;
+    returns the seconds it printed."""
+    target = subprocess.Popen([python, script, str(calls), "--wait"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE)
+    tracer = None
+    try:
+        assert target.stdout.readline().strip() == b"ready"
+        if prefix:
+            err = tempfile.TemporaryFile()
+            tracer = subprocess.Popen(prefix + ["-o", out, "-p", str(target.pid)], stderr=err)
+            wait_attached(err)
+        target.stdin.write(b"go\n")
+        target.stdin.flush()
+        seconds = float(target.stdout.readline())
+        target.wait(60)
+        return seconds
+    finally:
+        if tracer:
+            tracer.wait(60)  # ends when the target exits
+        if target.poll() is None:
+            target.kill()
+            target.wait()
+
+
 def bench_py(corostack, backends, runs, calls, python):
+    """Traced with -p once the target waits, so every call is a Python one
+    and (in the kernel too) carries its stack; the output is kept to count
+    the calls that came with their Python line."""
     script = os.path.join(HERE, "targets", "py_getppid.py")
-    results = {}
+    results, attributed = {}, {}
     rows = [("bare", [])]
     for b in backends:
-        rows.append(("trace (%s)" % b, [corostack, "trace", "--backend", b, "-e", "trace=getppid",
-                                        "-o", "/dev/null", "--"]))
-        if b == "ptrace":  # --py needs threads stopped at each call
-            rows.append(("trace --py (%s)" % b, [corostack, "trace", "--backend", b, "--py",
-                                                 "-e", "trace=getppid", "-o", "/dev/null", "--"]))
+        base = [corostack, "trace", "--backend", b, "-e", "trace=getppid"]
+        rows.append(("trace (%s)" % b, base))
+        rows.append(("trace --py (%s)" % b, base[:2] + ["--py"] + base[2:]))
+    out = tempfile.NamedTemporaryFile(suffix=".trace")
     for label, prefix in rows:
-        results[label] = statistics.median(
-            timed_target(prefix + [python, script, str(calls)]) for _ in range(runs))
+        times = []
+        for _ in range(runs):
+            times.append(attached_py_run(python, script, calls, prefix, out.name))
+            if "--py" in label:
+                with open(out.name, errors="replace") as f:
+                    attributed[label] = sum(1 for line in f if line.startswith(" > inner ("))
+        results[label] = statistics.median(times)
         log("py", label, results[label])
-    print("### (c) --py: %d os.getppid() calls from Python, median of %d\n" % (calls, runs))
-    print("| run | seconds | µs per call | --py adds per call |")
-    print("|---|---:|---:|---:|")
+    print("### (c) --py: %d os.getppid() calls from Python (-p), median of %d\n" % (calls, runs))
+    print("| run | seconds | µs per call | --py adds per call | calls shown with their line |")
+    print("|---|---:|---:|---:|---:|")
     for label, _ in rows:
-        extra = ""
+        extra, shown = "", ""
         if "--py" in label:
             base = results[label.replace(" --py", "")]
             extra = "%.1f µs" % ((results[label] - base) / calls * 1e6)
-        print("| %s | %.3f | %.1f | %s |" % (label, results[label], results[label] / calls * 1e6,
-                                             extra))
+            shown = "%d" % attributed.get(label, 0)
+        print("| %s | %.3f | %.2f | %s | %s |" % (label, results[label],
+                                                   results[label] / calls * 1e6, extra, shown))
     print()
 
 

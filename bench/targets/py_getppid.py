@@ -1,5 +1,7 @@
 """Target of bench/trace_bench.py: N os.getppid() calls from one Python
-line, three frames deep (what --py reads at each call); prints their time."""
+line, three frames deep (what --py reads at each call); prints their time.
+With --wait after N, it waits for a line on stdin first (traced with -p).
+"""
 import os
 import sys
 import time
@@ -21,4 +23,8 @@ def outer(n):
     print("%.6f" % (time.time() - start))
 
 
+if len(sys.argv) > 2 and sys.argv[2] == "--wait":
+    # Attached to with -p: say ready, start when a line comes on stdin.
+    print("ready", flush=True)
+    sys.stdin.readline()
 outer(int(sys.argv[1]) if len(sys.argv) > 1 else 50000)

@@ -110,7 +110,7 @@ struct ct_py_layout {
   __s16 interp_next;
   __s16 interp_threads_head;
   __s16 tstate_next;
-  __s16 tstate_id; /* native_thread_id or thread_id, per match_native_tid */
+  __s16 tstate_id;    /* native_thread_id or thread_id, per match_native_tid */
   __s16 tstate_frame; /* frame (<= 3.10) or current_frame (3.13+) */
   __s16 tstate_cframe;
   __s16 cframe_current_frame;
