@@ -338,11 +338,10 @@ TEST(PauseSafety, TracePyKilledMidTrace) {
 }
 
 // The in-kernel backend stops nothing, so what it must never leave behind is
-// in the kernel: killed (SIGKILL mostly, SIGTERM, SIGINT) while loading, while
-// attached or while reading, every program it loaded is gone afterwards, the
-// target was never traced or stopped, and an idle asyncio loop thread is
-// never woken (its context switches stay the same through every round: no
-// EINTR, as with ptrace's attach).
+// in the kernel (with and without --py): killed (SIGKILL mostly, SIGTERM, SIGINT) while loading,
+// while attached or while reading, every program it loaded is gone afterwards, the target was never
+// traced or stopped, and an idle asyncio loop thread is never woken (its context switches stay the
+// same through every round: no EINTR, as with ptrace's attach).
 TEST(PauseSafety, TraceBpfKilledAtRandomMoments) {
   std::string why;
   if (!corostack::trace::bpf_supported(&why))
@@ -363,8 +362,11 @@ TEST(PauseSafety, TraceBpfKilledAtRandomMoments) {
   int killed_attached = 0, killed_elsewhere = 0;
   std::vector<uint32_t> all_programs;
   for (int round = 0; round < rounds; ++round) {
-    pid_t child = spawn_corostack(
-        {"trace", "--backend", "bpf", "-p", std::to_string(pid), "-d", "10", "-o", "/dev/null"}, 0);
+    // Every other round with --py: the kernel then walks the target's frames too.
+    std::vector<std::string> args = {"trace", "--backend", "bpf", "-p",       std::to_string(pid),
+                                     "-d",    "10",        "-o",  "/dev/null"};
+    if (round % 2) args.push_back("--py");
+    pid_t child = spawn_corostack(args, 0);
     ASSERT_GT(child, 0);
     BpfHandles held;
     if (round % 4 != 0) {  // once attached, at a random moment of reading
