@@ -213,6 +213,9 @@ class TraceCommand final : public Command {
     std::optional<int> status;
     if (use_bpf) {
       sink.note("tracing in the kernel (eBPF); --backend ptrace for signals and --native");
+      if (py_depth_ > static_cast<int>(trace::kBpfMaxPyFrames))
+        sink.note("--py: the in-kernel backend takes at most " +
+                  std::to_string(trace::kBpfMaxPyFrames) + " frames per call");
       trace::BpfSourceOptions bo;
       bo.follow_forks = follow;
       bo.traced = po.traced;
