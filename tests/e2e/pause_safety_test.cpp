@@ -356,6 +356,11 @@ TEST(PauseSafety, TraceBpfKilledAtRandomMoments) {
   const long switches_before = context_switches(pid, loop_tid);
   ASSERT_GE(switches_before, 0);
 
+  // --py's frame walk needs bpf_loop (Linux 5.17+): said, and left out, where it does not load.
+  const bool py_loads = run_command({COROSTACK_BIN, "trace", "--backend", "bpf", "--py", "-c", "-w",
+                                     "--", "/bin/true"})
+                            .exit_code == 0;
+  if (!py_loads) std::cout << "*** trace --py in the kernel NOT TESTED: it does not load here\n";
   std::mt19937 rng(93);
   const int signals[] = {SIGKILL, SIGKILL, SIGKILL, SIGTERM, SIGINT};
   const int rounds = kill_rounds();
@@ -365,7 +370,7 @@ TEST(PauseSafety, TraceBpfKilledAtRandomMoments) {
     // Every other round with --py: the kernel then walks the target's frames too.
     std::vector<std::string> args = {"trace", "--backend", "bpf", "-p",       std::to_string(pid),
                                      "-d",    "10",        "-o",  "/dev/null"};
-    if (round % 2) args.push_back("--py");
+    if (round % 2 && py_loads) args.push_back("--py");
     pid_t child = spawn_corostack(args, 0);
     ASSERT_GT(child, 0);
     BpfHandles held;

@@ -117,10 +117,11 @@ void expect_attributed(const json& truth, const std::vector<json>& records,
   }
 }
 
-// Whether the in-kernel backend works here; why not in *why.
+// Whether the in-kernel backend loads here with --py (its frame walk needs
+// bpf_loop, Linux 5.17+); why not in *why.
 bool bpf_backend_works(std::string* why) {
-  static const CommandResult probe =
-      run_command({COROSTACK_BIN, "trace", "--backend", "bpf", "-c", "-w", "--", "/bin/true"});
+  static const CommandResult probe = run_command(
+      {COROSTACK_BIN, "trace", "--backend", "bpf", "--py", "-c", "-w", "--", "/bin/true"});
   *why = probe.err;
   return probe.exit_code == 0;
 }
