@@ -104,7 +104,8 @@ Result<BpfPythonLayout> BpfPythonStacks::locate(pid_t tgid) {
 }
 
 Result<std::vector<python::PyFrame>> BpfPythonStacks::resolve(pid_t tgid,
-                                                              std::span<const BpfPyFrame> frames) {
+                                                              std::span<const BpfPyFrame> frames,
+                                                              std::vector<uint64_t>* codes_read) {
   auto it = processes_.find(tgid);
   if (it == processes_.end() || !it->second->py) {
     // A forked child: the kernel copied its parent's layout; find its own
@@ -138,6 +139,7 @@ Result<std::vector<python::PyFrame>> BpfPythonStacks::resolve(pid_t tgid,
       break;  // what was read before stays
     }
     out.push_back(std::move(*frame));
+    if (codes_read) codes_read->push_back(f.code);
   }
   return out;
 }

@@ -42,8 +42,10 @@ class BpfPythonStacks {
   // to give the kernel. kNotFound: no Python there (yet).
   Result<BpfPythonLayout> locate(pid_t tgid);
   // The frames one record carries, innermost first, as PyFrames. Frames
-  // pushed but not started are dropped, as the walker drops them.
-  Result<std::vector<python::PyFrame>> resolve(pid_t tgid, std::span<const BpfPyFrame> frames);
+  // pushed but not started are dropped, as the walker drops them. The raw
+  // code pointers whose objects were read go to *codes_read.
+  Result<std::vector<python::PyFrame>> resolve(pid_t tgid, std::span<const BpfPyFrame> frames,
+                                               std::vector<uint64_t>* codes_read);
   // The process exec'd or exited.
   void forget(pid_t tgid);
 

@@ -79,19 +79,20 @@ Result<std::unique_ptr<BpfSource>> BpfSource::open(pid_t pid,
     child->go();
   } else {
     // Before "attached": every call the user sees from here carries its stack.
-    if (s->python_) s->locate_python(pid);
+    // No Python (yet) is no error: records without a layout look again.
+    if (s->python_) (void)s->locate_python(pid);
     s->seen_exec_ = true;
     sink.note("Process " + std::to_string(pid) + " attached (in-kernel tracing)");
   }
   return s;
 }
 
-void BpfSource::locate_python(pid_t tgid) {
+Status BpfSource::locate_python(pid_t tgid) {
   auto layout = python_->locate(tgid);
-  if (layout) {
-    if (auto set = tracer_->set_python_layout(tgid, *layout); !set)
-      sink_.note("--py: " + set.error().message);
-  }
+  if (!layout) return layout.error();
+  if (auto set = tracer_->set_python_layout(tgid, *layout); !set)
+    sink_.note("--py: " + set.error().message);
+  return ok_status();
 }
 
 // The record's Python frames into the entry, or why there are none. Only
@@ -102,9 +103,9 @@ void BpfSource::python_stack(const BpfSyscallRecord& r, CallEntry& e) {
     case BpfPyStatus::kNoLayout: {
       // Not known to the kernel yet (a command that has just exec'd): look
       // now, so the calls that follow carry it.
-      locate_python(r.tgid);
-      auto why = python_->locate(r.tgid);
-      if (!why && why.error().kind != ErrorKind::kNotFound) e.python_error = why.error().message;
+      auto located = locate_python(r.tgid);
+      if (!located && located.error().kind != ErrorKind::kNotFound)
+        e.python_error = located.error().message;
       return;
     }
     case BpfPyStatus::kNone:
@@ -117,10 +118,9 @@ void BpfSource::python_stack(const BpfSyscallRecord& r, CallEntry& e) {
     case BpfPyStatus::kFault:
       break;
   }
-  auto frames = python_->resolve(r.tgid, r.python);
-  if (frames)
-    for (size_t i = 0; i < frames->size() && i < r.python.size(); ++i)
-      tracer_->python_code_known(r.python[i].code);
+  std::vector<uint64_t> codes_read;
+  auto frames = python_->resolve(r.tgid, r.python, &codes_read);
+  for (uint64_t code : codes_read) tracer_->python_code_known(code);
   if (frames && !frames->empty()) {
     e.python = std::move(*frames);
   } else if (!frames) {

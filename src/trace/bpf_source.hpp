@@ -53,7 +53,7 @@ class BpfSource {
   BpfSource(const BpfSourceOptions& options, TraceSink& sink) : options_(options), sink_(sink) {}
   void deliver(const BpfSyscallRecord& r);
   void python_stack(const BpfSyscallRecord& r, CallEntry& e);
-  void locate_python(pid_t tgid);
+  Status locate_python(pid_t tgid);
   bool target_alive();
 
   BpfSourceOptions options_;
