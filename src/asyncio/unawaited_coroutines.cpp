@@ -12,7 +12,7 @@ using namespace corostack::python;
 
 namespace {
 
-constexpr size_t kMaxNameCodePoints = 256;
+constexpr size_t kMaxCoroNameCodePoints = 256;
 
 }  // namespace
 
@@ -57,7 +57,7 @@ UnawaitedScan find_unawaited_coroutines_from(const RemoteObjects& ro, const Pyth
     UnawaitedCoroutine c;
     c.address = obj;
     if (auto q = ro.pointer_field(obj, l.gen_qualname)) {
-      if (auto s = ro.str_utf8(*q, kMaxNameCodePoints)) c.qualname = std::move(*s);
+      if (auto s = ro.str_utf8(*q, kMaxCoroNameCodePoints)) c.qualname = std::move(*s);
     }
     if (auto g = read_generator_frame(ro, obj, runtime.minor); g && !g->frame.is_null()) {
       auto f = l.gen_frame.present() ? frames.frame_object(g->frame)

@@ -12,7 +12,7 @@
 namespace corostack {
 namespace {
 
-constexpr const char* kExamples =
+constexpr const char* kCoroExamples =
     "\nExamples:\n"
     "  corostack coro -p 1234\n"
     "  corostack coro -p 1234 --tree --promise\n"
@@ -32,7 +32,7 @@ class CoroCommand final : public Command {
             "each promise's continuation member. Needs the binary's symbol table (.symtab); "
             "lines need DWARF. A live process is scanned while it runs and paused only to "
             "validate the candidates and read the threads' registers.\n") +
-        kExitCodesHelp + std::string(kExamples));
+        kExitCodesHelp + std::string(kCoroExamples));
     add_target_options(*cmd_, target_);
     cmd_->add_flag("--tree", tree_, "Group the async stacks under their outermost coroutine");
     cmd_->add_flag("--stop-all", stop_all_,

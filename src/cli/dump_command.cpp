@@ -20,7 +20,7 @@
 namespace corostack {
 namespace {
 
-constexpr const char* kExamples =
+constexpr const char* kDumpExamples =
     "\nExamples:\n"
     "  corostack dump -p 1234\n"
     "  corostack dump -p 1234 --native --locals\n"
@@ -37,7 +37,7 @@ class DumpCommand final : public Command {
             "copy registers and stack tops (typically well under a millisecond), then resumed; "
             "unwinding and symbolisation happen after it runs again. It is never left stopped or "
             "traced, even if corostack is killed.\n") +
-        kExitCodesHelp + std::string(kExamples));
+        kExitCodesHelp + std::string(kDumpExamples));
     add_target_options(*cmd_, target_);
     cmd_->add_flag("--json", json_, "Print JSON (schema: docs/json-schema.md)");
     add_color_option(*cmd_, color_);

@@ -22,7 +22,7 @@
 namespace corostack {
 namespace {
 
-constexpr const char* kExamples =
+constexpr const char* kGcoreExamples =
     "\nExamples:\n"
     "  corostack gcore -p 1234\n"
     "  corostack gcore -p 1234 -o /var/tmp/app.core --full\n";
@@ -40,7 +40,7 @@ class GcoreCommand final : public Command {
             "this interrupts threads blocked in system calls (epoll_wait may return EINTR in the "
             "target). Read-only file-backed memory (code) is left to the files on disk, as the "
             "kernel does; --full copies it too.\n") +
-        kExitCodesHelp + std::string(kExamples));
+        kExitCodesHelp + std::string(kGcoreExamples));
     cmd_->add_option("-p,--pid", pid_, "Process id")->required();
     cmd_->add_option("-o,--output", output_, "Output file (default: core.PID)");
     cmd_->add_flag("--full", full_,

@@ -30,7 +30,7 @@
 namespace corostack {
 namespace {
 
-constexpr const char* kExamples =
+constexpr const char* kRecordExamples =
     "\nExamples:\n"
     "  corostack record -p 1234 -d 30 -o profile.svg\n"
     "  corostack record -p 1234 --native -f speedscope -o profile.json\n"
@@ -94,7 +94,7 @@ class RecordCommand final : public Command {
             "system call are never stopped); --nonblocking stops nothing, so a running "
             "thread's stack may be torn (such samples count as errors). Progress goes to "
             "stderr.\n") +
-        kExitCodesHelp + std::string(kExamples));
+        kExitCodesHelp + std::string(kRecordExamples));
     cmd_->add_option("-p,--pid", pid_, "Process id of a live process");
     cmd_->add_option("-o,--output", output_,
                      "Output file ('-': stdout; default corostack-PID-TIME.EXT)");

@@ -12,7 +12,7 @@
 namespace corostack {
 namespace {
 
-constexpr const char* kExamples =
+constexpr const char* kTasksExamples =
     "\nExamples:\n"
     "  corostack tasks -p 1234\n"
     "  corostack tasks -p 1234 --tree\n"
@@ -30,7 +30,7 @@ class TasksCommand final : public Command {
                     "waits on); --tree follows `python -m asyncio pstree`. A live process is "
                     "paused once, for as long as reading the threads and the task graph takes. "
                     "With --tree, an await cycle is reported on stderr and the exit code is 1.\n") +
-        kExitCodesHelp + std::string(kExamples));
+        kExitCodesHelp + std::string(kTasksExamples));
     add_target_options(*cmd_, target_);
     cmd_->add_flag("--tree", tree_,
                    "Print the await tree (tasks under the coroutine that awaits "

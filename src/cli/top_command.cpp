@@ -21,7 +21,7 @@
 namespace corostack {
 namespace {
 
-constexpr const char* kExamples =
+constexpr const char* kTopExamples =
     "\nExamples:\n"
     "  corostack top -p 1234\n"
     "  corostack top -p 1234 --native --gil\n";
@@ -72,7 +72,7 @@ class TopCommand final : public Command {
                     "since the start. Keys: 1-4 (or o, t, O, T) sort by %Own, %Total, OwnTime, "
                     "TotalTime; q or Ctrl-C quits. Sampling as in `record` (blocking unless "
                     "--nonblocking).\n") +
-        kExitCodesHelp + std::string(kExamples));
+        kExitCodesHelp + std::string(kTopExamples));
     cmd_->add_option("-p,--pid", pid_, "Process id of a live process")->required();
     add_sampling_options(*cmd_, sampling_);
   }

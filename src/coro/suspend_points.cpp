@@ -15,7 +15,7 @@ namespace corostack::coro {
 namespace {
 
 constexpr unsigned int kAtLlvmCoroSuspendIdx = 0x3e0d;
-constexpr int kMaxBlockDepth = 16;
+constexpr int kMaxSuspendBlockDepth = 16;
 // Resume functions are small; a bogus st_size must not make us read a whole section.
 constexpr uint64_t kMaxCodeBytes = 1 << 20;
 
@@ -46,7 +46,7 @@ std::optional<uint32_t> label_index(Dwarf_Die* label) {
 
 void collect_labels(Dwarf_Die* parent, Dwarf_Addr bias, int depth,
                     std::map<uint32_t, SuspendPoint>& out) {
-  if (depth > kMaxBlockDepth) return;
+  if (depth > kMaxSuspendBlockDepth) return;
   Dwarf_Die child;
   if (dwarf_child(parent, &child) != 0) return;
   do {

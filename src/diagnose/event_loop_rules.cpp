@@ -83,8 +83,8 @@ const asyncio::AsyncLoop* loop_of(const ProcessSnapshot& snap, uint64_t ident) {
   return nullptr;
 }
 
-std::string running_text(const ProcessSnapshot& snap, const asyncio::AsyncLoop* loop,
-                         const LoopThread& lt) {
+std::string loop_running_text(const ProcessSnapshot& snap, const asyncio::AsyncLoop* loop,
+                              const LoopThread& lt) {
   if (loop && loop->current_task && *loop->current_task < snap.asyncio->tasks.size()) {
     const asyncio::AsyncTask& task = snap.asyncio->tasks[*loop->current_task];
     std::string s = "task \"" + task.name + "\"";
@@ -131,7 +131,7 @@ void check_event_loops(const ProcessSnapshot& snap, const ReadyQueues& ready,
     f.kind = FindingKind::kBlockedEventLoop;
     f.severity = Severity::kWarning;
     f.threads.push_back(t.tid);
-    std::string what = running_text(snap, loop, lt);
+    std::string what = loop_running_text(snap, loop, lt);
     std::string how =
         sleeping ? "in " + blocking_call_text(t)
                  : fmt::format("running Python at the same line for ≥ {:.1f} s", watch_seconds);

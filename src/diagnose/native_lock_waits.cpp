@@ -13,7 +13,7 @@
 namespace corostack::diagnose {
 namespace {
 
-constexpr int64_t kFutexNr = 202;
+constexpr int64_t kLockFutexNr = 202;
 constexpr uint64_t kFutexWait = 0;
 constexpr uint64_t kFutexLockPi = 6;
 constexpr uint64_t kFutexWaitBitset = 9;
@@ -96,7 +96,7 @@ std::vector<NativeLockWait> find_native_lock_waits(const ProcessSnapshot& snap,
   for (const ThreadSnapshot& t : snap.threads) tids.insert(t.tid);
   std::vector<NativeLockWait> out;
   for (const ThreadSnapshot& t : snap.threads) {
-    if (!t.syscall || t.syscall->nr != kFutexNr || t.syscall->args.size() < 3) continue;
+    if (!t.syscall || t.syscall->nr != kLockFutexNr || t.syscall->args.size() < 3) continue;
     uint64_t addr = t.syscall->args[0];
     uint64_t op = t.syscall->args[1];
     uint64_t val = t.syscall->args[2] & 0xffffffff;

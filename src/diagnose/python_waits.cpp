@@ -19,7 +19,7 @@ namespace {
 using python::FieldLoc;
 using python::RemoteObjects;
 
-constexpr int64_t kFutexNr = 202;
+constexpr int64_t kWaitFutexNr = 202;
 constexpr uint64_t kTagMask = ~uint64_t{7};
 constexpr size_t kMaxModules = 2048;
 constexpr size_t kMaxGlobals = 1024;
@@ -252,7 +252,8 @@ std::vector<PyLockWaitFact> find_python_lock_waits(const ProcessSnapshot& snap,
   LockNamer namer(ro, runtime);
   std::unordered_map<uint64_t, std::string> names;
   for (const ThreadSnapshot& t : snap.threads) {
-    if (!t.python || !t.syscall || t.syscall->nr != kFutexNr || t.syscall->args.empty()) continue;
+    if (!t.python || !t.syscall || t.syscall->nr != kWaitFutexNr || t.syscall->args.empty())
+      continue;
     uint64_t futex = t.syscall->args[0];
     if (std::any_of(gils.begin(), gils.end(),
                     [&](const python::GilState& g) { return g.is_wait_address(futex); }))
@@ -327,7 +328,7 @@ GilFacts read_gil_facts(const ProcessSnapshot& snap, const python::PythonRuntime
   for (const ThreadSnapshot& t : snap.threads) {
     if (t.tid == g.holder) continue;
     bool waits = false;
-    if (t.syscall && t.syscall->nr == kFutexNr && !t.syscall->args.empty()) {
+    if (t.syscall && t.syscall->nr == kWaitFutexNr && !t.syscall->args.empty()) {
       uint64_t futex = t.syscall->args[0];
       waits = std::any_of(gils.begin(), gils.end(),
                           [&](const python::GilState& s) { return s.is_wait_address(futex); });

@@ -48,7 +48,7 @@ constexpr Member kMembers[] = {
     {&PythonLayout::tstate_asyncio_running_task, "asyncio_running_task", 88, 72},
     {&PythonLayout::tstate_asyncio_tasks_head, "thread asyncio_tasks_head", 96, 72},
 };
-constexpr uint64_t kMaxStructSize = 1 << 20;
+constexpr uint64_t kMaxAsyncioDebugSize = 1 << 20;
 
 }  // namespace
 
@@ -80,7 +80,7 @@ Result<PythonLayout> apply_asyncio_debug(const MemoryReader& mem, RemoteAddr add
     uint64_t offset = word(m.position), size = word(m.size_position);
     FieldLoc& f = out.*(m.field);
     uint64_t width = f.size > 0 ? static_cast<uint64_t>(f.size) : 8;
-    if (size > kMaxStructSize || offset > kMaxStructSize || offset + width > size)
+    if (size > kMaxAsyncioDebugSize || offset > kMaxAsyncioDebugSize || offset + width > size)
       return make_error(ErrorKind::kCorrupt,
                         std::string("AsyncioDebug: ") + m.name + " outside its struct");
     f.offset = static_cast<int32_t>(offset);

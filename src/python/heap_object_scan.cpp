@@ -5,6 +5,7 @@
 #include <cstring>
 #include <utility>
 
+#include "base/pages.hpp"
 #include "python/reference_count.hpp"
 
 namespace corostack::python {
@@ -14,7 +15,6 @@ constexpr uint64_t kTypeOffset = 24;    // ob_type in the free-threaded header
 constexpr uint64_t kGcBitsOffset = 11;  // ob_gc_bits
 constexpr uint8_t kGcTracked = 1;       // _PyGC_BITS_TRACKED
 constexpr uint64_t kChunk = 1 << 20;
-constexpr uint64_t kPage = 4096;
 
 // Where mimalloc (and the libc heap) keep objects: anonymous private
 // read-write memory, not stacks or the kernel's pages.
@@ -85,7 +85,7 @@ GcWalkResult for_each_heap_object_of_type(const RemoteObjects& ro,
   Scanner scan(ro, type.value(), max_bytes, visit, out);
   for (const MemoryMap& m : maps) {
     if (!may_hold_objects(m) || m.end.value() <= m.start.value()) continue;
-    const uint64_t start = m.start.value(), pages = (m.end.value() - start) / kPage;
+    const uint64_t start = m.start.value(), pages = (m.end.value() - start) / kPageSize;
     // Only pages that hold data: a reserved arena never touched reads as
     // zeros, and reading it would map the zero page across it.
     std::vector<std::pair<uint64_t, uint64_t>> runs;
@@ -94,7 +94,7 @@ GcWalkResult for_each_heap_object_of_type(const RemoteObjects& ro,
                  });
     if (!known) runs.assign(1, {0, pages});
     for (const auto& [first, count] : runs)
-      if (!scan.range(start + first * kPage, start + (first + count) * kPage)) return out;
+      if (!scan.range(start + first * kPageSize, start + (first + count) * kPageSize)) return out;
   }
   return out;
 }

@@ -12,7 +12,7 @@ constexpr uint64_t kTagMask = ~uint64_t{7};
 constexpr uint64_t kMinAddress = 0x10000;
 constexpr uint64_t kMaxAddress = uint64_t{1} << 47;
 
-bool plausible(uint64_t v) {
+bool plausible_address(uint64_t v) {
   return v >= kMinAddress && v < kMaxAddress;
 }
 
@@ -72,13 +72,13 @@ std::optional<PyLockObject> find_waited_lock(const RemoteObjects& ro, uint64_t f
                                              uint64_t stack_pointer,
                                              const LockSearchLimits& limits) {
   const PythonLayout& l = ro.layout();
-  if (!plausible(futex_addr)) return std::nullopt;
+  if (!plausible_address(futex_addr)) return std::nullopt;
 
   // 3.14+: the parking lot's wait_entry has the PyMutex's address just
   // before the semaphore the thread sleeps on.
   if (l.lock_mutex.present() || l.rlock_mutex.present()) {
     auto mutex = ro.word(RemoteAddr(futex_addr - 8));
-    if (!mutex || !plausible(*mutex)) return std::nullopt;
+    if (!mutex || !plausible_address(*mutex)) return std::nullopt;
     for (FieldLoc f : {l.lock_mutex, l.rlock_mutex}) {
       if (!f.present() || *mutex < static_cast<uint64_t>(f.offset)) continue;
       RemoteAddr obj(*mutex - static_cast<uint64_t>(f.offset));
@@ -95,7 +95,7 @@ std::optional<PyLockObject> find_waited_lock(const RemoteObjects& ro, uint64_t f
   std::unordered_set<uint64_t> tried;
   auto try_obj = [&](uint64_t v) -> std::optional<PyLockObject> {
     v &= kTagMask;
-    if (!plausible(v) || !tried.insert(v).second) return std::nullopt;
+    if (!plausible_address(v) || !tried.insert(v).second) return std::nullopt;
     return sem_match(ro, v, futex_addr);
   };
 
@@ -116,14 +116,14 @@ std::optional<PyLockObject> find_waited_lock(const RemoteObjects& ro, uint64_t f
     // (PyCFunctionObject.m_self, PyMethodObject.im_self).
     for (uint64_t w : words) {
       w &= kTagMask;
-      if (!plausible(w)) continue;
+      if (!plausible_address(w)) continue;
       auto self = ro.word(RemoteAddr(w), 24);
       if (!self) continue;
       if (auto hit = try_obj(*self)) return hit;
     }
   }
 
-  if (plausible(stack_pointer) && limits.stack_bytes >= 8) {
+  if (plausible_address(stack_pointer) && limits.stack_bytes >= 8) {
     std::vector<uint64_t> words(limits.stack_bytes / 8);
     std::span<std::byte> bytes = std::as_writable_bytes(std::span(words));
     auto r = ro.memory().read(RemoteAddr(stack_pointer), bytes);

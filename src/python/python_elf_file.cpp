@@ -5,6 +5,7 @@
 
 #include "base/byte_cursor.hpp"
 #include "base/checked.hpp"
+#include "base/pages.hpp"
 #include "target/elf_image.hpp"
 
 namespace corostack::python {
@@ -14,7 +15,6 @@ constexpr size_t kMaxProgramHeaders = 4096;
 constexpr size_t kMaxSectionHeaders = 1 << 16;
 constexpr uint64_t kMaxSymbols = 4 << 20;  // a libpython has ~15k; distro builds < 100k
 constexpr size_t kMaxSymbolName = 256;
-constexpr uint64_t kPage = 4096;
 
 // The NUL-terminated name at `off` in a string table, at most kMaxSymbolName
 // bytes; empty view when out of bounds or unterminated.
@@ -43,7 +43,7 @@ Result<std::unique_ptr<PythonElfFile>> PythonElfFile::open(const std::string& ho
   elf->phdrs_ = std::move(*phdrs);
   for (const Elf64_Phdr& p : elf->phdrs_) {
     if (p.p_type == PT_LOAD) {
-      elf->first_load_vaddr_ = align_down(p.p_vaddr, kPage);
+      elf->first_load_vaddr_ = align_down(p.p_vaddr, kPageSize);
       break;
     }
   }

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "base/checked.hpp"
+#include "base/pages.hpp"
 
 namespace corostack::python {
 namespace {
@@ -15,7 +16,6 @@ namespace {
 constexpr uint64_t kUserTop = 0x0000800000000000ull;
 constexpr uint64_t kChunk = 1 << 20;
 constexpr uint64_t kOverlap = 64;  // patterns straddling two chunks are seen in the next one
-constexpr uint64_t kPage = 4096;
 constexpr char kCookie[8] = {'x', 'd', 'e', 'b', 'u', 'g', 'p', 'y'};
 
 std::optional<uint64_t> read_word(const MemoryReader& mem, RemoteAddr base, const FieldLoc& f) {
@@ -44,7 +44,7 @@ void for_each_chunk(const MemoryReader& mem, std::span<const ScanRange> ranges,
       budget -= std::min(budget, std::max<uint64_t>(got.bytes, 1));
       if (got.bytes > 0 && !fn(addr, std::span<const std::byte>(buf.data(), got.bytes))) return;
       if (got.bytes < want) {  // skip the unreadable page
-        uint64_t next = align_down(addr + got.bytes, kPage) + kPage;
+        uint64_t next = align_down(addr + got.bytes, kPageSize) + kPageSize;
         if (next <= addr) break;  // wrapped at the top of the address space
         addr = next;
       } else if (addr + want >= *end) {

@@ -12,7 +12,7 @@ constexpr uint64_t kFreeThreadedRefShared = 16;
 constexpr int64_t kFreeThreadedTypeOffset = 24;
 constexpr unsigned kRefSharedShift = 2;
 
-std::optional<uint64_t> plausible(uint64_t n) {
+std::optional<uint64_t> plausible_count(uint64_t n) {
   if (n == 0 || n >= kMaxPlausibleCount) return std::nullopt;
   return n;
 }
@@ -30,7 +30,7 @@ std::optional<uint64_t> reference_count(const RemoteObjects& ro, RemoteAddr obj)
     int64_t total = static_cast<int64_t>(*local) +
                     (static_cast<int64_t>(*shared) >> kRefSharedShift);  // shared may be negative
     if (total <= 0) return std::nullopt;
-    return plausible(static_cast<uint64_t>(total));
+    return plausible_count(static_cast<uint64_t>(total));
   }
   if (l.object_type.offset < 8) return std::nullopt;
   auto word = ro.read_uint(obj, static_cast<uint64_t>(l.object_type.offset) - 8, 8);
@@ -40,7 +40,7 @@ std::optional<uint64_t> reference_count(const RemoteObjects& ro, RemoteAddr obj)
   uint64_t low = *word & 0xffffffffu;
   if (low & 0x80000000u) return std::nullopt;
   if ((l.major < 3 || (l.major == 3 && l.minor < 14)) && (*word >> 32) != 0) return std::nullopt;
-  return plausible(low);
+  return plausible_count(low);
 }
 
 }  // namespace corostack::python

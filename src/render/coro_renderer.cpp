@@ -8,6 +8,8 @@
 #include <unordered_map>
 
 #include "base/escape.hpp"
+#include "base/hex.hpp"
+#include "base/paths.hpp"
 
 namespace corostack {
 namespace {
@@ -15,18 +17,9 @@ namespace {
 using coro::CoroFrame;
 using coro::FrameState;
 
-std::string hex(uint64_t v) {
-  return fmt::format("{:#x}", v);
-}
-
-std::string basename_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 std::string where(const CoroFrame& f) {
   if (f.line <= 0) return "??";
-  return escape_for_terminal(basename_of(f.file)) + ":" + std::to_string(f.line);
+  return escape_for_terminal(path_basename(f.file)) + ":" + std::to_string(f.line);
 }
 
 std::string status(const CoroFrame& f) {
@@ -67,9 +60,9 @@ void locals_lines(const CoroFrame& f, const std::string& indent, std::ostream& o
 
 void frame_line(const CoroFrame& f, size_t n, bool promise_values, std::ostream& out) {
   out << fmt::format("  #{:<3} ", n) << describe_coro_frame(f) << "\n        frame "
-      << hex(f.address.value()) << "  promise "
+      << hex_address(f.address.value()) << "  promise "
       << escape_for_terminal(f.info->promise_type.empty() ? "?" : f.info->promise_type) << " at "
-      << hex(f.promise.value()) << '\n';
+      << hex_address(f.promise.value()) << '\n';
   if (promise_values) promise_lines(f, "          ", out);
   locals_lines(f, "          ", out);
 }
@@ -82,7 +75,7 @@ std::string chain_end(const CoroFrame& outer) {
     case coro::ContinuationKind::kNull:
       return "then: no continuation (null)";
     case coro::ContinuationKind::kUnknown:
-      return "then: continuation " + hex(*outer.continuation) + " (not a known frame)";
+      return "then: continuation " + hex_address(*outer.continuation) + " (not a known frame)";
     case coro::ContinuationKind::kFrame:
       return "then: cycle";
     case coro::ContinuationKind::kNone:
@@ -136,7 +129,7 @@ void render_coro_tree(const CoroSnapshot& snap, bool promise_values, std::ostrea
             << (root   ? ""
                 : last ? "\u2514\u2500\u2500 "
                        : "\u251c\u2500\u2500 ")
-            << describe_coro_frame(f) << "  " << hex(f.address.value()) << '\n';
+            << describe_coro_frame(f) << "  " << hex_address(f.address.value()) << '\n';
         std::string next = root ? prefix : prefix + (last ? "    " : "\u2502   ");
         if (promise_values) promise_lines(f, next + "    ", out);
         locals_lines(f, next + "    ", out);

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "base/escape.hpp"
+#include "base/hex.hpp"
+#include "base/paths.hpp"
 #include "render/async_summary.hpp"
 
 namespace corostack {
@@ -10,26 +12,17 @@ namespace {
 
 using nlohmann::json;
 
-std::string hex(uint64_t v) {
-  return fmt::format("{:#x}", v);
-}
-
 json optional_string(const std::string& s) {
   return s.empty() ? json(nullptr) : json(sanitize_utf8(s));
-}
-
-std::string basename_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 json python_frame_json(const Frame& f) {
   json j;
   j["kind"] = "python";
-  j["address"] = hex(f.pc);
+  j["address"] = hex_address(f.pc);
   j["function"] = f.function ? json(sanitize_utf8(*f.function)) : json(nullptr);
   j["file"] = sanitize_utf8(f.file);
-  j["short_filename"] = sanitize_utf8(basename_of(f.file));
+  j["short_filename"] = sanitize_utf8(path_basename(f.file));
   j["line"] = f.line > 0 ? json(f.line) : json(nullptr);
   if (f.column && f.end_column)
     j["position"] = {
@@ -57,7 +50,7 @@ json frame_json(const Frame& f) {
   if (f.kind == FrameKind::kAsync) {
     json a;
     a["kind"] = "async";
-    a["frame"] = hex(f.pc);  // the coroutine frame's address
+    a["frame"] = hex_address(f.pc);  // the coroutine frame's address
     a["function"] = f.function ? json(sanitize_utf8(*f.function)) : json(nullptr);
     a["module"] = optional_string(f.module);
     a["file"] = optional_string(f.file);
@@ -73,7 +66,7 @@ json frame_json(const Frame& f) {
   }
   json j;
   j["kind"] = "native";
-  j["pc"] = hex(f.pc);
+  j["pc"] = hex_address(f.pc);
   j["function"] = f.function ? json(sanitize_utf8(*f.function)) : json(nullptr);
   j["offset"] = f.offset ? json(*f.offset) : json(nullptr);
   j["module"] = optional_string(f.module);
@@ -95,16 +88,17 @@ json frame_json(const Frame& f) {
 }
 
 json crash_json(const CrashInfo& c) {
-  json j = {{"signal", c.signo},
-            {"signal_name", c.signal_name},
-            {"description", c.description},
-            {"code", c.code ? json(*c.code) : json(nullptr)},
-            {"code_text", sanitize_utf8(c.code_text)},
-            {"fault_address", c.fault_address ? json(hex(*c.fault_address)) : json(nullptr)},
-            {"thread", c.thread},
-            {"stack_overflow", c.stack_overflow},
-            {"abort_message", sanitize_utf8(c.abort_message)},
-            {"headline", c.headline()}};
+  json j = {
+      {"signal", c.signo},
+      {"signal_name", c.signal_name},
+      {"description", c.description},
+      {"code", c.code ? json(*c.code) : json(nullptr)},
+      {"code_text", sanitize_utf8(c.code_text)},
+      {"fault_address", c.fault_address ? json(hex_address(*c.fault_address)) : json(nullptr)},
+      {"thread", c.thread},
+      {"stack_overflow", c.stack_overflow},
+      {"abort_message", sanitize_utf8(c.abort_message)},
+      {"headline", c.headline()}};
   return j;
 }
 
@@ -118,7 +112,7 @@ json thread_json(const ThreadSnapshot& t) {
   j["is_main"] = t.is_main;
   if (t.syscall) {
     json args = json::array();
-    for (uint64_t a : t.syscall->args) args.push_back(hex(a));
+    for (uint64_t a : t.syscall->args) args.push_back(hex_address(a));
     j["syscall"] = {{"nr", t.syscall->nr}, {"name", t.syscall->name}, {"args", args}};
     if (!t.syscall->fd_name.empty())
       j["syscall"]["fd"] = {{"number", t.syscall->args[0]},
@@ -151,9 +145,9 @@ json loops_json(const asyncio::AsyncioState& s, uint64_t ident) {
       by.push_back({{"awaitable", sanitize_utf8(what)}, {"count", n}});
     json running = nullptr;
     if (sum.running)
-      running = {{"id", hex(sum.running->address.value())},
+      running = {{"id", hex_address(sum.running->address.value())},
                  {"name", sanitize_utf8(sum.running->name)}};
-    loops.push_back({{"id", hex(sum.loop->address.value())},
+    loops.push_back({{"id", hex_address(sum.loop->address.value())},
                      {"type", sanitize_utf8(sum.loop->type)},
                      {"running_task", running},
                      {"suspended", sum.suspended},
@@ -166,7 +160,7 @@ json loops_json(const asyncio::AsyncioState& s, uint64_t ident) {
 json unawaited_json(const asyncio::AsyncioState& s) {
   json out = json::array();
   for (const asyncio::UnawaitedCoroutine& c : s.unawaited)
-    out.push_back({{"id", hex(c.address.value())},
+    out.push_back({{"id", hex_address(c.address.value())},
                    {"qualname", sanitize_utf8(c.qualname)},
                    {"file", sanitize_utf8(c.filename)},
                    {"line", c.line > 0 ? json(c.line) : json(nullptr)}});

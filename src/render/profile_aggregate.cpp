@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "base/paths.hpp"
+
 namespace corostack::profile_out {
 namespace {
 
@@ -97,11 +99,6 @@ void append_xml_text(std::string& out, std::string_view s, size_t max_bytes) {
   }
 }
 
-std::string_view basename_of(std::string_view path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string_view::npos ? path : path.substr(slash + 1);
-}
-
 namespace {
 // The first max bytes of s, "…" appended when cut (a split UTF-8 sequence
 // becomes U+FFFD when the label is cleaned).
@@ -129,10 +126,10 @@ std::string frame_label(const sample::ProfileFrame& frame) {
     case ProfileFrameKind::kNative:
       if (label.empty())
         label = frame.module.empty() ? "[unknown]"
-                                     : fmt::format("[{}]", capped(basename_of(frame.module)));
+                                     : fmt::format("[{}]", capped(path_basename(frame.module)));
       if (!frame.file.empty()) {
         label += " (";
-        label += capped(basename_of(frame.file));
+        label += capped(path_basename(frame.file));
         if (frame.line > 0) label += fmt::format(":{}", frame.line);
         label += ')';
       }

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "base/escape.hpp"
+#include "base/hex.hpp"
 
 namespace corostack {
 namespace {
@@ -14,10 +15,6 @@ namespace {
 using asyncio::AsyncEdge;
 using asyncio::AsyncioState;
 using asyncio::AsyncTask;
-
-std::string hex(uint64_t v) {
-  return fmt::format("{:#x}", v);
-}
 
 std::string text(const std::string& s) {
   return escape_for_terminal(s, 512);
@@ -81,7 +78,7 @@ void render_tasks_table(const ProcessSnapshot& snap, std::ostream& out) {
     const AsyncTask& t = s.tasks[i];
     pid_t tid = tid_of(snap, t);
     std::string head = fmt::format("{} {} {} {} {} {}", pad(tid ? std::to_string(tid) : "?", 10),
-                                   pad(hex(t.address.value()), 20), pad(text(t.name), 20),
+                                   pad(hex_address(t.address.value()), 20), pad(text(t.name), 20),
                                    pad(asyncio::task_state_name(t.state), 9),
                                    pad(text(chain(t)), 50), pad(text(waits_on(s, t)), 20));
     auto [from, to] = awaiters.equal_range(i);
@@ -93,7 +90,9 @@ void render_tasks_table(const ProcessSnapshot& snap, std::ostream& out) {
     for (auto it = from; it != to; ++it) {
       const AsyncTask& p = s.tasks[it->second->parent];
       out << head << ' ' << pad(text(chain(p)), 50) << ' ' << pad(text(p.name), 15) << ' '
-          << (interpreters ? pad(hex(p.address.value()), 15) : hex(p.address.value())) << interp(t);
+          << (interpreters ? pad(hex_address(p.address.value()), 15)
+                           : hex_address(p.address.value()))
+          << interp(t);
     }
   }
 }
@@ -106,7 +105,7 @@ void render_unawaited(const ProcessSnapshot& snap, std::ostream& out) {
   const auto& list = snap.asyncio->unawaited;
   out << "\nCoroutines never awaited (" << list.size() << "):\n";
   for (const asyncio::UnawaitedCoroutine& c : list) {
-    out << "  " << pad(hex(c.address.value()), 16) << ' ' << text(c.qualname) << "  "
+    out << "  " << pad(hex_address(c.address.value()), 16) << ' ' << text(c.qualname) << "  "
         << text(c.filename) << ':' << c.line << '\n';
   }
 }
@@ -220,12 +219,12 @@ void render_tasks_json(const ProcessSnapshot& snap, std::ostream& out) {
         stack.push_back({{"function", sanitize_utf8(f.function)},
                          {"file", sanitize_utf8(f.filename)},
                          {"line", f.line > 0 ? json(f.line) : json(nullptr)}});
-      json tj = {{"id", hex(t.address.value())},
+      json tj = {{"id", hex_address(t.address.value())},
                  {"name", sanitize_utf8(t.name)},
                  {"state", asyncio::task_state_name(t.state)},
                  {"c_task", t.c_task},
                  {"running", t.running},
-                 {"loop", t.loop.is_null() ? json(nullptr) : json(hex(t.loop.value()))},
+                 {"loop", t.loop.is_null() ? json(nullptr) : json(hex_address(t.loop.value()))},
                  {"interpreter", t.interpreter >= 0 ? json(t.interpreter) : json(nullptr)},
                  {"thread", nullptr},
                  {"stack", stack},
@@ -237,7 +236,7 @@ void render_tasks_json(const ProcessSnapshot& snap, std::ostream& out) {
       }
       if (!t.awaiting.is_null()) {
         tj["awaiting"] = {
-            {"id", hex(t.awaiting.value())},
+            {"id", hex_address(t.awaiting.value())},
             {"type", sanitize_utf8(t.awaiting_type)},
             {"owner",
              t.awaiting_owner.empty() ? json(nullptr) : json(sanitize_utf8(t.awaiting_owner))},
@@ -246,7 +245,7 @@ void render_tasks_json(const ProcessSnapshot& snap, std::ostream& out) {
         // Only the task references what it waits on (the object may be the
         // primitive holding the future: an Event, a Queue).
         if (const asyncio::OrphanedWait* o = orphan_of(s, t))
-          tj["awaiting"]["orphaned"] = {{"object", hex(o->object.value())},
+          tj["awaiting"]["orphaned"] = {{"object", hex_address(o->object.value())},
                                         {"type", sanitize_utf8(o->what)},
                                         {"references", o->references},
                                         {"run_forever", o->root}};
@@ -255,25 +254,25 @@ void render_tasks_json(const ProcessSnapshot& snap, std::ostream& out) {
       tasks.push_back(tj.dump());
     }
     for (const asyncio::AsyncLoop& l : s.loops) {
-      loops.push_back(
-          {{"id", hex(l.address.value())},
-           {"type", sanitize_utf8(l.type)},
-           {"thread_ident", l.thread_id ? json(l.thread_id) : json(nullptr)},
-           {"current_task",
-            l.current_task ? json(hex(s.tasks[*l.current_task].address.value())) : json(nullptr)}});
+      loops.push_back({{"id", hex_address(l.address.value())},
+                       {"type", sanitize_utf8(l.type)},
+                       {"thread_ident", l.thread_id ? json(l.thread_id) : json(nullptr)},
+                       {"current_task",
+                        l.current_task ? json(hex_address(s.tasks[*l.current_task].address.value()))
+                                       : json(nullptr)}});
     }
     for (const AsyncEdge& e : s.edges)
-      edges.push_back({{"child", hex(s.tasks[e.child].address.value())},
-                       {"parent", hex(s.tasks[e.parent].address.value())},
+      edges.push_back({{"child", hex_address(s.tasks[e.child].address.value())},
+                       {"parent", hex_address(s.tasks[e.parent].address.value())},
                        {"via", e.via}});
     for (const auto& c : s.cycles) {
       json ids = json::array();
-      for (size_t i : c) ids.push_back(hex(s.tasks[i].address.value()));
+      for (size_t i : c) ids.push_back(hex_address(s.tasks[i].address.value()));
       cycles.push_back(ids);
     }
     for (const std::string& e : s.errors) errors.push_back(sanitize_utf8(e));
     for (const asyncio::UnawaitedCoroutine& c : s.unawaited)
-      unawaited.push_back({{"id", hex(c.address.value())},
+      unawaited.push_back({{"id", hex_address(c.address.value())},
                            {"qualname", sanitize_utf8(c.qualname)},
                            {"file", sanitize_utf8(c.filename)},
                            {"line", c.line > 0 ? json(c.line) : json(nullptr)}});

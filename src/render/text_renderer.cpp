@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "base/escape.hpp"
+#include "base/paths.hpp"
 #include "render/async_summary.hpp"
 #include "render/tasks_renderer.hpp"
 
@@ -20,11 +21,6 @@ struct Style {
   const char* warn() const { return on ? "\x1b[31m" : ""; }
   const char* reset() const { return on ? "\x1b[0m" : ""; }
 };
-
-std::string basename_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
 
 std::string source_kind(const ProcessSnapshot& s) {
   switch (s.source) {
@@ -130,8 +126,8 @@ void render_frame(const Frame& f, size_t index, const Style& st, std::ostream& o
   if (f.offset && f.file.empty()) line += fmt::format(" + {}", *f.offset);
   if (!f.file.empty()) line += fmt::format(" at {}:{}", escape_for_terminal(f.file), f.line);
   if (!f.module.empty())
-    line +=
-        fmt::format(" {}({}){}", st.dim(), escape_for_terminal(basename_of(f.module)), st.reset());
+    line += fmt::format(" {}({}){}", st.dim(), escape_for_terminal(path_basename(f.module)),
+                        st.reset());
   out << line << '\n';
   render_native_locals(f, st, out);
 }

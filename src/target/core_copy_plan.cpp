@@ -8,10 +8,11 @@
 #include <cerrno>
 #include <string>
 
+#include "base/pages.hpp"
+
 namespace corostack {
 namespace {
 
-constexpr uint64_t kPageSize = 4096;
 // pagemap entries read per pread: 256 KiB of entries describe 128 MiB.
 constexpr uint64_t kEntriesPerRead = 32768;
 constexpr uint64_t kPresent = 1ULL << 63;

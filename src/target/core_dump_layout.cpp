@@ -6,11 +6,10 @@
 #include <cstring>
 
 #include "base/checked.hpp"
+#include "base/pages.hpp"
 
 namespace corostack {
 namespace {
-
-constexpr uint64_t kPageSize = 4096;
 
 bool is_deleted_file(const MemoryMap& m) {
   return m.path.ends_with(" (deleted)");

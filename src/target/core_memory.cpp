@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "base/checked.hpp"
+#include "base/pages.hpp"
 #include "target/proc_fs.hpp"
 
 namespace corostack {
@@ -127,11 +128,10 @@ ReadResult CoreMemory::read_impl(RemoteAddr addr, std::span<std::byte> out, bool
 
 bool CoreMemory::data_runs(uint64_t start, uint64_t pages,
                            const std::function<void(uint64_t, uint64_t)>& on_run) const {
-  constexpr uint64_t kPage = 4096;
   int fd = ::open(core_->path().c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   bool ok = true;
-  const uint64_t end = start + pages * kPage;
+  const uint64_t end = start + pages * kPageSize;
   for (const CoreSegment& seg : segments_) {
     // The part of [start, end) this segment stores, as file offsets.
     uint64_t lo = std::max(start, seg.vaddr), hi = std::min(end, seg.vaddr + seg.filesz);
@@ -151,8 +151,8 @@ bool CoreMemory::data_runs(uint64_t start, uint64_t pages,
       }
       uint64_t run_end = std::min<uint64_t>(static_cast<uint64_t>(hole), off_end);
       // Back to pages of [start, end): the pages the data run touches.
-      uint64_t first = (seg.vaddr + (static_cast<uint64_t>(data) - seg.offset) - start) / kPage;
-      uint64_t last = (seg.vaddr + (run_end - seg.offset) - start + kPage - 1) / kPage;
+      uint64_t first = (seg.vaddr + (static_cast<uint64_t>(data) - seg.offset) - start) / kPageSize;
+      uint64_t last = (seg.vaddr + (run_end - seg.offset) - start + kPageSize - 1) / kPageSize;
       on_run(first, std::min(last, pages) - first);
       off = run_end;
     }

@@ -12,11 +12,11 @@
 #include <thread>
 
 #include "base/checked.hpp"
+#include "base/pages.hpp"
 
 namespace corostack {
 namespace {
 
-constexpr uint64_t kPageSize = 4096;
 constexpr size_t kMinCapacity = 1 << 20;
 // process_vm_readv takes at most IOV_MAX ranges per side.
 constexpr size_t kMaxRemoteRanges = 1024;
@@ -25,7 +25,7 @@ constexpr uint64_t kMaxBytesPerCall = 64 << 20;
 // Copying is CPU-bound page-table walking as much as memory bandwidth, so it
 // scales with threads, but a thread is worth starting only for this much.
 constexpr uint64_t kMinBytesPerThread = 8 << 20;
-constexpr size_t kMaxThreads = 8;
+constexpr size_t kCopierThreads = 8;
 // Threads take chunks of this size in turn, so that one the scheduler
 // leaves waiting (the machine is busy) delays the end by one chunk at most.
 constexpr uint64_t kChunkBytes = 4 << 20;
@@ -97,7 +97,7 @@ Result<std::unique_ptr<CoreMemoryCopier>> CoreMemoryCopier::create(pid_t pid, in
   }
   prefault(c->buffer_, c->capacity_);
   if (max_threads == 0)
-    max_threads = std::min<size_t>(std::thread::hardware_concurrency(), kMaxThreads);
+    max_threads = std::min<size_t>(std::thread::hardware_concurrency(), kCopierThreads);
   c->max_threads_ = std::max<size_t>(max_threads, 1);
   return c;
 }

@@ -39,7 +39,7 @@ static_assert(offsetof(elf_prpsinfo, pr_psargs) == kPrpsinfoPsargs);
 static_assert(sizeof(elf_prpsinfo) == kPrpsinfoPsargs + kPsargsSize);
 
 // Guards against hostile counts; real processes stay far below them.
-constexpr size_t kMaxThreads = 1 << 16;
+constexpr size_t kMaxCoreThreads = 1 << 16;
 constexpr size_t kMaxAuxv = 1024;
 constexpr uint64_t kMaxFiles = 1 << 20;
 constexpr size_t kMaxPath = 4096;
@@ -57,7 +57,7 @@ void parse_prstatus(const ElfNote& note, CoreNotes& out) {
                            " bytes is too short for x86-64 registers; thread skipped");
     return;
   }
-  if (out.threads.size() >= kMaxThreads) return;
+  if (out.threads.size() >= kMaxCoreThreads) return;
   CoreThread t;
   t.tid = *read_at<int32_t>(note.desc, kPrstatusPid);
   t.cursig = *read_at<int16_t>(note.desc, kPrstatusCursig);
@@ -166,7 +166,7 @@ void parse_corostack_threads(const ElfNote& note, CoreNotes& out) {
     out.warnings.push_back("COROSTACK thread note has a partial record; it is ignored");
   for (size_t off = 0; off + kCorostackThreadRecordSize <= note.desc.size();
        off += kCorostackThreadRecordSize) {
-    if (out.thread_info.size() >= kMaxThreads) break;
+    if (out.thread_info.size() >= kMaxCoreThreads) break;
     CoreThreadInfo info;
     info.tid = static_cast<pid_t>(*read_at<uint32_t>(note.desc, off));
     info.state = static_cast<char>(*read_at<uint8_t>(note.desc, off + 4));

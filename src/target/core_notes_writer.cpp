@@ -11,6 +11,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "base/pages.hpp"
 #include "target/core_notes.hpp"
 
 namespace corostack {
@@ -29,8 +30,6 @@ static_assert(offsetof(elf_prpsinfo, pr_pid) == 24);
 static_assert(offsetof(elf_prpsinfo, pr_fname) == 40);
 static_assert(offsetof(elf_prpsinfo, pr_psargs) == 56);
 static_assert(sizeof(siginfo_t) == 128);
-
-constexpr uint64_t kPageSize = 4096;
 
 // Appends ELF notes (4-byte aligned name and descriptor) to a byte buffer.
 class NoteBuffer {

@@ -5,13 +5,13 @@
 
 #include "base/byte_cursor.hpp"
 #include "base/checked.hpp"
+#include "base/pages.hpp"
 
 namespace corostack {
 namespace {
 
 // Sizes in an ELF file are trusted only after this many entries.
 constexpr size_t kMaxSectionHeaders = 1 << 16;
-constexpr uint64_t kPage = 4096;
 
 // Reads `count` fixed-size records starting at `off`; nullopt when out of bounds.
 template <typename T>
@@ -90,7 +90,7 @@ std::optional<uint32_t> load_flags_at_offset(std::span<const std::byte> image,
   const Elf64_Phdr* containing = nullptr;
   for (const Elf64_Phdr& ph : *phdrs) {
     if (ph.p_type != PT_LOAD) continue;
-    uint64_t start = align_down(ph.p_offset, kPage);
+    uint64_t start = align_down(ph.p_offset, kPageSize);
     if (start == file_offset) return ph.p_flags;
     auto end = checked_add(ph.p_offset, ph.p_filesz);
     if (!containing && end && file_offset > start && file_offset < *end) containing = &ph;

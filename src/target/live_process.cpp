@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include "base/checked.hpp"
+#include "base/pages.hpp"
 #include "target/access_policy.hpp"
 #include "target/core_copy_plan.hpp"
 #include "target/pause_guard.hpp"
@@ -22,7 +23,6 @@
 namespace corostack {
 namespace {
 
-constexpr uint64_t kPage = 4096;
 // Reads larger than this go straight to the process, not through the cache.
 constexpr size_t kMaxCachedRead = 64 * 1024;
 constexpr size_t kPagesPerFill = 4;   // pages read per cache miss
@@ -217,24 +217,24 @@ const std::byte* LiveProcess::cached_page(uint64_t page) const {
   if (frozen_) ++frozen_misses_;
   if (slab_free_pages_ < kPagesPerFill) {
     // Not zero-filled: every byte used is read from the target first.
-    slabs_.push_back(std::unique_ptr<std::byte[]>(new std::byte[kPagesPerSlab * kPage]));
+    slabs_.push_back(std::unique_ptr<std::byte[]>(new std::byte[kPagesPerSlab * kPageSize]));
     slab_free_pages_ = kPagesPerSlab;
   }
-  std::byte* base = slabs_.back().get() + (kPagesPerSlab - slab_free_pages_) * kPage;
+  std::byte* base = slabs_.back().get() + (kPagesPerSlab - slab_free_pages_) * kPageSize;
   // The aligned block of kPagesPerFill pages around `page`, in one read; the
   // pages read in full are kept. A block that starts in an unmapped page
   // (the gap before a mapping) reads nothing: then read from `page` on.
-  uint64_t block = align_down(page, kPage * kPagesPerFill);
-  auto r = read_uncached(RemoteAddr(block), std::span<std::byte>(base, kPagesPerFill * kPage));
-  if (r.bytes < page - block + kPage && page != block) {
+  uint64_t block = align_down(page, kPageSize * kPagesPerFill);
+  auto r = read_uncached(RemoteAddr(block), std::span<std::byte>(base, kPagesPerFill * kPageSize));
+  if (r.bytes < page - block + kPageSize && page != block) {
     block = page;
-    r = read_uncached(RemoteAddr(block), std::span<std::byte>(base, kPagesPerFill * kPage));
+    r = read_uncached(RemoteAddr(block), std::span<std::byte>(base, kPagesPerFill * kPageSize));
   }
   const std::byte* wanted = nullptr;
   size_t used = 0;
-  for (size_t i = 0; i < kPagesPerFill && (i + 1) * kPage <= r.bytes; ++i) {
-    uint64_t p = block + i * kPage;
-    auto [it, fresh] = cache_.emplace(p, base + i * kPage);
+  for (size_t i = 0; i < kPagesPerFill && (i + 1) * kPageSize <= r.bytes; ++i) {
+    uint64_t p = block + i * kPageSize;
+    auto [it, fresh] = cache_.emplace(p, base + i * kPageSize);
     if (p == page) wanted = it->second;
     used = i + 1;
   }
@@ -269,8 +269,8 @@ void LiveProcess::refresh_cache() const {
       for (auto [first, last] : runs) {
         for (size_t i = first; i < last; ++i) {
           auto r = read_uncached(RemoteAddr(pages[i].first),
-                                 std::span<std::byte>(pages[i].second, kPage));
-          if (r.bytes != kPage) lost.push_back(pages[i].first);
+                                 std::span<std::byte>(pages[i].second, kPageSize));
+          if (r.bytes != kPageSize) lost.push_back(pages[i].first);
         }
       }
     }
@@ -280,11 +280,11 @@ void LiveProcess::refresh_cache() const {
   };
   for (size_t i = 0; i < pages.size();) {
     size_t j = i + 1;
-    while (j < pages.size() && pages[j].first == pages[j - 1].first + kPage &&
-           pages[j].second == pages[j - 1].second + kPage)
+    while (j < pages.size() && pages[j].first == pages[j - 1].first + kPageSize &&
+           pages[j].second == pages[j - 1].second + kPageSize)
       ++j;
-    local.push_back({pages[i].second, (j - i) * kPage});
-    remote.push_back({reinterpret_cast<void*>(pages[i].first), (j - i) * kPage});
+    local.push_back({pages[i].second, (j - i) * kPageSize});
+    remote.push_back({reinterpret_cast<void*>(pages[i].first), (j - i) * kPageSize});
     runs.emplace_back(i, j);
     if (local.size() == kMaxIov) flush();
     i = j;
@@ -298,7 +298,8 @@ void LiveProcess::refresh_cache() const {
 ReadResult LiveProcess::read(RemoteAddr addr, std::span<std::byte> out) const {
   // Fast path: most reads are one aligned word (a pointer or a field) on the
   // page read last; a constant-size copy compiles to a single move.
-  if (out.size() == 8 && (addr.value() & 7) == 0 && align_down(addr.value(), kPage) == last_page_) {
+  if (out.size() == 8 && (addr.value() & 7) == 0 &&
+      align_down(addr.value(), kPageSize) == last_page_) {
     std::memcpy(out.data(), last_data_ + (addr.value() - last_page_), 8);
     return {8, ErrorKind::kUnreadable};
   }
@@ -307,7 +308,7 @@ ReadResult LiveProcess::read(RemoteAddr addr, std::span<std::byte> out) const {
   while (done < out.size()) {
     auto a = checked_add(addr.value(), done);
     if (!a) return {done, ErrorKind::kUnreadable};
-    uint64_t page = align_down(*a, kPage);
+    uint64_t page = align_down(*a, kPageSize);
     const std::byte* data = cached_page(page);
     if (!data) {
       // Part of the page may still be readable (a mapping ending mid-page is
@@ -316,7 +317,7 @@ ReadResult LiveProcess::read(RemoteAddr addr, std::span<std::byte> out) const {
       return {done + rest.bytes, rest.error};
     }
     size_t in_page = static_cast<size_t>(*a - page);
-    size_t n = std::min<size_t>(kPage - in_page, out.size() - done);
+    size_t n = std::min<size_t>(kPageSize - in_page, out.size() - done);
     std::memcpy(out.data() + done, data + in_page, n);
     done += n;
   }

@@ -37,7 +37,7 @@ bool each_call_site(Dwarf_Die* die, int depth, size_t& budget,
   return false;
 }
 
-bool has_flag(Dwarf_Die* die, unsigned at) {
+bool site_flag(Dwarf_Die* die, unsigned at) {
   Dwarf_Attribute a;
   bool f = false;
   return dwarf_attr(die, at, &a) && dwarf_formflag(&a, &f) == 0 && f;
@@ -120,7 +120,7 @@ std::vector<Dwarf_Die> tail_call_sites(Dwarf_Die function, size_t max_dies) {
   std::vector<Dwarf_Die> out;
   size_t budget = max_dies;
   each_call_site(&function, 0, budget, [&](Dwarf_Die& site) {
-    if (has_flag(&site, DW_AT_call_tail_call) || has_flag(&site, DW_AT_GNU_tail_call))
+    if (site_flag(&site, DW_AT_call_tail_call) || site_flag(&site, DW_AT_GNU_tail_call))
       out.push_back(site);
     return out.size() >= 1024;
   });

@@ -151,7 +151,7 @@ class LiveFrame final : public FrameContext {
 
 namespace {
 
-constexpr int kMaxBlockDepth = 64;
+constexpr int kMaxScopeDepth = 64;
 
 std::string_view name_of(Dwarf_Die* die) {
   Dwarf_Attribute a;
@@ -159,8 +159,6 @@ std::string_view name_of(Dwarf_Die* die) {
   const char* s = dwarf_formstring(&a);
   return s ? s : "";
 }
-
-constexpr auto has_flag = coro::die_flag;
 
 struct Found {
   Dwarf_Die die;
@@ -172,7 +170,7 @@ struct Found {
 // the innermost block first). Inlined calls are frames of their own.
 void collect(Dwarf_Die* scope, Dwarf_Addr pc, int depth, size_t& budget, std::vector<Found>& args,
              std::vector<Found>& locals) {
-  if (depth > kMaxBlockDepth) return;
+  if (depth > kMaxScopeDepth) return;
   Dwarf_Die child;
   if (dwarf_child(scope, &child) != 0) return;
   std::vector<Found> own;
@@ -183,7 +181,7 @@ void collect(Dwarf_Die* scope, Dwarf_Addr pc, int depth, size_t& budget, std::ve
     if (tag == DW_TAG_formal_parameter) {
       args.push_back({child, true});
     } else if (tag == DW_TAG_variable) {
-      if (!has_flag(&child, DW_AT_declaration)) own.push_back({child, false});
+      if (!coro::die_flag(&child, DW_AT_declaration)) own.push_back({child, false});
     } else if (tag == DW_TAG_lexical_block) {
       if (dwarf_haspc(&child, pc) > 0) collect(&child, pc, depth + 1, budget, args, locals);
     }
