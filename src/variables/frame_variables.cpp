@@ -3,6 +3,7 @@
 #include <dwarf.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -192,7 +193,8 @@ void collect(Dwarf_Die* scope, Dwarf_Addr pc, int depth, size_t& budget, std::ve
 // The bytes a location describes, or what gdb prints instead of a value.
 struct Bytes {
   std::vector<uint8_t> data;
-  std::string unavailable;  // "<optimized out>", "<error: …>"
+  std::vector<uint8_t> known;  // per byte, 1 when described; empty: all are
+  std::string unavailable;     // "<optimized out>", "<error: …>"
 };
 
 Bytes location_bytes(const Location& loc, uint64_t size, const FrameContext& frame) {
@@ -203,6 +205,9 @@ Bytes location_bytes(const Location& loc, uint64_t size, const FrameContext& fra
     out.unavailable = loc.unavailable ? "<optimized out>" : "<error: " + loc.error + ">";
     return out;
   }
+  // A piece the frame cannot provide (optimized out, a register it lost) is
+  // missing bytes, not a missing value: the other pieces still print.
+  std::vector<uint8_t>& known = out.known;
   for (const Piece& p : loc.pieces) {
     uint64_t want = p.size ? p.size : size;
     if (want > (1u << 16) || out.data.size() + want > (1u << 16)) {
@@ -215,14 +220,20 @@ Bytes location_bytes(const Location& loc, uint64_t size, const FrameContext& fra
     }
     size_t start = out.data.size();
     out.data.resize(start + want);
+    known.resize(start + want, 1);
     uint8_t* dst = out.data.data() + start;
+    auto missing = [&] { std::fill(known.begin() + start, known.end(), 0); };
     switch (p.kind) {
       case PieceKind::kOptimizedOut:
-        out.unavailable = "<optimized out>";
-        return out;
+        missing();
+        break;
       case PieceKind::kImplicitPointer:
-        out.unavailable = "<synthetic pointer>";
-        return out;
+        if (loc.pieces.size() == 1) {
+          out.unavailable = "<synthetic pointer>";
+          return out;
+        }
+        missing();
+        break;
       case PieceKind::kMemory: {
         auto r = frame.memory().read(RemoteAddr(p.address),
                                      std::as_writable_bytes(std::span(dst, want)));
@@ -236,8 +247,8 @@ Bytes location_bytes(const Location& loc, uint64_t size, const FrameContext& fra
       case PieceKind::kRegister: {
         auto v = frame.reg(p.regno);
         if (!v || want > 8) {
-          out.unavailable = "<optimized out>";
-          return out;
+          missing();
+          break;
         }
         uint64_t x = *v >> (p.bit_offset & 63);
         std::memcpy(dst, &x, want);
@@ -253,7 +264,16 @@ Bytes location_bytes(const Location& loc, uint64_t size, const FrameContext& fra
         break;
     }
   }
-  if (out.data.size() < size) out.unavailable = "<optimized out>";
+  // Pieces that stop short of the type leave its last bytes undescribed.
+  if (out.data.size() < size) {
+    out.data.resize(size, 0);
+    known.resize(size, 0);
+  }
+  size_t have = std::count(known.begin(), known.end(), uint8_t{1});
+  if (have == 0)
+    out.unavailable = "<optimized out>";
+  else if (have == known.size())
+    known.clear();
   return out;
 }
 
@@ -360,7 +380,8 @@ std::vector<ScopeVariables> FrameVariables::variables(const std::vector<FrameReg
           bytes = location_bytes(loc, size, frame);
         }
       }
-      v.value = bytes.unavailable.empty() ? printer_.print(*type, bytes.data) : bytes.unavailable;
+      v.value = bytes.unavailable.empty() ? printer_.print(*type, bytes.data, bytes.known)
+                                          : bytes.unavailable;
       // gdb's `@entry`: a parameter of the physical function that arrives in
       // a register, valued from the caller's call site.
       // Scalars only: gdb compares and shows entry values of what fits a register.

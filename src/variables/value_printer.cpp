@@ -21,6 +21,25 @@ constexpr auto has_flag = coro::die_flag;
 
 constexpr int kMaxTypeChain = 32;
 
+enum class Coverage { kAll, kSome, kNone };
+
+// How much of [offset, offset + size) `known` covers (empty: all of it).
+Coverage coverage(KnownBytes known, size_t offset, size_t size) {
+  if (known.empty()) return Coverage::kAll;
+  size_t have = 0;
+  for (size_t i = offset; i < offset + size; ++i) have += i < known.size() && known[i];
+  return have == size ? Coverage::kAll : have == 0 ? Coverage::kNone : Coverage::kSome;
+}
+
+// The part of `known` for a member or element at [offset, offset + size).
+// Bytes past the end of `known` are not known (an empty span would say all are).
+KnownBytes known_part(KnownBytes known, size_t offset, size_t size) {
+  static constexpr uint8_t kNoneKnown[1] = {0};
+  if (known.empty()) return known;
+  if (offset >= known.size()) return KnownBytes(kNoneKnown);
+  return known.subspan(offset, std::min(size, known.size() - offset));
+}
+
 uint64_t load_unsigned(std::span<const uint8_t> bytes, size_t size) {
   uint64_t v = 0;
   std::memcpy(&v, bytes.data(), std::min({size, bytes.size(), sizeof v}));
@@ -326,8 +345,9 @@ std::string ValuePrinter::type_name(Dwarf_Die type) const {
   return "?";
 }
 
-std::string ValuePrinter::print(Dwarf_Die type, std::span<const uint8_t> bytes) const {
-  std::string s = print_value(type, bytes, 0);
+std::string ValuePrinter::print(Dwarf_Die type, std::span<const uint8_t> bytes,
+                                KnownBytes known) const {
+  std::string s = print_value(type, bytes, 0, known);
   cap(s, limits_.max_output);
   return s;
 }
@@ -343,11 +363,26 @@ std::string ValuePrinter::print_at(Dwarf_Die type, uint64_t address) const {
   return print(type, buf);
 }
 
-std::string ValuePrinter::print_value(Dwarf_Die type, std::span<const uint8_t> bytes,
-                                      int depth) const {
+std::string ValuePrinter::print_value(Dwarf_Die type, std::span<const uint8_t> bytes, int depth,
+                                      KnownBytes known) const {
   if (depth > limits_.max_depth) return "{...}";
   Dwarf_Die t = strip_typedefs(type);
   int tag = dwarf_tag(&t);
+  switch (coverage(known, 0, bytes.size())) {
+    case Coverage::kAll:
+      break;
+    case Coverage::kNone:
+      return "<optimized out>";
+    case Coverage::kSome:
+      // Aggregates show the members and elements they have, as gdb does;
+      // anything else (a scalar, a pointer, a libstdc++ object whose printer
+      // needs all of it) is missing as a whole.
+      if ((tag == DW_TAG_structure_type || tag == DW_TAG_class_type || tag == DW_TAG_union_type) &&
+          !has_flag(&t, DW_AT_declaration))
+        return print_struct(t, bytes, depth, known);
+      if (tag == DW_TAG_array_type) return print_array(t, bytes, depth, known);
+      return "<optimized out>";
+  }
   switch (tag) {
     case DW_TAG_base_type:
       return print_base(&t, bytes);
@@ -396,10 +431,10 @@ std::string ValuePrinter::print_value(Dwarf_Die type, std::span<const uint8_t> b
     case DW_TAG_union_type: {
       if (has_flag(&t, DW_AT_declaration)) return "<incomplete type>";
       if (auto pretty = print_libstdcxx(*this, t, bytes, depth)) return *pretty;
-      return print_struct(t, bytes, depth);
+      return print_struct(t, bytes, depth, {});
     }
     case DW_TAG_array_type:
-      return print_array(t, bytes, depth);
+      return print_array(t, bytes, depth, {});
     case DW_TAG_subroutine_type:
       return "{<function>}";
     case DW_TAG_ptr_to_member_type:
@@ -452,8 +487,8 @@ std::string ValuePrinter::print_string_at(uint64_t address, std::optional<uint64
   return quote_chars(std::span(buf).first(n), limits_.repeat_threshold, truncated);
 }
 
-std::string ValuePrinter::print_struct(Dwarf_Die type, std::span<const uint8_t> bytes,
-                                       int depth) const {
+std::string ValuePrinter::print_struct(Dwarf_Die type, std::span<const uint8_t> bytes, int depth,
+                                       KnownBytes known) const {
   std::string out = "{";
   bool any = false;
   Dwarf_Die child;
@@ -486,6 +521,9 @@ std::string ValuePrinter::print_struct(Dwarf_Die type, std::span<const uint8_t> 
         if (*bits == 0 || *bits > 64 || bit_start > bytes.size() * 8 ||
             (bit_start + *bits + 7) / 8 > bytes.size()) {
           value = "<unavailable>";
+        } else if (coverage(known, bit_start / 8, (bit_start + *bits + 7) / 8 - bit_start / 8) !=
+                   Coverage::kAll) {
+          value = "<optimized out>";
         } else {
           unsigned __int128 acc = 0;
           size_t first = bit_start / 8, last = (bit_start + *bits + 7) / 8;
@@ -509,7 +547,8 @@ std::string ValuePrinter::print_struct(Dwarf_Die type, std::span<const uint8_t> 
       } else if (off > bytes.size() || msize > bytes.size() - off) {
         value = "<unavailable>";
       } else {
-        value = print_value(*mtype, bytes.subspan(off, msize), depth + 1);
+        value = print_value(*mtype, bytes.subspan(off, msize), depth + 1,
+                            known_part(known, off, msize));
       }
       if (any) out += ", ";
       any = true;
@@ -526,8 +565,8 @@ std::string ValuePrinter::print_struct(Dwarf_Die type, std::span<const uint8_t> 
   return out + "}";
 }
 
-std::string ValuePrinter::print_array(Dwarf_Die type, std::span<const uint8_t> bytes,
-                                      int depth) const {
+std::string ValuePrinter::print_array(Dwarf_Die type, std::span<const uint8_t> bytes, int depth,
+                                      KnownBytes known) const {
   auto element = die_type(&type);
   if (!element) return "<array of unknown type>";
   std::vector<uint64_t> dims;
@@ -547,31 +586,33 @@ std::string ValuePrinter::print_array(Dwarf_Die type, std::span<const uint8_t> b
   uint64_t esize = type_size(&et).value_or(0);
   // The element of dimension 0 is the array of the remaining dimensions:
   // print those as nested braces by recursing on the byte ranges.
-  std::function<std::string(size_t, std::span<const uint8_t>, uint64_t)> dim =
-      [&](size_t d, std::span<const uint8_t> b, uint64_t stride_elems) -> std::string {
-    if (d + 1 == dims.size()) return print_elements(*element, esize, b, dims[d], depth);
+  std::function<std::string(size_t, std::span<const uint8_t>, KnownBytes, uint64_t)> dim =
+      [&](size_t d, std::span<const uint8_t> b, KnownBytes k,
+          uint64_t stride_elems) -> std::string {
+    if (d + 1 == dims.size()) return print_elements(*element, esize, b, dims[d], depth, k);
     uint64_t inner = stride_elems / (dims[d] ? dims[d] : 1);
     std::string out = "{";
     for (uint64_t i = 0; i < dims[d] && i < limits_.max_elements; ++i) {
       if (i) out += ", ";
       uint64_t start = i * inner * esize;
       if (start > b.size()) return out + "...}";
-      out +=
-          dim(d + 1, b.subspan(start, std::min<uint64_t>(inner * esize, b.size() - start)), inner);
+      uint64_t len = std::min<uint64_t>(inner * esize, b.size() - start);
+      out += dim(d + 1, b.subspan(start, len), known_part(k, start, len), inner);
     }
     return out + "}";
   };
   uint64_t total = 1;
   for (uint64_t n : dims) total = n && total > UINT64_MAX / n ? UINT64_MAX : total * n;
-  return dim(0, bytes, total);
+  return dim(0, bytes, known, total);
 }
 
 std::string ValuePrinter::print_elements(Dwarf_Die element, uint64_t esize,
-                                         std::span<const uint8_t> bytes, uint64_t count,
-                                         int depth) const {
+                                         std::span<const uint8_t> bytes, uint64_t count, int depth,
+                                         KnownBytes known) const {
   if (esize == 0) return "{}";
   uint64_t have = std::min<uint64_t>(count, bytes.size() / esize);
-  if (is_char_type(element)) {
+  if (coverage(known, 0, bytes.size()) == Coverage::kAll) known = {};
+  if (is_char_type(element) && known.empty()) {
     // char arrays print as strings; one trailing NUL is the terminator.
     uint64_t n = have;
     bool cut = n > limits_.max_elements;
@@ -588,12 +629,16 @@ std::string ValuePrinter::print_elements(Dwarf_Die element, uint64_t esize,
       out += "...";
       break;
     }
+    auto same = [&](uint64_t a, uint64_t b) {
+      return std::memcmp(bytes.data() + a * esize, bytes.data() + b * esize, esize) == 0 &&
+             (known.empty() ||
+              std::memcmp(known.data() + a * esize, known.data() + b * esize, esize) == 0);
+    };
     uint64_t run = 1;
-    while (i + run < have &&
-           std::memcmp(bytes.data() + i * esize, bytes.data() + (i + run) * esize, esize) == 0)
-      ++run;
+    while (i + run < have && same(i, i + run)) ++run;
     if (shown) out += ", ";
-    out += print_value(element, bytes.subspan(i * esize, esize), depth + 1);
+    out += print_value(element, bytes.subspan(i * esize, esize), depth + 1,
+                       known_part(known, i * esize, esize));
     if (run > limits_.repeat_threshold) {
       out += fmt::format(" <repeats {} times>", run);
       i += run;

@@ -28,6 +28,12 @@ struct PrintLimits {
   size_t repeat_threshold = 10;      // gdb's `print repeats`
 };
 
+// Which bytes of a value the location describes: one entry per byte, 1 when
+// known. Empty means every byte is known. A variable split into pieces
+// (registers, constants, stack slots) may lack some (an optimized-out piece):
+// gdb then prints the members it has and `<optimized out>` for the others.
+using KnownBytes = std::span<const uint8_t>;
+
 // "name" or "name+off" for an address inside a symbol (functions, globals,
 // vtables); nullopt when none covers it.
 using SymbolLookup = std::function<std::optional<std::string>(uint64_t)>;
@@ -37,14 +43,16 @@ class ValuePrinter {
   ValuePrinter(const MemoryReader& memory, SymbolLookup symbols, PrintLimits limits = {})
       : memory_(memory), symbols_(std::move(symbols)), limits_(limits) {}
 
-  // `bytes` is the object's representation, read from the target.
-  std::string print(Dwarf_Die type, std::span<const uint8_t> bytes) const;
+  // `bytes` is the object's representation, read from the target; `known`
+  // says which of them the location described (empty: all).
+  std::string print(Dwarf_Die type, std::span<const uint8_t> bytes, KnownBytes known = {}) const;
 
   // Reads sizeof(type) bytes at `address` and prints them.
   std::string print_at(Dwarf_Die type, uint64_t address) const;
 
   // The internals, for libstdcxx_printers.
-  std::string print_value(Dwarf_Die type, std::span<const uint8_t> bytes, int depth) const;
+  std::string print_value(Dwarf_Die type, std::span<const uint8_t> bytes, int depth,
+                          KnownBytes known = {}) const;
   std::string print_pointer(Dwarf_Die pointee, uint64_t value) const;
   std::string print_string_at(uint64_t address, std::optional<uint64_t> length,
                               uint64_t char_size) const;
@@ -59,10 +67,13 @@ class ValuePrinter {
   const PrintLimits& limits() const { return limits_; }
 
  private:
-  std::string print_struct(Dwarf_Die type, std::span<const uint8_t> bytes, int depth) const;
-  std::string print_array(Dwarf_Die type, std::span<const uint8_t> bytes, int depth) const;
+  std::string print_struct(Dwarf_Die type, std::span<const uint8_t> bytes, int depth,
+                           KnownBytes known) const;
+  std::string print_array(Dwarf_Die type, std::span<const uint8_t> bytes, int depth,
+                          KnownBytes known) const;
   std::string print_elements(Dwarf_Die element, uint64_t element_size,
-                             std::span<const uint8_t> bytes, uint64_t count, int depth) const;
+                             std::span<const uint8_t> bytes, uint64_t count, int depth,
+                             KnownBytes known = {}) const;
 
   const MemoryReader& memory_;
   SymbolLookup symbols_;

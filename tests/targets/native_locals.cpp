@@ -36,6 +36,8 @@
 //   kite:   kite_grab <- kite_lock <- kite_thread         futex in pthread_mutex_lock; at
 //                                                        -O2 kite_lock tail-calls kite_grab
 //                                                        (a frame gdb rebuilds for g++)
+//   wren:   wren_wait <- wren_thread                     a struct of two pieces at -O2, one
+//                                                        optimized out; read()
 //   main:   main_wait <- main                            read()
 //
 // Values stay alive across the blocking call: scalars are used after it (so
@@ -53,6 +55,9 @@
 //   - -O2, all compilers: ibis_wait's half is <optimized out> (recomputed
 //     from ratio after the call, and DWARF cannot say ratio / 2); the
 //     osprey_lock frame is absent (see osprey below).
+//   - -O2, all compilers: wren_wait's span is `{lo = 5, hi = <optimized out>}`
+//     for g++; for clang, whose pieces stop after `lo`, gdb 13 calls the
+//     undescribed `hi` a `<synthetic pointer>` (corostack: <optimized out>).
 //   - clang++-14 -O2: ibis_perch's height is <optimized out>; ibis_wait's
 //     enabled prints a wrong number (the location is "DW_OP_breg7 RSP+16,
 //     DW_OP_convert ..." with no deref: the slot's address, truncated); the
@@ -691,6 +696,45 @@ TARGET_FRAME void* kite_thread(void* arg) {
   return nullptr;
 }
 
+// ---- wren: a struct split into pieces, one of them optimized out -------------
+
+// At -O2 the compilers keep `span` as two pieces (scalar replacement of
+// aggregates): `lo` in a callee-saved register, used after the blocking call,
+// and `hi`, dead by then, in no location at all. gdb prints the member it has
+// and `<optimized out>` for the other; at -O0 the whole struct is in memory.
+struct Span {
+  long lo;
+  long hi;
+};
+
+TARGET_FRAME long wren_far(long base) {
+  g_sink = base;
+  return base * 7 + 1;
+}
+
+TARGET_FRAME void wren_record(long base, long lo, long hi) {
+  Locals("wren_wait")
+      .arg("base", std::to_string(base))
+      .var("span", "{lo = " + std::to_string(lo) + ", hi = " + std::to_string(hi) + "}")
+      .commit();
+  about_to_block({gettid(), {"wren_wait", "wren_thread"}, {SYS_read}});
+}
+
+TARGET_FRAME long wren_wait(long base) {
+  Span span{base, wren_far(base)};
+  wren_record(base, span.lo, span.hi);
+  g_sink = read_idle();
+  AFTER_CALL();
+  return span.lo + 1;
+}
+
+TARGET_FRAME void* wren_thread(void*) {
+  name_self("wren");
+  g_sink = wren_wait(5);
+  AFTER_CALL();
+  return nullptr;
+}
+
 // ---- main ---------------------------------------------------------------------
 
 TARGET_FRAME int main_wait(int ready_fd) {
@@ -731,6 +775,7 @@ int main(int argc, char** argv) {
   start(crane_thread, nullptr, n++);
   start(osprey_thread, osprey_mutex, n++);
   start(kite_thread, osprey_mutex, n++);
+  start(wren_thread, nullptr, n++);
 
   std::vector<target_common::ThreadTruth> threads = target_common::wait_for_threads(n);
   target_common::wait_until_blocked(threads);
