@@ -2,15 +2,11 @@
 
 #include <cstring>
 
+#include "base/paths.hpp"
 #include "python/python_elf_file.hpp"
 
 namespace corostack::python {
 namespace {
-
-std::string_view basename_of(std::string_view path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string_view::npos ? path : path.substr(slash + 1);
-}
 
 std::optional<RemoteAddr> section_in(const Target& target, const std::string& path) {
   const MemoryMap* m0 = nullptr;
@@ -57,7 +53,7 @@ std::optional<RemoteAddr> find_asyncio_debug(const Target& target,
   if (auto a = section_in(target, python_module)) return a;
   std::string last;
   for (const MemoryMap& m : target.maps()) {
-    std::string_view base = basename_of(m.path);
+    std::string_view base = path_basename(m.path);
     if (m.path == last || !base.starts_with("_asyncio") || base.find(".so") == base.npos) continue;
     last = m.path;
     if (auto a = section_in(target, m.path)) return a;

@@ -1,27 +1,18 @@
 #include "python/frame_decoder.hpp"
 
 #include <algorithm>
-#include <cstdio>
 
+#include "base/hex.hpp"
 #include "python/line_table.hpp"
 #include "python/stack_ref.hpp"
 
 namespace corostack::python {
-namespace {
-
-std::string hex(RemoteAddr a) {
-  char b[32];
-  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(a.value()));
-  return b;
-}
-
-}  // namespace
-
 Result<PyFrame> FrameDecoder::decode(RemoteAddr frame, RemoteAddr code,
                                      std::optional<int64_t> code_unit, RemoteAddr localsplus) {
   auto info = codes_.get(code, opt_.locals);
   if (!info) {
-    return make_error(info.error().kind, "frame at " + hex(frame) + ": " + info.error().message);
+    return make_error(info.error().kind,
+                      "frame at " + hex_address(frame.value()) + ": " + info.error().message);
   }
   const CodeInfo& c = **info;
   PyFrame f;

@@ -12,22 +12,13 @@
 #include <string_view>
 
 #include "base/checked.hpp"
+#include "base/hex.hpp"
+#include "base/paths.hpp"
 #include "python/python_elf_file.hpp"
 #include "python/python_versions.hpp"
 
 namespace corostack::python {
 namespace {
-
-std::string hex(uint64_t v) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
-std::string_view basename_of(std::string_view path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string_view::npos ? path : path.substr(slash + 1);
-}
 
 // "<major>.<minor>" at the start of `s`, followed by nothing, a build flag
 // suffix (m, d, u, t) or ".so"; sets major/minor.
@@ -236,12 +227,12 @@ bool ModuleLocator::try_candidate(const RuntimeCandidate& c) {
   }
   auto interp = target_.read_value<uint64_t>(slot);
   if (!interp) {
-    note(c.source + ": interpreter head at " + hex(slot.value()) + " unreadable");
+    note(c.source + ": interpreter head at " + hex_address(slot.value()) + " unreadable");
     return false;
   }
   InterpreterCheck check = check_interpreter(target_, layout, RemoteAddr(*interp), options_.limits);
   if (!check.valid) {
-    note(c.source + ": interpreter " + hex(*interp) + " invalid: " + check.reason);
+    note(c.source + ": interpreter " + hex_address(*interp) + " invalid: " + check.reason);
     return false;
   }
   out_.runtime = c.addr;
@@ -408,11 +399,11 @@ std::vector<PythonModuleCandidate> find_python_modules(const std::vector<MemoryM
   for (const MemoryMap& m : maps) {
     if (!m.is_file_backed() || seen.count(m.path)) continue;
     int major, minor;
-    if (!match_python_name(basename_of(m.path), &major, &minor)) continue;
+    if (!match_python_name(path_basename(m.path), &major, &minor)) continue;
     seen.insert(m.path);
-    bool lib = basename_of(m.path).rfind("libpython", 0) == 0;
+    bool lib = path_basename(m.path).rfind("libpython", 0) == 0;
     (lib ? libs : exes)
-        .push_back({m.path, major, minor, true, free_threaded_name(basename_of(m.path))});
+        .push_back({m.path, major, minor, true, free_threaded_name(path_basename(m.path))});
   }
   libs.insert(libs.end(), exes.begin(), exes.end());
   if (!exe_path.empty() && !seen.count(exe_path)) {

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "asyncio/asyncio_walker.hpp"
+#include "base/hex.hpp"
 #include "native/dwfl_session.hpp"
 #include "native/symbolizer.hpp"
 #include "native/syscalls.hpp"
@@ -39,10 +40,6 @@ constexpr uint64_t kCodeCacheRounds = 20000;
 // as gone.
 constexpr uint64_t kRelocateRounds = 10;
 constexpr uint64_t kMaxUnreadableRounds = 200;
-
-std::string hex(uint64_t v) {
-  return fmt::format("0x{:x}", v);
-}
 
 std::string syscall_label(int64_t nr) {
   std::string n = syscall_name(nr);
@@ -461,9 +458,9 @@ class LiveSampler final : public Sampler {
         stack.push_back(profile.intern_frame({ProfileFrameKind::kPython, f->function.value_or("?"),
                                               f->file, opt_.lines ? f->line : 0, ""}));
       } else {
-        stack.push_back(
-            profile.intern_frame({ProfileFrameKind::kNative, f->function.value_or(hex(f->pc)),
-                                  f->file, opt_.lines ? f->line : 0, f->module}));
+        stack.push_back(profile.intern_frame({ProfileFrameKind::kNative,
+                                              f->function.value_or(hex_address(f->pc)), f->file,
+                                              opt_.lines ? f->line : 0, f->module}));
       }
     }
     return true;

@@ -9,10 +9,10 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
+#include "base/hex.hpp"
 #include "target/core_copy_plan.hpp"
 #include "target/core_dump_layout.hpp"
 #include "target/core_memory_copier.hpp"
@@ -31,12 +31,6 @@ static_assert(sizeof(user_fpregs_struct) == sizeof(DumpThread::fpregs));
 constexpr size_t kMaxXstate = 32 * 1024;
 // Past this many, unreadable-page warnings are summarised.
 constexpr size_t kMaxUnreadableWarnings = 16;
-
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 // Reads every stopped thread's registers. Threads that exited during the
 // pause are dropped; threads that would not stop stay, with no registers.
@@ -123,9 +117,9 @@ void add_unreadable_warnings(const DumpLayout& layout, const std::map<uint32_t, 
       break;
     }
     const MemoryMap& m = layout.segments[segment].map;
-    warnings.push_back(std::to_string(pages) + " unreadable page(s) in " + hex(m.start.value()) +
-                       "-" + hex(m.end.value()) + (m.path.empty() ? "" : " " + m.path) +
-                       ": written as zeros");
+    warnings.push_back(std::to_string(pages) + " unreadable page(s) in " +
+                       hex_address(m.start.value()) + "-" + hex_address(m.end.value()) +
+                       (m.path.empty() ? "" : " " + m.path) + ": written as zeros");
   }
 }
 
