@@ -27,6 +27,8 @@ namespace {
 constexpr size_t kMaxCachedRead = 64 * 1024;
 constexpr size_t kPagesPerFill = 4;   // pages read per cache miss
 constexpr size_t kPagesPerSlab = 64;  // pages per cache allocation
+// A process_vm_readv transfer shorter than this stopped at an unreadable page.
+constexpr size_t kShortReadLimit = size_t{1} << 30;
 // The x86-64 ABI lets leaf functions use 128 bytes below the stack pointer.
 constexpr uint64_t kRedZone = 128;
 
@@ -182,6 +184,12 @@ ReadResult LiveProcess::read_uncached(RemoteAddr addr, std::span<std::byte> out)
       ssize_t n = ::process_vm_readv(mem_pid_, &local, 1, &remote, 1, 0);
       if (n > 0) {
         done += static_cast<size_t>(n);
+        // The call copies page after page until one fails: a short count
+        // means the next page is unreadable, and asking again costs a system
+        // call that fails (one per cache fill that reaches past the end of a
+        // mapping). Only the kernel's cap on one transfer (MAX_RW_COUNT,
+        // just under 2 GiB) cuts a readable range short.
+        if (done < out.size() && static_cast<size_t>(n) < kShortReadLimit) break;
         continue;
       }
       int e = n < 0 ? errno : EFAULT;
