@@ -1,8 +1,8 @@
 // The in-kernel tracer's ring-buffer records, as untrusted bytes: parsed by
 // parse_bpf_record (a header, then the copied argument bytes), then decoded
 // and printed as strace lines the way BpfSource does, with the copies as the
-// only readable memory. Invariants: the copies stay within the record and
-// CT_COPY_MAX, and the line has no raw control byte (nor DEL).
+// only readable memory. Invariants: the copies (execve's too) stay within the
+// record and CT_COPY_MAX, and the line has no raw control byte (nor DEL).
 #include <algorithm>
 #include <cstring>
 #include <span>
@@ -37,7 +37,7 @@ FUZZ_ENTRY(fuzz_bpf_record) {
   BpfSyscallRecord r;
   std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(data), size);
   if (!parse_bpf_record(bytes, r)) return 0;
-  FUZZ_CHECK(r.copies.size() <= kBpfMaxCopies);
+  FUZZ_CHECK(r.copies.size() <= kBpfMaxCopies + kBpfMaxExecCopies);
   size_t copied = 0;
   for (const BpfCopy& c : r.copies) {
     FUZZ_CHECK(c.bytes.size() <= kBpfMaxCopyBytes);

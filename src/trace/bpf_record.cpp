@@ -2,13 +2,15 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "trace/bpf/syscall_trace.h"
 
 namespace corostack::trace {
 
 static_assert(CT_MAX_COPIES == kBpfMaxCopies && CT_COPY_MAX == kBpfMaxCopyBytes &&
-              CT_PY_MAX_FRAMES == kBpfMaxPyFrames);
+              CT_PY_MAX_FRAMES == kBpfMaxPyFrames && CT_EXEC_MAX_COPIES == kBpfMaxExecCopies &&
+              CT_EXEC_DATA == kBpfMaxExecBytes);
 
 bool parse_bpf_record(std::span<const std::byte> data, BpfSyscallRecord& r) {
   if (data.size() < sizeof(ct_record)) return false;
@@ -45,6 +47,20 @@ bool parse_bpf_record(std::span<const std::byte> data, BpfSyscallRecord& r) {
     // status is -errno as a __u32; negate in 64 bits (INT32_MIN must not overflow).
     int64_t status = static_cast<int32_t>(hdr.copies[i].status);
     r.copies[i].error = static_cast<int>(-status);
+    rest = rest.subspan(len);
+  }
+  // execve's copies, read at entry: their headers, then their bytes.
+  size_t extra =
+      std::min<size_t>({hdr.n_extra, CT_EXEC_MAX_COPIES, rest.size() / sizeof(ct_copy_hdr)});
+  std::vector<ct_copy_hdr> hdrs(extra);
+  if (extra) std::memcpy(hdrs.data(), rest.data(), extra * sizeof(ct_copy_hdr));
+  rest = rest.subspan(extra * sizeof(ct_copy_hdr));
+  for (const ct_copy_hdr& h : hdrs) {
+    BpfCopy& c = r.copies.emplace_back();
+    size_t len = std::min<size_t>({h.len, rest.size(), CT_EXEC_DATA});
+    c.addr = h.addr;
+    c.bytes.assign(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(len));
+    c.error = static_cast<int>(-static_cast<int64_t>(static_cast<int32_t>(h.status)));
     rest = rest.subspan(len);
   }
   return true;

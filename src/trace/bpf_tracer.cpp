@@ -91,8 +91,10 @@ std::vector<BpfCopySpec> default_bpf_copy_specs(int64_t nr) {
     case SYS_chroot:
     case SYS_acct:
     case SYS_umount2:
-    case SYS_execve:  // gone after a successful execve: copies fail, as documented
       return {str(0)};
+    case SYS_execve:
+    case SYS_execveat:
+      return {};  // read at entry by the kernel program (ct_exec_copies)
     case SYS_statfs:
       return {str(0)};
     case SYS_openat:
@@ -105,7 +107,6 @@ std::vector<BpfCopySpec> default_bpf_copy_specs(int64_t nr) {
     case SYS_fchownat:
     case SYS_utimensat:
     case SYS_inotify_add_watch:
-    case SYS_execveat:
       return {str(1)};
     case SYS_openat2:
       return {str(1), fixed(2, 24)};  // struct open_how

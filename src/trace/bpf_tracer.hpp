@@ -119,6 +119,10 @@ struct BpfCopySpec {
 // many bytes per argument.
 inline constexpr size_t kBpfMaxCopies = 2;
 inline constexpr uint32_t kBpfMaxCopyBytes = 4096;
+// execve/execveat: copies read at entry (path, envp[], argv's strings and
+// argv[]), after the ones above, at most kBpfMaxExecBytes bytes in all.
+inline constexpr size_t kBpfMaxExecCopies = 35;
+inline constexpr uint32_t kBpfMaxExecBytes = 4096;
 // Call numbers the in-kernel per-number maps cover (every x86-64 call).
 inline constexpr int64_t kBpfMaxNr = 512;
 

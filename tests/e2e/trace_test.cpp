@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -21,6 +22,7 @@
 #include "python_interpreters.hpp"
 #include "target_process.hpp"
 #include "temp_dir.hpp"
+#include "trace/bpf_tracer.hpp"
 #include "trace_support.hpp"
 
 namespace e2e {
@@ -372,6 +374,46 @@ TEST(TraceCommandTest, StartedCommandFromItsExecveToItsExitStatus) {
             0u)
       << got.front();
   EXPECT_EQ(got, want) << "strace:\n" << joined(want) << "corostack:\n" << joined(got);
+}
+
+// The in-kernel backend reads execve's arguments at entry, since a
+// successful execve replaces the memory they were in: a failed exec of a
+// missing path, an argv longer than -s elements, an environment of two.
+// The same lines as strace's, and the counts strace prints.
+TEST(TraceCommandTest, BpfExecveArgumentsMatchStrace) {
+  std::string why;
+  if (!corostack::trace::bpf_supported(&why))
+    GTEST_SKIP() << "*** eBPF trace backend NOT TESTED on this machine: " << why;
+  if (run_command({"strace", "-V"}).exit_code != 0)
+    GTEST_SKIP() << "[ SKIPPED LOUDLY ] strace is not installed (the oracle)";
+  TempDir dir;
+  const std::string script = "/nonexistent/x a b; env -i A=1 B=2 /bin/true $(seq 1 40); exit 0";
+  CommandResult s = run_command({"strace", "-f", "-e", "trace=execve", "-o",
+                                 (dir / "s.out").string(), "/bin/sh", "-c", script});
+  CommandResult c = run_command({COROSTACK_BIN, "trace", "--backend", "bpf", "-e", "trace=execve",
+                                 "-o", (dir / "c.out").string(), "--", "/bin/sh", "-c", script});
+  ASSERT_EQ(s.exit_code, 0) << s.describe();
+  ASSERT_EQ(c.exit_code, 0) << c.describe();
+  auto want = trace_lines(dir / "s.out", 0);
+  auto got = trace_lines(dir / "c.out", 0);
+  // The in-kernel backend sees no signals (SIGCHLD here), by design.
+  std::erase_if(want, [](const std::string& l) { return l.rfind("--- SIG", 0) == 0; });
+  // Children's lines interleave differently from run to run.
+  std::sort(want.begin(), want.end());
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, want) << "strace:\n" << joined(want) << "corostack:\n" << joined(got);
+  bool two_vars = false, cut = false, failed = false;
+  for (const std::string& l : read_lines(dir / "c.out")) {
+    if (l.find("execve(\"/bin/true\"") == std::string::npos) {
+      failed |= l.find("execve(\"/nonexistent/x\", [\"/nonexistent/x\", \"a\", \"b\"], 0x") !=
+                    std::string::npos &&
+                l.find("= -1 ENOENT") != std::string::npos;
+      continue;
+    }
+    two_vars |= l.find("/* 2 vars */") != std::string::npos;
+    cut |= l.find("\"31\", ...]") != std::string::npos;
+  }
+  EXPECT_TRUE(two_vars && cut && failed) << joined(read_lines(dir / "c.out"));
 }
 
 TEST(TraceCommandTest, MissingCommandIsAnError) {

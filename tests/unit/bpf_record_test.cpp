@@ -89,6 +89,53 @@ TEST(BpfRecord, HostileCountsStayInsideTheRecord) {
   EXPECT_FALSE(parse_bpf_record(shorter, r));
 }
 
+std::string headers(const std::vector<ct_copy_hdr>& hs) {
+  std::string out(hs.size() * sizeof(ct_copy_hdr), '\0');
+  std::memcpy(out.data(), hs.data(), out.size());
+  return out;
+}
+
+// execve: its copies were read at entry and come after the record's own.
+TEST(BpfRecord, ExecveCopiesFollowTheRecordsOwn) {
+  ct_record h{};
+  h.nr = 59;
+  h.args[0] = 0x1000;
+  h.args[1] = 0x3000;
+  h.n_copies = 0;
+  h.n_extra = 3;
+  std::string path("/bin/true\0", 10), arg("-v\0", 3), argv(24, '\0');
+  uint64_t ptrs[2] = {0x2000, 0};
+  std::memcpy(argv.data(), ptrs, sizeof ptrs);
+  argv.resize(16);
+  std::string tail =
+      headers({{0x1000, 10, 0}, {0x2000, 3, 0}, {0x3000, 16, 0}}) + path + arg + argv;
+  BpfSyscallRecord r;
+  ASSERT_TRUE(parse_bpf_record(record(h, tail), r));
+  ASSERT_EQ(r.copies.size(), 3u);
+  EXPECT_EQ(r.copies[0].addr, 0x1000u);
+  EXPECT_EQ(r.copies[0].bytes.size(), 10u);
+  EXPECT_EQ(static_cast<char>(r.copies[0].bytes[1]), 'b');
+  EXPECT_EQ(r.copies[1].addr, 0x2000u);
+  EXPECT_EQ(static_cast<char>(r.copies[1].bytes[1]), 'v');
+  EXPECT_EQ(r.copies[2].addr, 0x3000u);
+  EXPECT_EQ(r.copies[2].bytes.size(), 16u);
+}
+
+TEST(BpfRecord, HostileExecveCountsStayInsideTheRecord) {
+  ct_record h{};
+  h.nr = 59;
+  h.n_extra = 0xffffffffu;
+  // Two headers, whose lengths run past the bytes present.
+  std::string tail = headers({{0x1000, 0xffffffffu, 0}, {0x2000, 7, 0x80000000u}}) + "abcdefgh";
+  BpfSyscallRecord r;
+  r.copies.resize(5);  // from an earlier record: must not survive
+  ASSERT_TRUE(parse_bpf_record(record(h, tail), r));
+  ASSERT_EQ(r.copies.size(), 2u);
+  EXPECT_EQ(r.copies[0].bytes.size(), 8u);
+  EXPECT_TRUE(r.copies[1].bytes.empty());
+  EXPECT_NE(r.copies[1].error, 0);
+}
+
 std::string frames(const std::vector<ct_py_frame>& fs) {
   std::string out(fs.size() * sizeof(ct_py_frame), '\0');
   std::memcpy(out.data(), fs.data(), out.size());

@@ -148,14 +148,38 @@ struct {
   __type(value, __u8);
 } py_known_codes SEC(".maps");
 
+/* execve/execveat arguments read at entry (struct ct_exec_copies), per
+ * thread until the call returns. exec_blank is never written: its zeroed
+ * value creates an entry (update needs a value from somewhere; one this size
+ * cannot live on the BPF stack). */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 256);
+  __type(key, __u32); /* tid */
+  __type(value, struct ct_exec_copies);
+} exec_args SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct ct_exec_copies);
+} exec_blank SEC(".maps");
+
 /* A record is built here, then sent with bpf_ringbuf_output at its real
  * length: bpf_ringbuf_reserve only takes a constant size, which would cost
  * 8 KiB of ring per getppid. Safe per CPU: a program never nests with itself
  * on one CPU (the kernel skips and counts such runs as recursion misses). */
 #define CT_PY_BYTES (CT_PY_MAX_FRAMES * sizeof(struct ct_py_frame))
+#define CT_COPIES_END (CT_PY_BYTES + CT_MAX_COPIES * CT_COPY_MAX)
+/* execve's extra headers and bytes, sized for the masks exec_attach bounds
+ * them with (64 headers, 2 * CT_EXEC_DATA bytes) rather than their real
+ * maxima (CT_EXEC_MAX_COPIES, CT_EXEC_DATA): masks survive the compiler. */
+#define CT_EXEC_HDR_ROOM (64 * sizeof(struct ct_copy_hdr))
+#define CT_DATA_MAX (CT_COPIES_END + CT_EXEC_HDR_ROOM + 2 * CT_EXEC_DATA)
 struct ct_scratch {
   struct ct_record rec;
-  __u8 data[CT_PY_BYTES + CT_MAX_COPIES * CT_COPY_MAX];
+  __u8 data[CT_DATA_MAX];
 };
 
 struct {
@@ -300,15 +324,124 @@ static __always_inline __u32 copy_args(struct ct_scratch* s, __u32 off) {
  * when nothing woke it for 10 ms; otherwise the reader finds the records at
  * its next poll timeout (BpfTracer::poll consumes after a timeout). */
 static __always_inline void send(struct ct_scratch* s, __u32 data_len, __u64 now, int urgent) {
-  if (data_len > CT_PY_BYTES + CT_MAX_COPIES * CT_COPY_MAX)
-    data_len = CT_PY_BYTES + CT_MAX_COPIES * CT_COPY_MAX;
+
   __u64 flags = BPF_RB_NO_WAKEUP;
   if (urgent || now - last_wakeup_ns > 10 * 1000 * 1000 ||
       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes) {
     flags = BPF_RB_FORCE_WAKEUP;
     last_wakeup_ns = now;
   }
-  if (bpf_ringbuf_output(&events, s, sizeof(struct ct_record) + data_len, flags)) count_drop();
+  __u64 size = sizeof(struct ct_record) + (__u64)data_len;
+  barrier_var(size);
+  if (size > sizeof(struct ct_scratch)) size = sizeof(struct ct_scratch);
+  if (bpf_ringbuf_output(&events, s, size, flags)) count_drop();
+}
+
+/* execve ---------------------------------------------------------------- */
+
+/* One copy into e->data at e->len: a string (NUL included when found) or
+ * `size` bytes. Returns the bytes written; a failed read is a header with
+ * its -errno and no bytes. */
+static __always_inline __u32 exec_copy(struct ct_exec_copies* e, __u64 addr, __u32 size,
+                                       int string) {
+  __u32 i = e->n;
+  __u32 off = e->len;
+  if (i >= CT_EXEC_MAX_COPIES || off >= CT_EXEC_DATA) return 0;
+  /* Bounds the verifier can follow: the compiler would otherwise fold the
+   * checks into copies of the registers the helper does not get. */
+  barrier_var(off);
+  off &= CT_EXEC_DATA - 1;
+  __u32 room = CT_EXEC_DATA - off;
+  if (size > room) size = room;
+  barrier_var(size);
+  if (size > CT_EXEC_DATA) size = CT_EXEC_DATA;
+  if (size == 0) return 0;
+  long r = string ? bpf_probe_read_user_str(&e->data[off], size, (const void*)addr)
+                  : bpf_probe_read_user(&e->data[off], size, (const void*)addr);
+  __u32 len = 0;
+  if (r >= 0) len = string ? (__u32)r : size;
+  if (len > size) len = size;
+  e->h[i].addr = addr;
+  e->h[i].len = len;
+  e->h[i].status = r < 0 ? (__u32)r : 0;
+  e->n = i + 1;
+  e->len = off + len;
+  return len;
+}
+
+/* At execve's entry: path, envp[] (for its count), argv's strings, then
+ * argv[] itself (its length known only once its NULL is found). */
+static __always_inline void exec_capture(__u32 tid, __s64 nr, const __u64* args) {
+  __u32 zero = 0;
+  struct ct_exec_copies* blank = bpf_map_lookup_elem(&exec_blank, &zero);
+  if (!blank || bpf_map_update_elem(&exec_args, &tid, blank, BPF_ANY)) return;
+  struct ct_exec_copies* e = bpf_map_lookup_elem(&exec_args, &tid);
+  if (!e) return;
+  __u64 path = nr == 59 ? args[0] : args[1];
+  __u64 argv = nr == 59 ? args[1] : args[2];
+  __u64 envp = nr == 59 ? args[2] : args[3];
+  exec_copy(e, path, CT_EXEC_PATH_MAX, 1);
+  if (envp) {
+    /* envp[] may end near the end of its mapping: smaller reads next. */
+    __u32 n = e->n;
+    if (!exec_copy(e, envp, 2048, 0) && e->n > n) {
+      e->n = n;
+      if (!exec_copy(e, envp, 512, 0) && e->n > n) {
+        e->n = n;
+        exec_copy(e, envp, 64, 0);
+      }
+    }
+  }
+  if (!argv) return;
+  __u32 count = 0;
+  for (__u32 k = 0; k <= CT_EXEC_MAX_ARGS; k++) {
+    __u64 p = 0;
+    if (bpf_probe_read_user(&p, sizeof p, (const void*)(argv + 8 * k))) break;
+    e->argv[k] = p;
+    count = k + 1;
+    if (!p) break;
+    if (k < CT_EXEC_MAX_ARGS) exec_copy(e, p, CT_EXEC_DATA, 1);
+  }
+  /* argv[] last: the pointers read above, as many as were readable. */
+  __u32 i = e->n, off = e->len;
+  __u32 len = count * 8;
+  if (i >= CT_EXEC_MAX_COPIES || off >= CT_EXEC_DATA || len == 0) return;
+  barrier_var(off);
+  off &= CT_EXEC_DATA - 1;
+  if (len > CT_EXEC_DATA - off) len = (CT_EXEC_DATA - off) & ~7u;
+  barrier_var(len);
+  if (len > sizeof e->argv) len = sizeof e->argv;
+  if (len == 0 || bpf_probe_read_kernel(&e->data[off], len, e->argv)) return;
+  e->h[i].addr = argv;
+  e->h[i].len = len;
+  e->h[i].status = 0;
+  e->n = i + 1;
+  e->len = off + len;
+}
+
+/* At exit: the entry's copies after the record's own, at `off`; returns the
+ * new end. */
+static __always_inline __u32 exec_attach(struct ct_scratch* s, __u32 tid, __u32 off) {
+  struct ct_record* rec = &s->rec;
+  rec->n_extra = 0;
+  if (rec->nr != 59 && rec->nr != 322) return off;
+  struct ct_exec_copies* e = bpf_map_lookup_elem(&exec_args, &tid);
+  if (!e) return off;
+  /* Masks, not comparisons: the compiler keeps a mask on the register the
+   * helper gets, where it may test a copy. exec_capture never exceeds the
+   * real maxima; the masks only keep the writes inside the scratch. */
+  __u32 hdr_bytes = (e->n * sizeof(struct ct_copy_hdr)) & (CT_EXEC_HDR_ROOM - 1);
+  __u32 len = e->len & (2 * CT_EXEC_DATA - 1);
+  if (off > CT_COPIES_END) off = CT_COPIES_END;
+  barrier_var(off);
+  __u32 data_off = off + hdr_bytes;
+  if (hdr_bytes && bpf_probe_read_kernel(&s->data[off], hdr_bytes, e->h) == 0 &&
+      (len == 0 || bpf_probe_read_kernel(&s->data[data_off], len, e->data) == 0)) {
+    rec->n_extra = hdr_bytes / sizeof(struct ct_copy_hdr);
+    off = data_off + len;
+  }
+  bpf_map_delete_elem(&exec_args, &tid);
+  return off;
 }
 
 /* --py ------------------------------------------------------------------ */
@@ -522,6 +655,7 @@ int cst_sys_enter(struct bpf_raw_tracepoint_args* ctx) {
       }
     }
   }
+  if (!count_only && (nr == 59 || nr == 322)) exec_capture(tid, nr, in->args);
   if (py_depth) py_capture(tgid, tid, bpf_ktime_get_ns());
   in->enter_ns = bpf_ktime_get_ns(); /* last, so our own work is outside the duration */
   return 0;
@@ -589,7 +723,10 @@ int cst_sys_exit(struct bpf_raw_tracepoint_args* ctx) {
     rec->py_n = 0;
     rec->py_status = CT_PY_NONE;
   }
-  send(s, copy_args(s, py_bytes), now, urgent);
+  __u32 len = copy_args(s, py_bytes);
+  len = in ? exec_attach(s, tid, len) : len;
+  if (!in) rec->n_extra = 0;
+  send(s, len, now, urgent);
   return 0;
 }
 
@@ -645,6 +782,7 @@ int cst_exit(struct bpf_raw_tracepoint_args* ctx) {
       rec->has_entry_len = 0;
       rec->py_n = 0;
       rec->py_status = CT_PY_NONE;
+      rec->n_extra = 0;
 #pragma unroll
       for (int i = 0; i < 6; i++) rec->args[i] = in->args[i];
       send(s, 0, rec->exit_ns, 0);

@@ -154,15 +154,37 @@ struct ct_py_thread {
   __u64 retry_ns;
 };
 
+/* execve and execveat replace the memory their arguments live in, so what
+ * strace shows of them is read at entry: the path, envp's pointers (strace
+ * prints how many), argv's pointers (up to CT_EXEC_MAX_ARGS and
+ * the one after, to know there are more) and the strings they point to, at
+ * most CT_EXEC_DATA bytes in all. Kept per thread until the call returns,
+ * then sent as the record's extra copies. */
+#define CT_EXEC_MAX_ARGS 32
+#define CT_EXEC_MAX_COPIES (CT_EXEC_MAX_ARGS + 3) /* path, envp[], argv strings, argv[] */
+#define CT_EXEC_DATA 4096
+#define CT_EXEC_PATH_MAX 1024
+
 struct ct_copy_hdr {
   __u64 addr;
   __u32 len;    /* bytes that follow in data[], in copy order */
   __u32 status; /* 0 copied; otherwise -errno of the read (len is then 0) */
 };
 
+struct ct_exec_copies {
+  __u32 n;   /* headers used */
+  __u32 len; /* data bytes used */
+  struct ct_copy_hdr h[CT_EXEC_MAX_COPIES];
+  __u64 argv[CT_EXEC_MAX_ARGS + 1];
+  /* Twice the budget: each write starts below CT_EXEC_DATA and is at most
+   * CT_EXEC_DATA long, a bound the verifier can check without relating the two. */
+  __u8 data[2 * CT_EXEC_DATA];
+};
+
 /* One finished call in the ring buffer: this header, then py_n Python frames,
  * then the bytes of each copy back to back (copies[0].len bytes, then
- * copies[1].len). */
+ * copies[1].len), then n_extra more copy headers (execve's, read at entry)
+ * and their bytes back to back. */
 struct ct_record {
   __u32 tid;
   __u32 tgid;
@@ -178,6 +200,8 @@ struct ct_record {
   struct ct_copy_hdr copies[CT_MAX_COPIES];
   __u32 py_n;      /* ct_py_frames right after this header, before the copies */
   __u32 py_status; /* enum ct_py_status */
+  __u32 n_extra;   /* copy headers after the copies' bytes (execve's) */
+  __u32 pad;
 };
 
 #endif
