@@ -20,6 +20,14 @@ std::vector<std::byte> record(const ct_record& hdr, const std::string& tail) {
   return out;
 }
 
+// Structs as the kernel lays them after the header (frames, copy headers).
+template <typename T>
+std::string raw(const std::vector<T>& items) {
+  std::string out(items.size() * sizeof(T), '\0');
+  std::memcpy(out.data(), items.data(), out.size());
+  return out;
+}
+
 TEST(BpfRecord, AWriteWithItsData) {
   ct_record h{};
   h.tid = 11;
@@ -89,12 +97,6 @@ TEST(BpfRecord, HostileCountsStayInsideTheRecord) {
   EXPECT_FALSE(parse_bpf_record(shorter, r));
 }
 
-std::string headers(const std::vector<ct_copy_hdr>& hs) {
-  std::string out(hs.size() * sizeof(ct_copy_hdr), '\0');
-  std::memcpy(out.data(), hs.data(), out.size());
-  return out;
-}
-
 // execve: its copies were read at entry and come after the record's own.
 TEST(BpfRecord, ExecveCopiesFollowTheRecordsOwn) {
   ct_record h{};
@@ -108,7 +110,7 @@ TEST(BpfRecord, ExecveCopiesFollowTheRecordsOwn) {
   std::memcpy(argv.data(), ptrs, sizeof ptrs);
   argv.resize(16);
   std::string tail =
-      headers({{0x1000, 10, 0}, {0x2000, 3, 0}, {0x3000, 16, 0}}) + path + arg + argv;
+      raw<ct_copy_hdr>({{0x1000, 10, 0}, {0x2000, 3, 0}, {0x3000, 16, 0}}) + path + arg + argv;
   BpfSyscallRecord r;
   ASSERT_TRUE(parse_bpf_record(record(h, tail), r));
   ASSERT_EQ(r.copies.size(), 3u);
@@ -126,7 +128,8 @@ TEST(BpfRecord, HostileExecveCountsStayInsideTheRecord) {
   h.nr = 59;
   h.n_extra = 0xffffffffu;
   // Two headers, whose lengths run past the bytes present.
-  std::string tail = headers({{0x1000, 0xffffffffu, 0}, {0x2000, 7, 0x80000000u}}) + "abcdefgh";
+  std::string tail =
+      raw<ct_copy_hdr>({{0x1000, 0xffffffffu, 0}, {0x2000, 7, 0x80000000u}}) + "abcdefgh";
   BpfSyscallRecord r;
   r.copies.resize(5);  // from an earlier record: must not survive
   ASSERT_TRUE(parse_bpf_record(record(h, tail), r));
@@ -134,12 +137,6 @@ TEST(BpfRecord, HostileExecveCountsStayInsideTheRecord) {
   EXPECT_EQ(r.copies[0].bytes.size(), 8u);
   EXPECT_TRUE(r.copies[1].bytes.empty());
   EXPECT_NE(r.copies[1].error, 0);
-}
-
-std::string frames(const std::vector<ct_py_frame>& fs) {
-  std::string out(fs.size() * sizeof(ct_py_frame), '\0');
-  std::memcpy(out.data(), fs.data(), out.size());
-  return out;
 }
 
 TEST(BpfRecord, PythonFramesComeBeforeTheCopies) {
@@ -158,7 +155,7 @@ TEST(BpfRecord, PythonFramesComeBeforeTheCopies) {
   fs[1].pos = static_cast<__u64>(-1);  // f_lasti -1, sign-extended
   fs[1].tlbc_index = -1;
   BpfSyscallRecord r;
-  ASSERT_TRUE(parse_bpf_record(record(h, frames(fs) + "hello"), r));
+  ASSERT_TRUE(parse_bpf_record(record(h, raw(fs) + "hello"), r));
   ASSERT_EQ(r.python.size(), 2u);
   EXPECT_EQ(r.python_status, BpfPyStatus::kOk);
   EXPECT_EQ(r.python[0].code, 0x7f0000001003u);
@@ -180,7 +177,7 @@ TEST(BpfRecord, HostilePythonCountsStayInsideTheRecord) {
   BpfSyscallRecord r;
   r.python.resize(9);  // from an earlier record: must not survive
   // One whole frame and a piece of another: one frame, no bytes for the copy.
-  std::string tail = frames({ct_py_frame{}}) + "xyz";
+  std::string tail = raw<ct_py_frame>({ct_py_frame{}}) + "xyz";
   ASSERT_TRUE(parse_bpf_record(record(h, tail), r));
   EXPECT_EQ(r.python.size(), 1u);
   EXPECT_EQ(r.python_status, BpfPyStatus::kFault);
